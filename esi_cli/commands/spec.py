@@ -1,0 +1,36 @@
+"""`esi spec diff`: what changed between two ESI specs, and whether it breaks callers."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+import typer
+
+from esi_cli.console import EXIT_FAILED, console, fail
+
+spec_app = typer.Typer(help="Inspect and compare ESI OpenAPI specs.", no_args_is_help=True)
+
+
+@spec_app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(help="The old spec: a path or URL.")],
+    new: Annotated[str, typer.Argument(help="The new spec: a path or URL.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, markdown or json.")] = "text",
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything breaking changed.")] = False,
+) -> None:
+    """Report added/removed operations and changed parameters, schemas and scopes."""
+    from generator.diff import diff_specs
+    from generator.diff_render import Format, render
+    from generator.errors import SpecError
+    from generator.source import read_spec
+    from generator.validate import parse_spec
+
+    if fmt not in ("text", "markdown", "json"):
+        fail(f"--format must be text, markdown or json, not {fmt!r}")
+    try:
+        diff = diff_specs(parse_spec(read_spec(old)), parse_spec(read_spec(new)))
+    except SpecError as exc:
+        fail(str(exc), exc.exit_status)
+    console.print(render(diff, cast(Format, fmt)), end="", highlight=False, markup=False, soft_wrap=True)
+    if check and diff.breaking:
+        raise typer.Exit(EXIT_FAILED)

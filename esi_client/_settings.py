@@ -1,0 +1,63 @@
+"""Who the client says it is and which ESI it talks to."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from esi_client.errors import ConfigurationError
+
+ESI_BASE_URL = "https://esi.evetech.net"
+DEFAULT_TENANT = "tranquility"
+LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
+
+
+def _esikit_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("esikit")
+    except PackageNotFoundError:
+        return "0"
+
+
+@frozen
+class Identity:
+    """The User-Agent parts CCP asks every app to send: a name and a way to reach its author."""
+
+    app_name: str
+    contact: str
+    app_version: str | None = None
+
+    def user_agent(self) -> str:
+        name = f"{self.app_name}/{self.app_version}" if self.app_version else self.app_name
+        return f"{name} ({self.contact}) esikit/{_esikit_version()}"
+
+
+def make_identity(app_name: str | None, contact: str | None, app_version: str | None) -> Identity:
+    if not contact or not contact.strip():
+        raise ConfigurationError(
+            "ESIClient needs contact=... (an email address, URL or in-game name CCP can reach you at): "
+            "ESI asks every app to identify itself in its User-Agent and may block anonymous ones"
+        )
+    if not app_name or not app_name.strip():
+        raise ConfigurationError("ESIClient needs app_name=... for its User-Agent")
+    if any(ch in app_name + contact for ch in "\r\n"):
+        raise ConfigurationError("app_name and contact must be one line each")
+    return Identity(app_name.strip(), contact.strip(), app_version)
+
+
+def check_language(language: str | None) -> str | None:
+    if language is not None and language not in LANGUAGES:
+        raise ConfigurationError(f"language {language!r} is not one ESI serves; choose from {', '.join(LANGUAGES)}")
+    return language
+
+
+def pinned_compatibility_date() -> str:
+    """The compatibility date of the generated client (the spec pin it was generated from)."""
+    try:
+        from esi_client.api import COMPATIBILITY_DATE
+    except ImportError:
+        raise ConfigurationError(
+            "the generated client is missing: run `esi generate` (or pass compatibility_date=...)"
+        ) from None
+    return str(COMPATIBILITY_DATE)

@@ -1,0 +1,65 @@
+"""The spec pin: compatibility date, download URL and expected sha256 (spec/pin.toml)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import SpecError
+
+_HERE = Path(__file__).resolve().parent
+# In a checkout the pin is spec/pin.toml; a wheel carries a copy beside this module.
+DEFAULT_PIN_PATH = next(
+    (p for p in (_HERE.parent / "spec" / "pin.toml", _HERE / "pin.toml") if p.is_file()),
+    _HERE.parent / "spec" / "pin.toml",
+)
+
+
+@dataclass(frozen=True)
+class Pin:
+    compatibility_date: str
+    url_template: str
+    sha256: str
+    path: Path
+
+    @property
+    def url(self) -> str:
+        return self.url_template.format(compatibility_date=self.compatibility_date)
+
+    @property
+    def cache_dir(self) -> Path:
+        """spec/.cache beside the pin; in an installed wheel, the user's cache directory."""
+        if self.path.parent.name == "spec":
+            return self.path.parent / ".cache"
+        from platformdirs import user_cache_path
+
+        return user_cache_path("esikit") / "spec"
+
+
+def load_pin(path: Path = DEFAULT_PIN_PATH) -> Pin:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(str(path), "the spec pin file does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(str(path), f"the spec pin is not valid TOML: {exc}") from None
+    try:
+        return Pin(
+            compatibility_date=str(data["compatibility_date"]),
+            url_template=str(data["url"]),
+            sha256=str(data["sha256"]).lower(),
+            path=path,
+        )
+    except KeyError as exc:
+        raise SpecError(str(path), f"the spec pin lacks the key {exc.args[0]!r}") from None
+
+
+def update_pin(pin: Pin, *, compatibility_date: str, sha256: str) -> Pin:
+    """Rewrite the pin file in place, keeping its comments and layout."""
+    text = pin.path.read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^compatibility_date\s*=\s*".*"$', f'compatibility_date = "{compatibility_date}"', text)
+    text = re.sub(r'(?m)^sha256\s*=\s*".*"$', f'sha256 = "{sha256}"', text)
+    pin.path.write_text(text, encoding="utf-8")
+    return load_pin(pin.path)

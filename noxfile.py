@@ -1,0 +1,51 @@
+"""Sessions: `nox -s tests` (CI), `nox -s lint`, `nox -s bench`, `nox -s demo`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+# In this workspace CCP's spec sits in ../shared/spec (never in the repository).
+SHARED_SPEC = ROOT.parent / "shared" / "spec" / "esi-openapi.json"
+PYTHON = "3.11"
+
+
+def _spec_env() -> dict[str, str]:
+    if "ESI_SPEC" in os.environ or not SHARED_SPEC.is_file():
+        return {}
+    return {"ESI_SPEC": str(SHARED_SPEC)}
+
+
+def _install_and_generate(session: nox.Session, extras: str = "dev") -> None:
+    session.install("-e", f".[{extras}]")
+    session.run("esi", "generate", env=_spec_env())
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Generate the client, then run the test suite."""
+    _install_and_generate(session)
+    session.run("pytest", *session.posargs, env=_spec_env())
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict on hand-written code; mypy on the generated client."""
+    _install_and_generate(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "generator", "esi_client", "esi_cli", "tests", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks; figures go to .bench/results.json."""
+    _install_and_generate(session)
+    session.run("python", "-m", "benchmarks", *session.posargs, env=_spec_env())

@@ -1,0 +1,51 @@
+"""Fixtures shared by the whole suite: CCP's spec (from ../shared or $ESI_SPEC) and the client."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_SPEC_DIR = ROOT.parent / "shared" / "spec"
+
+
+def _spec_path() -> Path:
+    explicit = os.environ.get("ESI_SPEC")
+    path = Path(explicit) if explicit else SHARED_SPEC_DIR / "esi-openapi.json"
+    if not path.is_file():
+        pytest.exit(f"CCP's spec is not at {path}; set ESI_SPEC", returncode=2)
+    return path
+
+
+@pytest.fixture(scope="session")
+def spec_path() -> Path:
+    return _spec_path()
+
+
+@pytest.fixture(scope="session")
+def old_spec_path() -> Path:
+    """The real earlier ESI spec (2025-12-16) kept beside the current one."""
+    path = SHARED_SPEC_DIR / "esi-openapi-2025-12-16.json"
+    if not path.is_file():
+        pytest.skip("the older real spec is not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def spec_document(spec_path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(spec_path.read_bytes())
+    return document
+
+
+@pytest.fixture(scope="session")
+def generated_client(spec_path: Path) -> Path:
+    """The client in the work tree, generated if missing or stale (a no-op when current)."""
+    from generator import generate
+
+    result = generate(str(spec_path))
+    assert result.operations_generated == result.operations_in_spec
+    return result.output_dir
