@@ -39,9 +39,10 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on hand-written code; mypy on the generated client."""
     _install_and_generate(session)
+    session.install("nox")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "generator", "esi_client", "esi_cli", "tests", "noxfile.py")
+    session.run("mypy", "generator", "esi_client", "esi_cli", "benchmarks", "tests", "noxfile.py")
 
 
 @nox.session(python=PYTHON)

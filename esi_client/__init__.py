@@ -33,7 +33,29 @@ if TYPE_CHECKING:
     )
     from esi_client.types import UNSET, Response, Unset
 
-_EXPORTS = {
+__all__ = [
+    "UNSET",
+    "BadRequestError",
+    "BadResponseError",
+    "ConfigurationError",
+    "ESIClient",
+    "ESIError",
+    "ESIResponseError",
+    "ErrorLimitedError",
+    "ForbiddenError",
+    "NotFoundError",
+    "Operation",
+    "Parameter",
+    "RateLimit",
+    "RateLimitedError",
+    "Response",
+    "ServerError",
+    "TransportError",
+    "UnauthorizedError",
+    "Unset",
+]
+
+_HOME = {
     "ESIClient": "esi_client._client",
     "Operation": "esi_client._operation",
     "Parameter": "esi_client._operation",
@@ -41,33 +63,13 @@ _EXPORTS = {
     "Response": "esi_client.types",
     "UNSET": "esi_client.types",
     "Unset": "esi_client.types",
-    **{
-        name: "esi_client.errors"
-        for name in (
-            "BadRequestError",
-            "BadResponseError",
-            "ConfigurationError",
-            "ESIError",
-            "ESIResponseError",
-            "ErrorLimitedError",
-            "ForbiddenError",
-            "NotFoundError",
-            "RateLimitedError",
-            "ServerError",
-            "TransportError",
-            "UnauthorizedError",
-        )
-    },
 }
-
-__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name not in __all__:
         raise AttributeError(f"module 'esi_client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(_HOME.get(name, "esi_client.errors")), name)
     globals()[name] = value
     return value
 

@@ -19,7 +19,9 @@ def decode_json(operation: Operation, content: bytes) -> Any:
     try:
         return orjson.loads(content)
     except orjson.JSONDecodeError as exc:
-        raise BadResponseError(f"response body is not valid JSON ({exc})", operation_id=operation.id) from None
+        raise BadResponseError(
+            f"response body is not valid JSON ({exc})", operation_id=operation.id
+        ) from None
 
 
 def parse_body(operation: Operation, parse: Parser[T], data: Any) -> T:
@@ -32,10 +34,10 @@ def parse_body(operation: Operation, parse: Parser[T], data: Any) -> T:
             f"response lacks the required field {field!r}", operation_id=operation.id, field=field
         ) from None
     except (TypeError, ValueError, AttributeError) as exc:
-        field = _field_from_message(str(exc))
-        where = f" in field {field!r}" if field else ""
+        named = _field_from_message(str(exc))
+        where = f" in field {named!r}" if named else ""
         raise BadResponseError(
-            f"response does not match the spec{where}: {exc}", operation_id=operation.id, field=field
+            f"response does not match the spec{where}: {exc}", operation_id=operation.id, field=named
         ) from None
 
 

@@ -48,7 +48,9 @@ def make_identity(app_name: str | None, contact: str | None, app_version: str | 
 
 def check_language(language: str | None) -> str | None:
     if language is not None and language not in LANGUAGES:
-        raise ConfigurationError(f"language {language!r} is not one ESI serves; choose from {', '.join(LANGUAGES)}")
+        raise ConfigurationError(
+            f"language {language!r} is not one ESI serves; choose from {', '.join(LANGUAGES)}"
+        )
     return language
 
 

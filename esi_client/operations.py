@@ -22,7 +22,7 @@ def all_operations() -> list[Operation]:
 
 
 def get_operation(operation_id: str) -> Operation:
-    """An operation by its ESI id (`GetMarketsRegionIdOrders`) or Python name (`get_markets_region_id_orders`)."""
+    """An operation by ESI id (`GetMarketsRegionIdOrders`) or Python name (`get_markets_region_id_orders`)."""
     index = _index()
     if operation_id in index:
         return index[operation_id]

@@ -1,7 +1,7 @@
 """esikit's build step: CCP's OpenAPI spec in, the typed `esi_client` out.
 
-    from generator import generate
-    result = generate("path/or/url/to/openapi.json")
+from generator import generate
+result = generate("path/or/url/to/openapi.json")
 """
 
 from generator.build import GenerationResult, generate

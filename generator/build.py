@@ -222,15 +222,14 @@ def _describe(error: Any) -> str:
 
 
 def _count_operation_modules(package: Path) -> int:
-    return sum(
-        1 for path in (package / "api").glob("*/*.py") if path.name != "__init__.py"
-    )
+    return sum(1 for path in (package / "api").glob("*/*.py") if path.name != "__init__.py")
 
 
 def _format(package: Path) -> None:
     targets = [str(package / name) for name in GENERATED_SUBTREES]
     command = [sys.executable, "-m", "ruff"]
-    settings = ["--config", "line-length=110", "--no-cache"]
+    # --isolated: the staging tree lies inside the repository, whose config excludes it.
+    settings = ["--isolated", "--line-length", "110", "--no-cache"]
     subprocess.run(
         [*command, "check", "--fix-only", "--select", "I,F401", "--silent", *settings, *targets],
         check=False,

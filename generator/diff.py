@@ -26,6 +26,7 @@ class SpecDiff:
     new_version: str
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
 
     @property
@@ -42,6 +43,7 @@ class SpecDiff:
             "new_version": self.new_version,
             "added": self.added,
             "removed": self.removed,
+            "renamed": [list(pair) for pair in self.renamed],
             "breaking": len(self.breaking),
             "changes": [asdict(change) for change in sorted(self.changes)],
         }
@@ -56,16 +58,36 @@ def diff_specs(old: dict[str, Any], new: dict[str, Any]) -> SpecDiff:
         old_version=str(old.get("info", {}).get("version", "?")),
         new_version=str(new.get("info", {}).get("version", "?")),
     )
-    for operation_id in sorted(new_ops.keys() - old_ops.keys()):
+    added_ids = new_ops.keys() - old_ops.keys()
+    removed_ids = old_ops.keys() - new_ops.keys()
+    # An operationId that changed on the same route is a rename: the Python module moves.
+    added_by_route = {(new_ops[i][0], new_ops[i][1]): i for i in added_ids}
+    pairs = [
+        (old_id, added_by_route[old_ops[old_id][:2]])
+        for old_id in sorted(removed_ids)
+        if old_ops[old_id][:2] in added_by_route
+    ]
+    for old_id, new_id in pairs:
+        added_ids.discard(new_id)
+        removed_ids.discard(old_id)
+        result.renamed.append((old_id, new_id))
+        path, method, _ = new_ops[new_id]
+        result.changes.append(
+            Change(new_id, "operation", f"renamed from {old_id} ({method.upper()} {path})", True)
+        )
+        result.changes.extend(_operation_changes(new_id, old, old_ops[old_id], new, new_ops[new_id]))
+    for operation_id in sorted(added_ids):
         path, method, _ = new_ops[operation_id]
         result.added.append(operation_id)
         result.changes.append(Change(operation_id, "operation", f"added: {method.upper()} {path}", False))
-    for operation_id in sorted(old_ops.keys() - new_ops.keys()):
+    for operation_id in sorted(removed_ids):
         path, method, _ = old_ops[operation_id]
         result.removed.append(operation_id)
         result.changes.append(Change(operation_id, "operation", f"removed: {method.upper()} {path}", True))
     for operation_id in sorted(old_ops.keys() & new_ops.keys()):
-        result.changes.extend(_operation_changes(operation_id, old, old_ops[operation_id], new, new_ops[operation_id]))
+        result.changes.extend(
+            _operation_changes(operation_id, old, old_ops[operation_id], new, new_ops[operation_id])
+        )
     result.changes.sort()
     return result
 
@@ -110,7 +132,12 @@ def _operation_changes(
 
 
 def _scopes(operation: dict[str, Any]) -> set[str]:
-    return {scope for requirement in operation.get("security", []) for scopes in requirement.values() for scope in scopes}
+    return {
+        scope
+        for requirement in operation.get("security", [])
+        for scopes in requirement.values()
+        for scope in scopes
+    }
 
 
 def _parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, tuple[str, bool]]:
@@ -123,14 +150,23 @@ def _parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, tu
 
 
 def _parameter_changes(
-    operation_id: str, old: dict[str, Any], old_op: dict[str, Any], new: dict[str, Any], new_op: dict[str, Any]
+    operation_id: str,
+    old: dict[str, Any],
+    old_op: dict[str, Any],
+    new: dict[str, Any],
+    new_op: dict[str, Any],
 ) -> list[Change]:
     before, after = _parameters(old, old_op), _parameters(new, new_op)
     changes = []
     for key in sorted(after.keys() - before.keys()):
         kind, required = after[key]
         changes.append(
-            Change(operation_id, "parameter", f"added {'required' if required else 'optional'} {key} ({kind})", required)
+            Change(
+                operation_id,
+                "parameter",
+                f"added {'required' if required else 'optional'} {key} ({kind})",
+                required,
+            )
         )
     for key in sorted(before.keys() - after.keys()):
         changes.append(Change(operation_id, "parameter", f"removed {key}", True))
@@ -180,7 +216,9 @@ def flatten_schema(spec: dict[str, Any], schema: Any, path: str, required: bool,
     return shape
 
 
-def _shape_changes(operation_id: str, kind: str, before: Shape, after: Shape, *, request: bool) -> list[Change]:
+def _shape_changes(
+    operation_id: str, kind: str, before: Shape, after: Shape, *, request: bool
+) -> list[Change]:
     """Breaking rules: a request may not gain required fields; a response may not lose fields."""
     changes = []
     for path in sorted(after.keys() - before.keys()):
@@ -188,7 +226,11 @@ def _shape_changes(operation_id: str, kind: str, before: Shape, after: Shape, *,
             continue
         _type, required = after[path]
         breaking = request and required
-        changes.append(Change(operation_id, kind, f"added {'required' if required else 'optional'} field {path}", breaking))
+        changes.append(
+            Change(
+                operation_id, kind, f"added {'required' if required else 'optional'} field {path}", breaking
+            )
+        )
     for path in sorted(before.keys() - after.keys()):
         if _parent_is_new(path, after):
             continue

@@ -13,7 +13,8 @@ Format = Literal["text", "markdown", "json"]
 def summary_line(diff: SpecDiff) -> str:
     return (
         f"{diff.old_version} -> {diff.new_version}: {len(diff.added)} operations added, "
-        f"{len(diff.removed)} removed, {len(diff.changes)} changes, {len(diff.breaking)} breaking"
+        f"{len(diff.removed)} removed, {len(diff.renamed)} renamed, {len(diff.changes)} changes, "
+        f"{len(diff.breaking)} breaking"
     )
 
 

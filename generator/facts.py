@@ -53,7 +53,8 @@ def _parameter_literals(
         description = parameter.get("description") or (resolve_ref(spec, schema) or {}).get("description", "")
         literals.append(
             "Parameter("
-            f"name={parameter['name']!r}, python_name={python_names.get(parameter['name'], parameter['name'])!r}, "
+            f"name={parameter['name']!r}, "
+            f"python_name={python_names.get(parameter['name'], parameter['name'])!r}, "
             f"location={parameter['in']!r}, json_type={json_type(spec, schema)!r}, "
             f"required={bool(parameter.get('required'))!r}, description={description!r}, "
             f"enum={_enum(spec, schema)!r})"
@@ -78,12 +79,16 @@ def operation_facts(
         operation_id = operation["operationId"]
         tag, module, python_names = modules[operation_id]
         scopes = tuple(
-            scope for requirement in operation.get("security", []) for scopes in requirement.values()
+            scope
+            for requirement in operation.get("security", [])
+            for scopes in requirement.values()
             for scope in scopes
         )
         roles = tuple(operation.get("x-required-roles", ()))
         names = {resolve_ref(spec, p).get("name") for p in operation.get("parameters", [])}
-        paging = "cursor" if operation.get("x-pagination") == "cursor" else "page" if "page" in names else None
+        paging = (
+            "cursor" if operation.get("x-pagination") == "cursor" else "page" if "page" in names else None
+        )
         cache_age = operation.get("x-cache-age")
         cache_mode = operation.get("x-cache-mode") or operation.get("x-server-cache-mode")
         limit = operation.get("x-rate-limit")
@@ -119,7 +124,9 @@ def operation_facts(
         if roles:
             lines.append(f"Corporation roles (any of): {', '.join(roles)}.")
         if paging:
-            lines.append("Paged by `page` (X-Pages)." if paging == "page" else "Paged by cursor (before/after).")
+            lines.append(
+                "Paged by `page` (X-Pages)." if paging == "page" else "Paged by cursor (before/after)."
+            )
         if cache_age:
             lines.append(f"Cached for {cache_age} s.")
         result[operation_id] = OperationFacts(operation_id, module, literal, "\n".join(lines) + "\n")

@@ -19,6 +19,7 @@ class GenerateClientHook(BuildHookInterface):  # type: ignore[misc]
         sys.path.insert(0, str(root))
         try:
             from generator.build import generate
+
             result = generate(output_dir=root / "esi_client", pin_path=root / "spec" / "pin.toml")
         finally:
             sys.path.remove(str(root))

@@ -59,7 +59,9 @@ def load_pin(path: Path = DEFAULT_PIN_PATH) -> Pin:
 def update_pin(pin: Pin, *, compatibility_date: str, sha256: str) -> Pin:
     """Rewrite the pin file in place, keeping its comments and layout."""
     text = pin.path.read_text(encoding="utf-8")
-    text = re.sub(r'(?m)^compatibility_date\s*=\s*".*"$', f'compatibility_date = "{compatibility_date}"', text)
+    text = re.sub(
+        r'(?m)^compatibility_date\s*=\s*".*"$', f'compatibility_date = "{compatibility_date}"', text
+    )
     text = re.sub(r'(?m)^sha256\s*=\s*".*"$', f'sha256 = "{sha256}"', text)
     pin.path.write_text(text, encoding="utf-8")
     return load_pin(pin.path)

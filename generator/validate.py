@@ -23,9 +23,7 @@ def parse_spec(source: SpecSource) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise SpecError(source.origin, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
-        raise SpecError(
-            f"{source.origin}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}"
-        ) from None
+        raise SpecError(f"{source.origin}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}") from None
     if not isinstance(document, dict):
         raise SpecError(f"{source.origin}#", "not an OpenAPI document: the top level is not an object")
     validate_document(document, source.origin)

@@ -13,7 +13,13 @@ import pytest
 
 from generator.validate import iter_operations
 
-RUNTIME_HEADER_ARGS = {"x_compatibility_date", "x_tenant", "accept_language", "if_none_match", "if_modified_since"}
+RUNTIME_HEADER_ARGS = {
+    "x_compatibility_date",
+    "x_tenant",
+    "accept_language",
+    "if_none_match",
+    "if_modified_since",
+}
 CALLABLES = ("sync", "sync_detailed", "asyncio", "asyncio_detailed")
 
 
@@ -21,7 +27,9 @@ def _spec_operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str
     return {op["operationId"]: (path, method, op) for path, method, op in iter_operations(spec)}
 
 
-def test_every_spec_operation_is_an_importable_module(generated_client: Path, spec_document: dict[str, Any]) -> None:
+def test_every_spec_operation_is_an_importable_module(
+    generated_client: Path, spec_document: dict[str, Any]
+) -> None:
     from esi_client.operations import all_operations
 
     spec_ops = _spec_operations(spec_document)
@@ -65,7 +73,9 @@ def test_operation_facts_match_the_spec(generated_client: Path, spec_document: d
     for operation in all_operations():
         path, method, spec_op = spec_ops[operation.id]
         assert (operation.method, operation.path) == (method.upper(), path)
-        scopes = tuple(s for requirement in spec_op.get("security", []) for v in requirement.values() for s in v)
+        scopes = tuple(
+            s for requirement in spec_op.get("security", []) for v in requirement.values() for s in v
+        )
         assert operation.scopes == scopes
         assert operation.roles == tuple(spec_op.get("x-required-roles", ()))
         assert operation.cache_age == spec_op.get("x-cache-age")
@@ -73,13 +83,18 @@ def test_operation_facts_match_the_spec(generated_client: Path, spec_document: d
         limit = spec_op.get("x-rate-limit")
         if limit:
             assert operation.rate_limit is not None
-            assert (operation.rate_limit.group, operation.rate_limit.max_tokens) == (limit["group"], limit["max-tokens"])
+            assert (operation.rate_limit.group, operation.rate_limit.max_tokens) == (
+                limit["group"],
+                limit["max-tokens"],
+            )
         else:
             assert operation.rate_limit is None
         names = {p.get("name") for p in spec_op["parameters"]}
-        expected_paging = "cursor" if spec_op.get("x-pagination") == "cursor" else "page" if "page" in names else None
+        expected_paging = (
+            "cursor" if spec_op.get("x-pagination") == "cursor" else "page" if "page" in names else None
+        )
         assert operation.paging == expected_paging
-        assert load_module(operation).OPERATION == operation
+        assert operation == load_module(operation).OPERATION
 
 
 def test_fact_counts(generated_client: Path) -> None:
@@ -110,7 +125,9 @@ def test_models_load_lazily(generated_client: Path) -> None:
         "from esi_client.models import StatusGet\n"
         "print(StatusGet.__name__)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert int(out[0]) <= 3  # the order model and its enum, not all 600
     assert out[1] == "False"  # importing an operation does not import the HTTP stack
     assert out[2] == "StatusGet"

@@ -12,11 +12,16 @@ from esi_cli.console import console, fail
 
 def generate_command(
     spec: Annotated[
-        str | None, typer.Option("--spec", help="Spec path or URL (default: $ESI_SPEC, the cache, the pin's URL).")
+        str | None,
+        typer.Option("--spec", help="Spec path or URL (default: $ESI_SPEC, the cache, the pin's URL)."),
     ] = None,
-    output: Annotated[Path | None, typer.Option(help="Where esi_client lives (default: the installed one).")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Where esi_client lives (default: the installed one).")
+    ] = None,
     pin: Annotated[Path | None, typer.Option(help="The spec pin file (default: spec/pin.toml).")] = None,
-    update_pin: Annotated[bool, typer.Option("--update-pin", help="Accept a spec whose sha256 differs from the pin.")] = False,
+    update_pin: Annotated[
+        bool, typer.Option("--update-pin", help="Accept a spec whose sha256 differs from the pin.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Regenerate even when nothing changed.")] = False,
     allow_warnings: Annotated[
         bool, typer.Option("--allow-warnings", help="Keep a client openapi-python-client warned about.")
@@ -43,7 +48,8 @@ def generate_command(
     if result.skipped:
         console.print(
             f"esi_client is up to date: {result.operations_generated} of {result.operations_in_spec} "
-            f"operations, spec {result.compatibility_date} ({result.spec_sha256[:12]}), {result.seconds:.2f} s"
+            f"operations, spec {result.compatibility_date} ({result.spec_sha256[:12]}), "
+            f"{result.seconds:.2f} s"
         )
         return
     console.print(
@@ -58,6 +64,7 @@ def generate_command(
         console.print(render(result.diff, "text"), highlight=False, end="")
     elif result.previous_sha256:
         console.print(
-            f"Replaced a client generated from spec {result.previous_sha256[:12]} (not in the spec cache, no diff).",
+            f"Replaced a client generated from spec {result.previous_sha256[:12]} "
+            "(not in the spec cache, no diff).",
             highlight=False,
         )

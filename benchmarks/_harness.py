@@ -1,0 +1,50 @@
+"""Timing helpers and the results file shared by every benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / ".bench" / "results.json"
+
+
+def run_seconds(command: list[str], *, env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env={**os.environ, **(env or {})})
+    return time.perf_counter() - started
+
+
+def median_seconds(action: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def python_startup_ms(code: str, repeat: int = 15) -> float:
+    """Median wall time of a fresh interpreter running `code`, in milliseconds."""
+    command = [sys.executable, "-c", code]
+    run_seconds(command)  # warm the OS file cache and .pyc files
+    return 1000 * statistics.median(run_seconds(command) for _ in range(repeat))
+
+
+def report(name: str, value: float, unit: str, command: str, baseline: tuple[str, float] | None = None) -> None:
+    ratio = f"  ({value / baseline[1]:.2f}x {baseline[0]})" if baseline and baseline[1] else ""
+    print(f"{name:<28} {value:>10.2f} {unit:<3}{ratio}\n{'':<28} command: {command}")
+
+
+def save(results: dict[str, float]) -> None:
+    RESULTS.parent.mkdir(exist_ok=True)
+    existing = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    existing.update({key: round(value, 4) for key, value in results.items()})
+    RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(results)} figures to {RESULTS.relative_to(ROOT)}")
