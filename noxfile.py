@@ -50,3 +50,10 @@ def bench(session: nox.Session) -> None:
     """Benchmarks; figures go to .bench/results.json."""
     _install_and_generate(session)
     session.run("python", "-m", "benchmarks", *session.posargs, env=_spec_env())
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job: generate the client and show what it holds."""
+    _install_and_generate(session, extras="generate")
+    session.run("python", "-c", "from esi_client.operations import all_operations as a; print(len(a()), 'operations')")
