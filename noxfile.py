@@ -56,4 +56,6 @@ def bench(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The main job: generate the client and show what it holds."""
     _install_and_generate(session, extras="generate")
-    session.run("python", "-c", "from esi_client.operations import all_operations as a; print(len(a()), 'operations')")
+    session.run(
+        "python", "-c", "from esi_client.operations import all_operations as a; print(len(a()), 'operations')"
+    )

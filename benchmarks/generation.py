@@ -30,13 +30,22 @@ def run() -> dict[str, float]:
         noop = statistics.median(run_seconds(generate) for _ in range(5))
         raw = [
             str(Path(sys.executable).with_name("openapi-python-client")),
-            "generate", "--path", spec, "--meta", "none", "--overwrite", "--output-path", str(work / "raw"),
+            "generate",
+            "--path",
+            spec,
+            "--meta",
+            "none",
+            "--overwrite",
+            "--output-path",
+            str(work / "raw"),
         ]
         raw_seconds = statistics.median(run_seconds(raw) for _ in range(3))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"spec: {spec}")
-    report("generate_s", full, "s", " ".join([*generate, "--force"]), ("raw openapi-python-client", raw_seconds))
+    report(
+        "generate_s", full, "s", " ".join([*generate, "--force"]), ("raw openapi-python-client", raw_seconds)
+    )
     report("regenerate_noop_s", noop, "s", " ".join(generate), ("full generation", full))
 
     bare = python_startup_ms("pass")
@@ -45,8 +54,20 @@ def run() -> dict[str, float]:
     one_op = "import esi_client.api.market.get_markets_region_id_orders"
     one_op_ms = python_startup_ms(one_op) - bare
     print(f"import times: fresh interpreter minus a bare one ({bare:.1f} ms), median of 15")
-    report("import_client_ms", client_ms, "ms", f'{sys.executable} -c "import esi_client"', ("import httpx2", httpx2_ms))
-    report("import_one_operation_ms", one_op_ms, "ms", f'{sys.executable} -c "{one_op}"', ("import httpx2", httpx2_ms))
+    report(
+        "import_client_ms",
+        client_ms,
+        "ms",
+        f'{sys.executable} -c "import esi_client"',
+        ("import httpx2", httpx2_ms),
+    )
+    report(
+        "import_one_operation_ms",
+        one_op_ms,
+        "ms",
+        f'{sys.executable} -c "{one_op}"',
+        ("import httpx2", httpx2_ms),
+    )
     return {
         "generate_s": full,
         "regenerate_noop_s": noop,

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_wheel_contains_the_generated_client(tmp_path: Path, spec_path: Path) -> None:
     source = tmp_path / "src"
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     if not tracked:
         pytest.skip("not a git checkout")
     for name in tracked:  # a checkout as a fresh clone has it: no generated client
@@ -25,13 +27,19 @@ def test_wheel_contains_the_generated_client(tmp_path: Path, spec_path: Path) ->
         shutil.copy2(ROOT / name, source / name)
     env = {**os.environ, "ESI_SPEC": str(spec_path)}
     uv = shutil.which("uv")
-    command = [uv, "build", "--wheel", "-o", str(tmp_path / "dist")] if uv else [
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"), "."
-    ]
+    command = (
+        [uv, "build", "--wheel", "-o", str(tmp_path / "dist")]
+        if uv
+        else [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"), "."]
+    )
     subprocess.run(command, cwd=source, env=env, check=True, capture_output=True)
     (wheel,) = (tmp_path / "dist").glob("esikit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    operations = [n for n in names if n.startswith("esi_client/api/") and n.count("/") == 3 and not n.endswith("__init__.py")]
+    operations = [
+        n
+        for n in names
+        if n.startswith("esi_client/api/") and n.count("/") == 3 and not n.endswith("__init__.py")
+    ]
     assert len(operations) == 225
     assert {"esi_client/api/_index.py", "esi_client/models/__init__.py", "generator/pin.toml"} <= names
     assert not any("/.gen-" in n for n in names)
