@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from esi_client._client import ESIClient
+    from esi_client._client import ESIClient, RetryPolicy
     from esi_client._operation import Operation, Parameter, RateLimit
     from esi_client.errors import (
         BadRequestError,
@@ -49,6 +49,7 @@ __all__ = [
     "RateLimit",
     "RateLimitedError",
     "Response",
+    "RetryPolicy",
     "ServerError",
     "TransportError",
     "UnauthorizedError",
@@ -57,6 +58,7 @@ __all__ = [
 
 _HOME = {
     "ESIClient": "esi_client._client",
+    "RetryPolicy": "esi_client._client",
     "Operation": "esi_client._operation",
     "Parameter": "esi_client._operation",
     "RateLimit": "esi_client._operation",

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import logging
+import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx2
+from attrs import frozen
 
+from esi_client._cache import CacheEntry, CacheStore, ResponseCache
 from esi_client._decode import Parser, decode_json, parse_body
+from esi_client._drivers import run_async, run_sync
+from esi_client._flow import call_flow, logger
+from esi_client._limits import ErrorBudget, RateBuckets
 from esi_client._operation import Operation
 from esi_client._settings import (
     DEFAULT_TENANT,
@@ -17,19 +26,42 @@ from esi_client._settings import (
     make_identity,
     pinned_compatibility_date,
 )
-from esi_client.errors import ESIResponseError, TransportError, error_for_status
+from esi_client._stats import ClientStats
+from esi_client.clock import Clock, SystemClock
 from esi_client.types import Response
 
 T = TypeVar("T")
 
 OPERATION_EXTENSION = "esi_operation"
+CHARACTER_EXTENSION = "esi_character"
+
+
+@frozen
+class RetryPolicy:
+    """Idempotent requests are retried on 502/503/504, timeouts and connection errors."""
+
+    max_retries: int = 3
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+
+
+class _Pools:
+    """Connection pools shared by a client and its per-character views, opened on first use."""
+
+    def __init__(self) -> None:
+        self.sync: httpx2.Client | None = None
+        self.async_: httpx2.AsyncClient | None = None
+        self.async_slots: asyncio.Semaphore | None = None
+        self.lock = threading.Lock()
 
 
 class ESIClient:
     """Talks to ESI for the generated functions: `get_status.sync(client=client)`.
 
-    One object serves sync and async calls; each side opens its own connection pool on first
-    use. Close it with `close()` / `aclose()` or use it as a (async) context manager.
+    One object serves sync and async calls, from any number of threads or tasks. It caches
+    (`cache=`: None for the default in-memory LRU, a CacheStore such as SQLiteCache or RedisCache
+    for a persistent second level, False for none), keeps inside the error and rate limits,
+    retries transient failures and bounds concurrency. `stats` counts what it did.
     """
 
     def __init__(
@@ -44,6 +76,11 @@ class ESIClient:
         compatibility_date: str | None = None,
         timeout: float = 30.0,
         auth: httpx2.Auth | None = None,
+        cache: ResponseCache | CacheStore | bool | None = None,
+        max_concurrency: int = 16,
+        error_threshold: int = 10,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
         transport: httpx2.BaseTransport | None = None,
         async_transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
@@ -54,13 +91,40 @@ class ESIClient:
         self.compatibility_date = compatibility_date or pinned_compatibility_date()
         self.timeout = timeout
         self.auth = auth
+        self.cache = _make_cache(cache)
+        self.max_concurrency = max_concurrency
+        self.retry_policy = retry or RetryPolicy()
+        self.clock: Clock = clock or SystemClock()
+        self.stats = ClientStats()
+        self.error_budget = ErrorBudget(error_threshold)
+        self.rate_buckets = RateBuckets()
+        self.character_id: int | None = None
+        self.revalidate = False
         self._transport = transport
         self._async_transport = async_transport
-        self._sync_http: httpx2.Client | None = None
-        self._async_http: httpx2.AsyncClient | None = None
+        self._pools = _Pools()
+        self._sync_slots = threading.BoundedSemaphore(max_concurrency)
 
     def __repr__(self) -> str:
-        return f"ESIClient(base_url={self.base_url!r}, user_agent={self.identity.user_agent()!r})"
+        bound = f", character_id={self.character_id}" if self.character_id else ""
+        return f"ESIClient(base_url={self.base_url!r}, user_agent={self.identity.user_agent()!r}{bound})"
+
+    def for_character(self, character_id: int) -> ESIClient:
+        """A view of this client whose authenticated calls use `character_id`'s token.
+
+        Needed for routes without a character in the path (corporation routes); it shares the
+        pools, cache, limits and stats of this client.
+        """
+        view = copy.copy(self)
+        view.character_id = int(character_id)
+        return view
+
+    def revalidating(self) -> ESIClient:
+        """A view that asks ESI every time (a conditional request when it has an ETag),
+        never answering from the cache alone."""
+        view = copy.copy(self)
+        view.revalidate = True
+        return view
 
     @property
     def headers(self) -> dict[str, str]:
@@ -77,34 +141,41 @@ class ESIClient:
 
     # -- connection pools -------------------------------------------------------------
 
+    def _options(self) -> dict[str, Any]:
+        size = max(self.max_concurrency, 1)
+        return {
+            "base_url": self.base_url,
+            "headers": self.headers,
+            "timeout": self.timeout,
+            "limits": httpx2.Limits(max_connections=size, max_keepalive_connections=size),
+        }
+
     @property
     def http(self) -> httpx2.Client:
-        if self._sync_http is None:
-            self._sync_http = httpx2.Client(
-                base_url=self.base_url, headers=self.headers, timeout=self.timeout, transport=self._transport
-            )
-        return self._sync_http
+        pools = self._pools
+        if pools.sync is None:
+            with pools.lock:
+                if pools.sync is None:
+                    pools.sync = httpx2.Client(transport=self._transport, **self._options())
+        return pools.sync
 
     @property
     def async_http(self) -> httpx2.AsyncClient:
-        if self._async_http is None:
-            self._async_http = httpx2.AsyncClient(
-                base_url=self.base_url,
-                headers=self.headers,
-                timeout=self.timeout,
-                transport=self._async_transport,
-            )
-        return self._async_http
+        pools = self._pools
+        if pools.async_ is None:
+            pools.async_ = httpx2.AsyncClient(transport=self._async_transport, **self._options())
+            pools.async_slots = asyncio.Semaphore(self.max_concurrency)
+        return pools.async_
 
     def close(self) -> None:
-        if self._sync_http is not None:
-            self._sync_http.close()
-            self._sync_http = None
+        if self._pools.sync is not None:
+            self._pools.sync.close()
+            self._pools.sync = None
 
     async def aclose(self) -> None:
-        if self._async_http is not None:
-            await self._async_http.aclose()
-            self._async_http = None
+        if self._pools.async_ is not None:
+            await self._pools.async_.aclose()
+            self._pools.async_ = None
         self.close()
 
     def __enter__(self) -> ESIClient:
@@ -124,62 +195,84 @@ class ESIClient:
     # -- the seam the generated functions call ---------------------------------------
 
     def send(self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None) -> Response[T]:
-        http_request = self._build(self.http, operation, request)
-        try:
-            http_response = self.http.send(http_request, auth=self.auth or httpx2.USE_CLIENT_DEFAULT)
-        except httpx2.TransportError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", operation_id=operation.id) from exc
-        return self._finish(operation, http_response, parse)
+        principal = self._principal(operation, request)
+        key = self._cache_key(operation, request, principal)
+        entry = self._cached(key, operation, parse) if key is not None else None
+        if entry is not None and entry.fresh_until > self.clock.now() and not self.revalidate:
+            return self._hit(operation, entry)
+        http = self.http
+        flow = call_flow(self, operation, self._build(http, operation, request), parse, key, principal, entry)
+        return run_sync(flow, http, self._sync_slots, self.clock, self.auth)
 
     async def asend(
         self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None
     ) -> Response[T]:
+        principal = self._principal(operation, request)
+        key = self._cache_key(operation, request, principal)
+        entry = self._cached(key, operation, parse) if key is not None else None
+        if entry is not None and entry.fresh_until > self.clock.now() and not self.revalidate:
+            return self._hit(operation, entry)
         http = self.async_http
-        http_request = self._build(http, operation, request)
-        try:
-            http_response = await http.send(http_request, auth=self.auth or httpx2.USE_CLIENT_DEFAULT)
-        except httpx2.TransportError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", operation_id=operation.id) from exc
-        return self._finish(operation, http_response, parse)
+        slots = self._pools.async_slots
+        assert slots is not None
+        flow = call_flow(self, operation, self._build(http, operation, request), parse, key, principal, entry)
+        return await run_async(flow, http, slots, self.clock, self.auth)
 
-    @staticmethod
+    def _hit(self, operation: Operation, entry: CacheEntry) -> Response[Any]:
+        self.stats.add("cache_hits")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s cache=hit", operation.id)
+        return Response(entry.status, entry.headers, entry.parsed, from_cache=True)
+
+    def _principal(self, operation: Operation, request: Mapping[str, Any]) -> str | None:
+        if not operation.scopes:
+            return None
+        if self.character_id is not None:
+            return str(self.character_id)
+        character = request.get("path_params", {}).get("character_id")
+        return str(character) if character is not None else None
+
+    def _cache_key(
+        self, operation: Operation, request: Mapping[str, Any], principal: str | None
+    ) -> str | None:
+        if self.cache is None or operation.method != "GET":
+            return None
+        params = request.get("params")
+        query = "&".join(f"{k}={v}" for k, v in sorted(params.items())) if params else ""
+        return f"{request['url']}?{query}#{principal or ''}"
+
+    def _cached(self, key: str, operation: Operation, parse: Parser[Any] | None) -> CacheEntry | None:
+        assert self.cache is not None
+        entry = self.cache.get(key)
+        if entry is None and self.cache.store is not None:
+            stored = self.cache.load_stored(key)
+            if stored is not None:
+                parsed = parse_body(operation, parse, decode_json(operation, stored.body)) if parse else None
+                entry = CacheEntry(stored.status, stored.headers, parsed, stored.etag, stored.fresh_until)
+                self.cache.put(key, entry)
+        return entry
+
     def _build(
-        http: httpx2.Client | httpx2.AsyncClient, operation: Operation, request: Mapping[str, Any]
+        self, http: httpx2.Client | httpx2.AsyncClient, operation: Operation, request: Mapping[str, Any]
     ) -> httpx2.Request:
+        extensions: dict[str, Any] = {OPERATION_EXTENSION: operation}
+        if operation.scopes:
+            character = self.character_id or request.get("path_params", {}).get("character_id")
+            extensions[CHARACTER_EXTENSION] = character
         return http.build_request(
             operation.method,
             request["url"],
             params=request.get("params"),
             json=request.get("json"),
-            extensions={OPERATION_EXTENSION: operation},
+            extensions=extensions,
         )
 
-    @staticmethod
-    def _finish(operation: Operation, response: httpx2.Response, parse: Parser[T] | None) -> Response[T]:
-        status = response.status_code
-        if not 200 <= status < 300:
-            raise response_error(operation, response)
-        content = response.content
-        parsed: Any = None
-        if parse is not None and content:
-            parsed = parse_body(operation, parse, decode_json(operation, content))
-        return Response(status_code=status, headers=response.headers, parsed=parsed)
 
-
-def response_error(operation: Operation, response: httpx2.Response) -> ESIResponseError:
-    """The typed exception for an error response, with ESI's own error text when it sent one."""
-    text = response.text[:500]
-    try:
-        body = response.json()
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            text = body["error"]
-    except ValueError:
-        pass
-    retry_after = response.headers.get("retry-after")
-    return error_for_status(response.status_code)(
-        operation_id=operation.id,
-        status=response.status_code,
-        error=text or response.reason_phrase,
-        request_id=response.headers.get("x-request-id"),
-        retry_after=float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None,
-    )
+def _make_cache(cache: ResponseCache | CacheStore | bool | None) -> ResponseCache | None:
+    if cache is None or cache is True:
+        return ResponseCache()
+    if cache is False:
+        return None
+    if isinstance(cache, ResponseCache):
+        return cache
+    return ResponseCache(store=cache)

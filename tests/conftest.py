@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,23 @@ def generated_client(spec_path: Path) -> Path:
     result = generate(str(spec_path))
     assert result.operations_generated == result.operations_in_spec
     return result.output_dir
+
+
+@pytest.fixture
+def make_client(fake_esi: Any, esi_clock: Any) -> Iterator[Any]:
+    """ESIClient factory bound to the fake ESI and its manual clock; closes what it made."""
+    from esi_client import ESIClient
+
+    made: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        options.setdefault("clock", esi_clock)
+        client = ESIClient(
+            app_name="esikit-tests", contact="tests@example.invalid", base_url=fake_esi.url, **options
+        )
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()

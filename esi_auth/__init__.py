@@ -1,0 +1,1 @@
+"""EVE SSO and tokens (issue 4)."""

@@ -1,0 +1,116 @@
+"""Response caching above HTTP: parsed results kept in memory, raw bodies optionally persisted.
+
+ESI's caching is plain: `Expires` (or `max-age`) says how long a response is fresh, `ETag`
+lets a stale one be revalidated with `If-None-Match`. Caching the *parsed* result is what makes a
+fresh hit cost microseconds and lets a 304 skip decoding, which an HTTP-level cache (hishel)
+cannot do; see the README for that choice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from attrs import define, frozen
+
+
+@frozen
+class StoredResponse:
+    """What a persistent store keeps: enough to rebuild the parsed result after a restart."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    etag: str | None
+    fresh_until: float
+
+
+@define
+class CacheEntry:
+    status: int
+    headers: Mapping[str, str]
+    parsed: Any
+    etag: str | None
+    fresh_until: float
+
+
+class CacheStore(Protocol):
+    """A persistent second level (SQLite, Redis, …): raw responses by key."""
+
+    def load(self, key: str) -> StoredResponse | None: ...
+
+    def save(self, key: str, response: StoredResponse) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+def freshness_lifetime(headers: Mapping[str, str]) -> float:
+    """Seconds a response stays fresh (RFC 9111 §4.2.1): max-age, else Expires minus Date."""
+    control = headers.get("cache-control", "")
+    if "no-store" in control or "no-cache" in control:
+        return 0.0
+    for directive in control.split(","):
+        name, _, value = directive.strip().partition("=")
+        if name == "max-age" and value.isdigit():
+            return float(value)
+    expires, date = headers.get("expires"), headers.get("date")
+    if not expires:
+        return 0.0
+    try:
+        expires_at = email.utils.parsedate_to_datetime(expires).timestamp()
+        date_at = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError):
+        return 0.0
+    return max(expires_at - date_at, 0.0) if date_at is not None else 0.0
+
+
+class ResponseCache:
+    """A bounded LRU of parsed results, in front of an optional persistent store."""
+
+    def __init__(self, max_entries: int = 4096, store: CacheStore | None = None) -> None:
+        self.max_entries = max_entries
+        self.store = store
+        self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> CacheEntry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: CacheEntry, body: bytes | None = None) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        if self.store is not None and body is not None:
+            self.store.save(
+                key, StoredResponse(entry.status, dict(entry.headers), body, entry.etag, entry.fresh_until)
+            )
+
+    def refresh(self, key: str, entry: CacheEntry, fresh_until: float) -> None:
+        """A 304 confirmed the entry: it is fresh again, without touching the body."""
+        entry.fresh_until = fresh_until
+        if self.store is not None:
+            stored = self.store.load(key)
+            if stored is not None:
+                self.store.save(
+                    key, StoredResponse(stored.status, stored.headers, stored.body, stored.etag, fresh_until)
+                )
+
+    def load_stored(self, key: str) -> StoredResponse | None:
+        return self.store.load(key) if self.store is not None else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

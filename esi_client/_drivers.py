@@ -1,0 +1,63 @@
+"""Drive a call flow with real I/O: blocking (threads may share it) or on an event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx2
+
+from esi_client._flow import Flow, Sleep
+from esi_client.clock import Clock
+from esi_client.types import Response
+
+
+def run_sync(
+    flow: Flow,
+    http: httpx2.Client,
+    slots: threading.BoundedSemaphore,
+    clock: Clock,
+    auth: httpx2.Auth | None,
+) -> Response[Any]:
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            action = flow.send(value) if error is None else flow.throw(error)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        value, error = None, None
+        if isinstance(action, Sleep):
+            clock.sleep(action.seconds)
+            continue
+        try:
+            with slots:
+                value = http.send(action.request, auth=auth or httpx2.USE_CLIENT_DEFAULT)
+        except httpx2.TransportError as exc:
+            error = exc
+
+
+async def run_async(
+    flow: Flow,
+    http: httpx2.AsyncClient,
+    slots: asyncio.Semaphore,
+    clock: Clock,
+    auth: httpx2.Auth | None,
+) -> Response[Any]:
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            action = flow.send(value) if error is None else flow.throw(error)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        value, error = None, None
+        if isinstance(action, Sleep):
+            await clock.asleep(action.seconds)
+            continue
+        try:
+            async with slots:
+                value = await http.send(action.request, auth=auth or httpx2.USE_CLIENT_DEFAULT)
+        except httpx2.TransportError as exc:
+            error = exc

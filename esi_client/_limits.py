@@ -1,0 +1,160 @@
+"""Staying inside ESI's budgets: the per-IP error limit and the per-group rate limits.
+
+Both are gates a request passes before it is sent. `reserve` answers 0 (go: a slot is
+taken) or the seconds to wait; `settle` takes the slot back and learns from the headers.
+The error gate counts requests in flight against the remaining budget, so that even if every
+one of them failed, the budget would stay above the threshold: the runtime never drives it to
+zero, whatever the concurrency. CCP bans apps that keep hitting 420.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Mapping
+
+from attrs import define, field
+
+from esi_client._operation import Operation
+
+POLL_SECONDS = 0.005  # how often a waiting request looks again while others are in flight
+
+
+def _int(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class ErrorBudget:
+    """X-ESI-Error-Limit-Remain/Reset, shared by every request of the client."""
+
+    def __init__(self, threshold: int = 10) -> None:
+        self.threshold = threshold
+        self.remain: int | None = None  # unknown until a response says
+        self.reset_at = 0.0
+        self.in_flight = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, now: float) -> float:
+        with self._lock:
+            if self.remain is not None and now >= self.reset_at:
+                self.remain = None  # a new window: unknown again until the next answer
+            if self.remain is None:
+                allowed = self.in_flight == 0  # one probe request learns the budget
+            else:
+                allowed = self.remain - self.in_flight > self.threshold
+            if allowed:
+                self.in_flight += 1
+                return 0.0
+            if (
+                self.remain is not None
+                and self.remain - self.in_flight <= self.threshold
+                and self.in_flight == 0
+            ):
+                return max(self.reset_at - now, POLL_SECONDS)
+            return POLL_SECONDS
+
+    def settle(self, now: float, headers: Mapping[str, str] | None) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            if headers is None:
+                return
+            remain = _int(headers, "x-esi-error-limit-remain")
+            reset = _int(headers, "x-esi-error-limit-reset")
+            if remain is None or reset is None:
+                return
+            reset_at = now + reset
+            if self.remain is None or reset_at > self.reset_at + 1.5:
+                self.remain, self.reset_at = remain, reset_at  # first answer, or a new window
+            else:
+                self.remain = min(self.remain, remain)  # answers arrive out of order: trust the lowest
+
+    def exhausted_until(self, now: float, seconds: float) -> None:
+        """A 420: nothing may be sent until the window resets."""
+        with self._lock:
+            self.remain, self.reset_at = 0, now + seconds
+
+
+@define
+class _Bucket:
+    limit: int
+    window: float
+    remaining: int | None = None
+    paused_until: float = 0.0
+    in_flight: int = 0
+    spent: deque[tuple[float, int]] = field(factory=deque)
+
+
+class RateBuckets:
+    """One floating-window bucket per (rate-limit group, principal), as ESI keeps them."""
+
+    def __init__(self, reserve_share: float = 0.05) -> None:
+        self.reserve_share = reserve_share
+        self._buckets: dict[tuple[str, str | None], _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def _bucket(self, operation: Operation, principal: str | None) -> _Bucket | None:
+        limit = operation.rate_limit
+        if limit is None:
+            return None
+        key = (limit.group, principal)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets.setdefault(key, _Bucket(limit.max_tokens, float(limit.window_seconds)))
+        return bucket
+
+    def reserve(self, operation: Operation, principal: str | None, now: float) -> float:
+        bucket = self._bucket(operation, principal)
+        if bucket is None:
+            return 0.0
+        with self._lock:
+            if bucket.paused_until > now:
+                return bucket.paused_until - now
+            while bucket.spent and bucket.spent[0][0] + bucket.window <= now:
+                _, returned = bucket.spent.popleft()  # tokens leave the floating window
+                if bucket.remaining is not None:
+                    bucket.remaining = min(bucket.limit, bucket.remaining + returned)
+            keep = max(int(bucket.limit * self.reserve_share), 5)  # room for a 4xx (5 tokens)
+            if bucket.remaining is not None and bucket.remaining - 2 * bucket.in_flight <= keep:
+                if bucket.in_flight:
+                    return POLL_SECONDS
+                # Slow down before a 429: wait until our oldest spend leaves the window.
+                if not bucket.spent:
+                    bucket.remaining = None  # spent by someone else: let one request find out
+                    bucket.in_flight += 1
+                    return 0.0
+                return max(bucket.spent[0][0] + bucket.window - now, POLL_SECONDS)
+            bucket.in_flight += 1
+            return 0.0
+
+    def settle(
+        self, operation: Operation, principal: str | None, now: float, headers: Mapping[str, str] | None
+    ) -> None:
+        bucket = self._bucket(operation, principal)
+        if bucket is None:
+            return
+        with self._lock:
+            bucket.in_flight -= 1
+            if headers is None:
+                return
+            remaining, used = _int(headers, "x-ratelimit-remaining"), _int(headers, "x-ratelimit-used")
+            limit = headers.get("x-ratelimit-limit", "").split("/")[0]
+            if limit.isdigit():
+                bucket.limit = int(limit)
+            if remaining is not None:
+                bucket.remaining = remaining if bucket.remaining is None else min(bucket.remaining, remaining)
+                if used:
+                    bucket.spent.append((now, used))
+                if not bucket.in_flight:
+                    bucket.remaining = remaining  # nothing else in flight: this answer is current
+
+    def pause(self, operation: Operation, principal: str | None, until: float) -> None:
+        """A 429: the group waits for Retry-After."""
+        bucket = self._bucket(operation, principal)
+        if bucket is not None:
+            with self._lock:
+                bucket.paused_until = max(bucket.paused_until, until)
+                bucket.remaining = None

@@ -1,0 +1,38 @@
+"""Counters a user can read to see what the runtime did: `client.stats`."""
+
+from __future__ import annotations
+
+import threading
+
+from attrs import define, field
+
+
+@define
+class ClientStats:
+    requests: int = 0  # HTTP requests sent (retries included)
+    cache_hits: int = 0  # answered from the cache without a request
+    not_modified: int = 0  # 304s: the cached result was reused
+    retries: int = 0
+    waits: int = 0  # pauses for the error or rate limit
+    wait_seconds: float = 0.0
+    errors: int = 0  # error responses (4xx/5xx)
+    _lock: threading.Lock = field(factory=threading.Lock, repr=False, eq=False, alias="_lock")
+
+    def add(self, name: str, amount: float = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def snapshot(self) -> dict[str, float]:
+        with self._lock:
+            return {
+                name: getattr(self, name)
+                for name in (
+                    "requests",
+                    "cache_hits",
+                    "not_modified",
+                    "retries",
+                    "waits",
+                    "wait_seconds",
+                    "errors",
+                )
+            }

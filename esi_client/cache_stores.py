@@ -1,0 +1,121 @@
+"""Where cached responses live: memory (default), SQLite on disk, or Redis for many processes.
+
+    ESIClient(..., cache=SQLiteCache("~/.cache/my-app/esi.sqlite"))
+    ESIClient(..., cache=RedisCache("redis://localhost:6379/0"))
+
+A persistent store keeps each response's raw body and headers; the parsed result is rebuilt
+from it once per process and then served from memory.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from esi_client._cache import CacheStore, ResponseCache, StoredResponse
+
+KEEP_STALE_SECONDS = 7 * 86400  # stale entries are kept this long for ETag revalidation
+
+
+class SQLiteCache:
+    """A file that survives restarts; created 0600. Safe to share between threads."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS esi_cache (key TEXT PRIMARY KEY, status INTEGER, headers BLOB,"
+            " body BLOB, etag TEXT, fresh_until REAL, stored_at REAL)"
+        )
+
+    def load(self, key: str) -> StoredResponse | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status, headers, body, etag, fresh_until FROM esi_cache WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        status, headers, body, etag, fresh_until = row
+        return StoredResponse(status, orjson.loads(headers), bytes(body), etag, fresh_until)
+
+    def save(self, key: str, response: StoredResponse) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO esi_cache VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    response.status,
+                    orjson.dumps(response.headers),
+                    response.body,
+                    response.etag,
+                    response.fresh_until,
+                    time.time(),
+                ),
+            )
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM esi_cache WHERE key = ?", (key,))
+
+    def prune(self, older_than: float = KEEP_STALE_SECONDS) -> int:
+        """Remove entries stored more than `older_than` seconds ago; returns how many."""
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM esi_cache WHERE stored_at < ?", (time.time() - older_than,)
+            )
+            return cursor.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class RedisCache:
+    """A cache shared by several processes (web workers, Celery workers) through Redis.
+
+    Needs the `redis` package (`pip install esikit[redis]`).
+    """
+
+    def __init__(self, url: str | Any = "redis://localhost:6379/0", prefix: str = "esikit:cache:") -> None:
+        import redis
+
+        self._redis: Any = redis.Redis.from_url(url) if isinstance(url, str) else url
+        self.prefix = prefix
+
+    def load(self, key: str) -> StoredResponse | None:
+        raw = self._redis.get(self.prefix + key)
+        if raw is None:
+            return None
+        data = orjson.loads(raw)
+        return StoredResponse(
+            data["status"], data["headers"], bytes.fromhex(data["body"]), data["etag"], data["fresh_until"]
+        )
+
+    def save(self, key: str, response: StoredResponse) -> None:
+        data = {
+            "status": response.status,
+            "headers": response.headers,
+            "body": response.body.hex(),
+            "etag": response.etag,
+            "fresh_until": response.fresh_until,
+        }
+        ttl = max(int(response.fresh_until - time.time()), 0) + KEEP_STALE_SECONDS
+        self._redis.set(self.prefix + key, orjson.dumps(data), ex=ttl)
+
+    def delete(self, key: str) -> None:
+        self._redis.delete(self.prefix + key)
+
+
+__all__ = ["CacheStore", "RedisCache", "ResponseCache", "SQLiteCache", "StoredResponse"]

@@ -1,0 +1,207 @@
+"""Every page of a paged operation, in order, from one snapshot of the data.
+
+    from esi_client.paging import all_pages
+    orders = all_pages(get_markets_region_id_orders, 10000002, client=client)
+
+X-Pages operations: page 1 says how many pages there are, the rest are fetched concurrently
+(bounded), and the items come back in page order. Pages of one snapshot share Last-Modified; if
+the data changes while paging, the whole walk restarts (revalidating against ESI, not the
+cache) rather than mixing two snapshots. Cursor operations (`before`/`after`) are walked with
+`iter_cursor` / `aiter_cursor`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+from typing import Any
+
+import attrs
+
+from esi_client._client import ESIClient
+from esi_client.errors import ESIError
+from esi_client.types import Response
+
+Progress = Callable[[int, int], None]  # (pages done, pages in all)
+
+
+class PagingError(ESIError):
+    """The data kept changing while paging; no consistent snapshot could be read."""
+
+
+def _snapshot(response: Response[Any]) -> str | None:
+    return response.last_modified
+
+
+def _check(module: ModuleType) -> str:
+    operation = module.OPERATION
+    if operation.paging != "page":
+        raise TypeError(f"{operation.id} is not paged by `page` (paging: {operation.paging})")
+    return str(operation.id)
+
+
+def _flatten(pages: Sequence[Response[Any]]) -> list[Any]:
+    items: list[Any] = []
+    for page in pages:
+        items.extend(page.parsed or ())
+    return items
+
+
+def all_pages(
+    module: ModuleType,
+    *args: Any,
+    client: ESIClient,
+    max_concurrency: int | None = None,
+    on_page: Progress | None = None,
+    max_restarts: int = 3,
+    **kwargs: Any,
+) -> list[Any]:
+    """All items of an X-Pages operation, in page order (threads fetch pages 2..N)."""
+    operation_id = _check(module)
+    current = client
+    for _attempt in range(max_restarts + 1):
+        first: Response[Any] = module.sync_detailed(*args, client=current, page=1, **kwargs)
+        total = first.pages or 1
+        if on_page:
+            on_page(1, total)
+        pages: list[Response[Any]] = [first]
+        if total > 1:
+            workers = min(max_concurrency or current.max_concurrency, total - 1)
+            done = 1
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="esi-page") as pool:
+                futures = [
+                    pool.submit(module.sync_detailed, *args, client=current, page=page, **kwargs)
+                    for page in range(2, total + 1)
+                ]
+                for future in futures:
+                    pages.append(future.result())
+                    done += 1
+                    if on_page:
+                        on_page(done, total)
+        if len({_snapshot(page) for page in pages}) <= 1:
+            return _flatten(pages)
+        current = client.revalidating()
+    raise PagingError(f"the data changed during each of {max_restarts + 1} walks", operation_id=operation_id)
+
+
+async def all_pages_async(
+    module: ModuleType,
+    *args: Any,
+    client: ESIClient,
+    max_concurrency: int | None = None,
+    on_page: Progress | None = None,
+    max_restarts: int = 3,
+    **kwargs: Any,
+) -> list[Any]:
+    """All items of an X-Pages operation, in page order (tasks fetch pages 2..N)."""
+    operation_id = _check(module)
+    current = client
+    for _attempt in range(max_restarts + 1):
+        first: Response[Any] = await module.asyncio_detailed(*args, client=current, page=1, **kwargs)
+        total = first.pages or 1
+        if on_page:
+            on_page(1, total)
+        counter = _Progress(on_page, total)
+        bound = asyncio.Semaphore(max_concurrency or current.max_concurrency)
+        rest = await asyncio.gather(
+            *(
+                _fetch_page(module, args, kwargs, current, page, bound, counter)
+                for page in range(2, total + 1)
+            )
+        )
+        pages = [first, *rest]
+        if len({_snapshot(page) for page in pages}) <= 1:
+            return _flatten(pages)
+        current = client.revalidating()
+    raise PagingError(f"the data changed during each of {max_restarts + 1} walks", operation_id=operation_id)
+
+
+class _Progress:
+    def __init__(self, callback: Progress | None, total: int) -> None:
+        self.callback, self.total, self.done = callback, total, 1
+
+    def step(self) -> None:
+        self.done += 1
+        if self.callback:
+            self.callback(self.done, self.total)
+
+
+async def _fetch_page(
+    module: ModuleType,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    client: ESIClient,
+    page: int,
+    bound: asyncio.Semaphore,
+    progress: _Progress,
+) -> Response[Any]:
+    async with bound:
+        response: Response[Any] = await module.asyncio_detailed(*args, client=client, page=page, **kwargs)
+    progress.step()
+    return response
+
+
+def _records(model: Any) -> tuple[list[Any], str | None, str | None]:
+    """The record list and the cursor tokens of a cursor-paged response model."""
+    records: list[Any] = []
+    for attribute in attrs.fields(type(model)):
+        value = getattr(model, attribute.name)
+        if isinstance(value, list) and attribute.name != "additional_properties":
+            records = value
+    cursor = getattr(model, "cursor", None)
+    before = getattr(cursor, "before", None)
+    after = getattr(cursor, "after", None)
+    return records, before if isinstance(before, str) else None, after if isinstance(after, str) else None
+
+
+def _cursor_step(direction: str, before: str | None, after: str | None) -> str | None:
+    if direction not in ("after", "before"):
+        raise ValueError("direction must be 'after' (forwards) or 'before' (backwards)")
+    return after if direction == "after" else before
+
+
+def iter_cursor(
+    module: ModuleType,
+    *args: Any,
+    client: ESIClient,
+    direction: str = "after",
+    start: str = "0",
+    **kwargs: Any,
+) -> Iterator[Any]:
+    """Every record of a cursor-paged operation, walking `after` (forwards) or `before`."""
+    if module.OPERATION.paging != "cursor":
+        raise TypeError(f"{module.OPERATION.id} is not cursor-paged")
+    token: str | None = start
+    while token is not None:
+        model = module.sync(*args, client=client, **{direction: token}, **kwargs)
+        records, before, after = _records(model)
+        if not records:
+            return
+        yield from records
+        following = _cursor_step(direction, before, after)
+        token = following if following != token and following not in (None, "0") else None
+
+
+async def aiter_cursor(
+    module: ModuleType,
+    *args: Any,
+    client: ESIClient,
+    direction: str = "after",
+    start: str = "0",
+    **kwargs: Any,
+) -> AsyncIterator[Any]:
+    """The async form of iter_cursor."""
+    if module.OPERATION.paging != "cursor":
+        raise TypeError(f"{module.OPERATION.id} is not cursor-paged")
+    token: str | None = start
+    while token is not None:
+        call: Awaitable[Any] = module.asyncio(*args, client=client, **{direction: token}, **kwargs)
+        records, before, after = _records(await call)
+        if not records:
+            return
+        for record in records:
+            yield record
+        following = _cursor_step(direction, before, after)
+        token = following if following != token and following not in (None, "0") else None

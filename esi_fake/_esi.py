@@ -1,0 +1,204 @@
+"""The ESI routes: every operation of the spec, with ESI's caching, paging and limit headers."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from esi_fake._data import DataMaker
+from esi_fake._market import market_orders_page
+from esi_fake._spec import FakeOperation, fake_operations
+from esi_fake._state import FakeState
+
+MARKET_ORDERS = "GetMarketsRegionIdOrders"
+PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
+# Resolves the caller of an authenticated route: (principal, None) or (None, error response).
+Authorizer = Callable[[Request, FakeOperation], Awaitable[tuple[str | None, Response | None]]]
+
+
+async def anonymous(request: Request, operation: FakeOperation) -> tuple[str | None, Response | None]:
+    """Without the fake SSO: any bearer token names its caller; none is a 401."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer ") and len(header) > 7:
+        return hashlib.sha256(header.encode()).hexdigest()[:16], None
+    if operation.scopes:
+        return None, _error(401, "Authentication required")
+    return None, None
+
+
+def _error(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps({"error": text, "status": status}), status, headers, "application/json")
+
+
+def _http_date(moment: float) -> str:
+    return email.utils.formatdate(moment, usegmt=True)
+
+
+class ESIRoutes:
+    def __init__(self, spec: dict[str, Any], state: FakeState, authorize: Authorizer = anonymous) -> None:
+        self.state = state
+        self.authorize = authorize
+        self.data = DataMaker(spec)
+        self.operations = fake_operations(spec)
+        self._bodies: dict[str, tuple[bytes, str]] = {}
+
+    def routes(self) -> list[Route]:
+        return [Route(op.path, self._endpoint(op), methods=[op.method]) for op in self.operations]
+
+    def _endpoint(self, operation: FakeOperation) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            self.state.enter()
+            try:
+                response = await self._handle(operation, request)
+                self._finish(operation, request, response)
+            finally:
+                self.state.leave()
+            return response
+
+        return endpoint
+
+    async def _handle(self, operation: FakeOperation, request: Request) -> Response:
+        state, faults = self.state, self.state.faults
+        principal, refusal = await self.authorize(request, operation)
+        request.state.principal = principal or (request.client.host if request.client else "?")
+        if state.error_limit.exhausted():
+            return _error(420, "This software has exceeded the error limit for ESI.")
+        forced = state.take_forced(operation.id)
+        if forced is not None:
+            retry = {"Retry-After": str(int(forced.retry_after))} if forced.retry_after is not None else {}
+            return _error(forced.status, f"forced {forced.status} by the fake ESI", retry)
+        if refusal is not None:
+            return refusal
+        if operation.rate_group:
+            wait = state.rate_limits.check(
+                operation.rate_group,
+                request.state.principal,
+                operation.rate_max_tokens,
+                operation.rate_window,
+            )
+            if wait is not None:
+                return _error(429, "Too many requests", {"Retry-After": str(int(wait + 0.999))})
+        if state.chance(faults.server_error_rate):
+            status = state.pick(faults.server_error_statuses)
+            return _error(status, "The fake ESI failed on purpose")
+        if faults.delay_s and (faults.delay_operations is None or operation.id in faults.delay_operations):
+            await asyncio.sleep(faults.delay_s)
+        return self._success(operation, request)
+
+    def _success(self, operation: FakeOperation, request: Request) -> Response:
+        state = self.state
+        headers: dict[str, str] = {}
+        if operation.schema is None:
+            return Response(b"", operation.success_status, headers)
+        query = request.query_params
+        if operation.paging == "page":
+            page = int(query.get("page") or 1)
+            pages = state.market_pages if operation.id == MARKET_ORDERS else state.page_count
+            state.page_served()
+            if not 1 <= page <= pages:
+                return _error(404, "Requested page does not exist!")
+            headers["X-Pages"] = str(pages)
+            body, etag = self._page_body(operation, request, page)
+        elif operation.paging == "cursor":
+            body, etag = self._cursor_body(operation, request)
+        else:
+            body, etag = self._body(operation, request)
+        now = state.clock.now()
+        headers.update(
+            {
+                "ETag": etag,
+                "Last-Modified": _http_date(state.generation_time),
+                "Date": _http_date(now),
+                "Cache-Control": "public",
+            }
+        )
+        if operation.cache_age:
+            headers["Expires"] = _http_date(now + operation.cache_age)
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(b"", 304, headers)
+        faults = state.faults
+        if (
+            faults.malformed_operations is None or operation.id in faults.malformed_operations
+        ) and state.chance(faults.malformed_rate):
+            body = body[: max(len(body) // 2, 1)]
+        return Response(body, operation.success_status, headers, "application/json")
+
+    def _seed(self, operation: FakeOperation, request: Request) -> str:
+        params = sorted((k, v) for k, v in request.query_params.items() if k not in PAGING_PARAMS)
+        path = sorted(request.path_params.items())
+        return f"{self.state.seed}:{self.state.generation}:{operation.id}:{path}:{params}"
+
+    def _cached(self, key: str, make: Callable[[], bytes]) -> tuple[bytes, str]:
+        found = self._bodies.get(key)
+        if found is None:
+            body = make()
+            found = (body, f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"')
+            if len(self._bodies) > 4096:
+                self._bodies.clear()
+            self._bodies[key] = found
+        return found
+
+    def _body(self, operation: FakeOperation, request: Request) -> tuple[bytes, str]:
+        seed = self._seed(operation, request)
+        return self._cached(seed, lambda: orjson.dumps(self.data.make(operation.schema, seed)))
+
+    def _page_body(self, operation: FakeOperation, request: Request, page: int) -> tuple[bytes, str]:
+        seed = self._seed(operation, request)
+        if operation.id == MARKET_ORDERS:
+            size = self.state.market_page_size
+            return self._cached(f"{seed}:{page}", lambda: market_orders_page(seed, page, size))
+        size = self.state.page_size
+        return self._cached(
+            f"{seed}:{page}", lambda: orjson.dumps(self.data.items(operation.schema, f"{seed}:{page}", size))
+        )
+
+    def _cursor_body(self, operation: FakeOperation, request: Request) -> tuple[bytes, str]:
+        """Records 0..N-1 oldest first; `after=k` walks forwards from k, `before=k` backwards."""
+        schema = self.data.resolve(operation.schema)
+        name = next(k for k, v in schema["properties"].items() if self.data.resolve(v).get("type") == "array")
+        seed = self._seed(operation, request)
+        records = self.data.items(schema["properties"][name], seed, self.state.cursor_records)
+        query = request.query_params
+        limit = max(1, min(int(query.get("limit") or 10), 100))
+        total = len(records)
+        if "after" in query:
+            start = int(query["after"] or 0)
+            chosen = range(start, min(start + limit, total))
+        else:
+            end = int(query.get("before") or 0) or total
+            chosen = range(max(end - limit, 0), end)
+        cursor = {}
+        if chosen:
+            cursor = {"before": str(chosen.start), "after": str(chosen.stop)}
+        payload = {name: [records[i] for i in chosen], "cursor": cursor}
+        return self._cached(f"{seed}:{request.url.query}", lambda: orjson.dumps(payload))
+
+    def _finish(self, operation: FakeOperation, request: Request, response: Response) -> None:
+        state = self.state
+        status = response.status_code
+        state.record(operation.id, status)
+        remain, reset = state.error_limit.snapshot()
+        response.headers["X-ESI-Error-Limit-Remain"] = str(remain)
+        response.headers["X-ESI-Error-Limit-Reset"] = str(reset)
+        response.headers["X-ESI-Request-ID"] = f"fake-{state.stats.requests}"
+        if operation.rate_group and status not in (420, 429):
+            limit, remaining, used = state.rate_limits.charge(
+                operation.rate_group,
+                getattr(request.state, "principal", "?"),
+                operation.rate_max_tokens,
+                operation.rate_window,
+                status,
+            )
+            window = int(operation.rate_window // 60)
+            response.headers["X-Ratelimit-Group"] = operation.rate_group
+            response.headers["X-Ratelimit-Limit"] = f"{limit}/{window}m"
+            response.headers["X-Ratelimit-Remaining"] = str(remaining)
+            response.headers["X-Ratelimit-Used"] = str(used)

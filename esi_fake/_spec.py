@@ -1,0 +1,55 @@
+"""What the fake ESI needs to know of each operation, read from CCP's spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from generator.facts import window_seconds
+from generator.validate import iter_operations, resolve_ref
+
+
+@dataclass(frozen=True)
+class FakeOperation:
+    id: str
+    method: str
+    path: str
+    scopes: tuple[str, ...]
+    paging: str | None
+    cache_age: int | None
+    rate_group: str | None
+    rate_max_tokens: int
+    rate_window: float
+    success_status: int
+    schema: Any  # None for a response without a body
+
+
+def fake_operations(spec: dict[str, Any]) -> list[FakeOperation]:
+    result = []
+    for path, method, operation in iter_operations(spec):
+        names = {resolve_ref(spec, p).get("name") for p in operation.get("parameters", [])}
+        statuses = sorted(s for s in operation.get("responses", {}) if s.startswith("2"))
+        success = statuses[0] if statuses else "200"
+        response = resolve_ref(spec, operation["responses"].get(success, {}))
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        limit = operation.get("x-rate-limit") or {}
+        result.append(
+            FakeOperation(
+                id=operation["operationId"],
+                method=method.upper(),
+                path=path,
+                scopes=tuple(s for r in operation.get("security", []) for v in r.values() for s in v),
+                paging="cursor"
+                if operation.get("x-pagination") == "cursor"
+                else "page"
+                if "page" in names
+                else None,
+                cache_age=operation.get("x-cache-age"),
+                rate_group=limit.get("group"),
+                rate_max_tokens=int(limit.get("max-tokens", 0)),
+                rate_window=float(window_seconds(limit["window-size"])) if limit else 0.0,
+                success_status=int(success),
+                schema=schema,
+            )
+        )
+    return result

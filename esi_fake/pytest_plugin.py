@@ -1,0 +1,34 @@
+"""pytest fixtures: `fake_esi` (a running fake ESI, reset for each test) and `esi_clock`.
+
+Registered as a pytest11 entry point, so any project that installs esikit gets them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from esi_client.clock import ManualClock
+from esi_fake._state import FakeState
+from esi_fake.server import FakeESIServer
+
+
+@pytest.fixture(scope="session")
+def esi_clock() -> ManualClock:
+    """The clock the session's fake ESI keeps time by; pass it to ESIClient(clock=...) too."""
+    return ManualClock()
+
+
+@pytest.fixture(scope="session")
+def fake_esi_server(esi_clock: ManualClock) -> Iterator[FakeESIServer]:
+    with FakeESIServer(state=FakeState(clock=esi_clock)) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_esi(fake_esi_server: FakeESIServer, esi_clock: ManualClock) -> FakeESIServer:
+    """The session's fake ESI, with faults, counters and budgets reset for this test."""
+    esi_clock.sleeps.clear()
+    fake_esi_server.state.reset()
+    return fake_esi_server

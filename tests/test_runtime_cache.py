@@ -1,0 +1,113 @@
+"""Caching: fresh hits make no request, stale entries revalidate (304 reuses the parsed result),
+a persistent store survives a new client."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from esi_client.api.status import get_status
+from esi_client.api.universe import get_universe_types_type_id
+from esi_client.api.wars import get_wars_war_id
+from esi_client.cache_stores import SQLiteCache
+
+
+def test_fresh_hit_makes_no_request(fake_esi: Any, make_client: Any) -> None:
+    client = make_client()
+    first = get_status.sync_detailed(client=client)
+    second = get_status.sync_detailed(client=client)
+    assert fake_esi.state.stats.count("GetStatus") == 1
+    assert not first.from_cache and second.from_cache
+    assert second.parsed is first.parsed
+    assert client.stats.cache_hits == 1 and client.stats.requests == 1
+
+
+async def test_fresh_hit_async(fake_esi: Any, make_client: Any) -> None:
+    client = make_client()
+    first = await get_status.asyncio(client=client)
+    assert await get_status.asyncio(client=client) is first
+    assert fake_esi.state.stats.count("GetStatus") == 1
+    await client.aclose()
+
+
+def test_stale_entry_revalidates_with_304(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+    client = make_client()
+    first = get_status.sync_detailed(client=client)
+    esi_clock.advance(31)  # GetStatus is cached for 30 s
+    second = get_status.sync_detailed(client=client)
+    assert fake_esi.state.stats.count("GetStatus") == 2
+    assert fake_esi.state.stats.not_modified == 1
+    assert second.from_cache and second.parsed is first.parsed  # not decoded again
+    assert client.stats.not_modified == 1
+    third = get_status.sync_detailed(client=client)  # fresh again after the 304
+    assert third.from_cache and fake_esi.state.stats.count("GetStatus") == 2
+
+
+def test_changed_data_replaces_the_entry(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+    client = make_client()
+    first = get_status.sync(client=client)
+    esi_clock.advance(31)
+    fake_esi.state.generation += 1  # the data behind the route changed
+    second = get_status.sync_detailed(client=client)
+    assert not second.from_cache and second.parsed != first
+    assert fake_esi.state.stats.not_modified == 0
+
+
+def test_persistent_cache_survives_a_new_client(fake_esi: Any, make_client: Any, tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    first = get_wars_war_id.sync(587, client=make_client(cache=SQLiteCache(path)))
+    again = make_client(cache=SQLiteCache(path))
+    response = get_wars_war_id.sync_detailed(587, client=again)
+    assert response.from_cache and response.parsed == first
+    assert fake_esi.state.stats.count("GetWarsWarId") == 1
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_persistent_entry_revalidates_after_restart(
+    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "cache.sqlite"
+    get_status.sync(client=make_client(cache=SQLiteCache(path)))
+    esi_clock.advance(31)
+    response = get_status.sync_detailed(client=make_client(cache=SQLiteCache(path)))
+    assert response.from_cache and fake_esi.state.stats.not_modified == 1
+
+
+def test_memory_cache_is_bounded(fake_esi: Any, make_client: Any) -> None:
+    from esi_client.cache_stores import ResponseCache
+
+    client = make_client(cache=ResponseCache(max_entries=3))
+    for war_id in (1, 2, 3, 4):
+        get_wars_war_id.sync(war_id, client=client)
+    assert len(client.cache) == 3
+    get_wars_war_id.sync(4, client=client)  # still there
+    get_wars_war_id.sync(1, client=client)  # evicted: asked again
+    assert fake_esi.state.stats.count("GetWarsWarId") == 5
+
+
+def test_uncacheable_route_keeps_the_etag(fake_esi: Any, make_client: Any) -> None:
+    client = make_client()  # GetUniverseTypesTypeId has no cache age: every call asks, by ETag
+    first = get_universe_types_type_id.sync(587, client=client)
+    second = get_universe_types_type_id.sync_detailed(587, client=client)
+    assert second.parsed is first and fake_esi.state.stats.not_modified == 1
+
+
+def test_cache_can_be_turned_off(fake_esi: Any, make_client: Any) -> None:
+    client = make_client(cache=False)
+    get_status.sync(client=client)
+    get_status.sync(client=client)
+    assert fake_esi.state.stats.count("GetStatus") == 2
+
+
+def test_debug_log_and_counters(fake_esi: Any, make_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    client = make_client()
+    with caplog.at_level(logging.DEBUG, logger="esi_client"):
+        get_status.sync(client=client)
+        get_status.sync(client=client)
+    messages = [record.getMessage() for record in caplog.records if record.name == "esi_client"]
+    assert any(m.startswith("GetStatus 200 cache=miss") for m in messages)
+    assert any(m.startswith("GetStatus cache=hit") for m in messages)
+    assert client.stats.snapshot()["requests"] == 1

@@ -1,0 +1,110 @@
+"""Paging: every item once and in order, restarts on a mid-walk change, cursor walks, progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from esi_client.api.market import get_markets_region_id_orders
+from esi_client.api.military_campaigns import get_military_campaigns_objectives_listing
+from esi_client.api.wars import get_wars_war_id_killmails
+from esi_client.paging import PagingError, aiter_cursor, all_pages, all_pages_async, iter_cursor
+
+
+def _order_ids(orders: list[Any]) -> list[int]:
+    return [order.order_id for order in orders]
+
+
+def test_all_pages_in_order(fake_esi: Any, make_client: Any) -> None:
+    progress: list[tuple[int, int]] = []
+    orders = all_pages(
+        get_markets_region_id_orders,
+        10000002,
+        client=make_client(),
+        on_page=lambda d, t: progress.append((d, t)),
+    )
+    pages, size = fake_esi.state.market_pages, fake_esi.state.market_page_size
+    assert _order_ids(orders) == list(range(6_000_000_000, 6_000_000_000 + pages * size))
+    assert fake_esi.state.stats.count("GetMarketsRegionIdOrders") == pages
+    assert progress[0] == (1, pages) and progress[-1] == (pages, pages) and len(progress) == pages
+
+
+async def test_all_pages_async_in_order(fake_esi: Any, make_client: Any) -> None:
+    client = make_client(max_concurrency=3)
+    orders = await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+    pages, size = fake_esi.state.market_pages, fake_esi.state.market_page_size
+    assert _order_ids(orders) == list(range(6_000_000_000, 6_000_000_000 + pages * size))
+    assert fake_esi.state.stats.max_in_flight <= 3
+    await client.aclose()
+
+
+def test_small_pages_of_a_generic_operation(fake_esi: Any, make_client: Any) -> None:
+    fake_esi.state.page_count, fake_esi.state.page_size = 4, 7
+    killmails = all_pages(get_wars_war_id_killmails, 100, client=make_client())
+    assert len(killmails) == 28
+    assert fake_esi.state.stats.count("GetWarsWarIdKillmails") == 4
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_restart_when_data_changes_mid_walk(fake_esi: Any, make_client: Any, use_async: bool) -> None:
+    fake_esi.state.faults.change_data_after = 3  # pages 1-2 of the old data, 3-5 of the new
+    client = make_client(max_concurrency=1)
+    if use_async:
+        orders = await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+        await client.aclose()
+    else:
+        orders = all_pages(get_markets_region_id_orders, 10000002, client=client)
+    pages = fake_esi.state.market_pages
+    assert fake_esi.state.stats.count("GetMarketsRegionIdOrders") > pages  # it walked again
+    fresh = all_pages(get_markets_region_id_orders, 10000002, client=make_client(cache=False))
+    assert [(o.order_id, o.price) for o in orders] == [(o.order_id, o.price) for o in fresh]
+
+
+def test_gives_up_when_data_never_settles(fake_esi: Any, make_client: Any) -> None:
+    state = fake_esi.state
+    original = state.page_served
+
+    def always_changing() -> None:
+        original()
+        state.generation += 1
+        state.generation_time += 1
+
+    state.page_served = always_changing
+    with pytest.raises(
+        PagingError, match="GetMarketsRegionIdOrders: the data changed during each of 3 walks"
+    ):
+        all_pages(get_markets_region_id_orders, 10000002, client=make_client(), max_restarts=2)
+
+
+def test_cursor_walk_forwards(fake_esi: Any, make_client: Any) -> None:
+    records = list(
+        iter_cursor(get_military_campaigns_objectives_listing, "campaign-1", client=make_client(), limit=10)
+    )
+    assert len(records) == fake_esi.state.cursor_records
+    assert len({record.id for record in records}) == len(records)
+    assert fake_esi.state.stats.count("GetMilitaryCampaignsObjectivesListing") == 4  # 10 + 10 + 5 + empty
+
+
+async def test_cursor_walk_backwards_async(fake_esi: Any, make_client: Any) -> None:
+    client = make_client()
+    forwards = list(
+        iter_cursor(get_military_campaigns_objectives_listing, "campaign-1", client=client, limit=10)
+    )
+    backwards = [
+        record
+        async for record in aiter_cursor(
+            get_military_campaigns_objectives_listing,
+            "campaign-1",
+            client=client,
+            direction="before",
+            limit=10,
+        )
+    ]
+    assert sorted(r.id for r in backwards) == sorted(r.id for r in forwards)
+    await client.aclose()
+
+
+def test_wrong_kind_of_paging_is_refused(make_client: Any) -> None:
+    with pytest.raises(TypeError, match="not paged by `page`"):
+        all_pages(get_military_campaigns_objectives_listing, "x", client=make_client())
