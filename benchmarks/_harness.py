@@ -40,7 +40,7 @@ def python_startup_ms(code: str, repeat: int = 15) -> float:
 def report(
     name: str, value: float, unit: str, command: str, baseline: tuple[str, float] | None = None
 ) -> None:
-    ratio = f"  ({value / baseline[1]:.2f}x {baseline[0]})" if baseline and baseline[1] else ""
+    ratio = f"  ({value / baseline[1]:.3g}x {baseline[0]})" if baseline and baseline[1] else ""
     print(f"{name:<28} {value:>10.2f} {unit:<3}{ratio}\n{'':<28} command: {command}")
 
 

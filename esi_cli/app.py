@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from esi_cli.commands.fake_server import fake_server_command
 from esi_cli.commands.generate import generate_command
 from esi_cli.commands.spec import spec_app
 
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 app.command("generate")(generate_command)
 app.add_typer(spec_app, name="spec")
+app.command("fake-server")(fake_server_command)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import httpx2
 from attrs import frozen
 
 from esi_client._cache import CacheEntry, CacheStore, ResponseCache
-from esi_client._decode import Parser, decode_json, parse_body
+from esi_client._decode import Parser, decode_and_parse
 from esi_client._drivers import run_async, run_sync
 from esi_client._flow import call_flow, logger
 from esi_client._limits import ErrorBudget, RateBuckets
@@ -247,7 +247,7 @@ class ESIClient:
         if entry is None and self.cache.store is not None:
             stored = self.cache.load_stored(key)
             if stored is not None:
-                parsed = parse_body(operation, parse, decode_json(operation, stored.body)) if parse else None
+                parsed = decode_and_parse(operation, parse, stored.body) if parse else None
                 entry = CacheEntry(stored.status, stored.headers, parsed, stored.etag, stored.fresh_until)
                 self.cache.put(key, entry)
         return entry

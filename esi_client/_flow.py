@@ -19,7 +19,7 @@ import httpx2
 from attrs import frozen
 
 from esi_client._cache import CacheEntry, freshness_lifetime
-from esi_client._decode import Parser, decode_json, parse_body
+from esi_client._decode import Parser, decode_and_parse
 from esi_client._operation import Operation
 from esi_client.errors import ESIResponseError, TransportError, error_for_status
 from esi_client.types import Response
@@ -133,7 +133,7 @@ def _success(
     content = response.content
     parsed: Any = None
     if parse is not None and content:
-        parsed = parse_body(operation, parse, decode_json(operation, content))
+        parsed = decode_and_parse(operation, parse, content)
     headers = response.headers
     if cache_key is not None and client.cache is not None:
         lifetime = freshness_lifetime(headers)

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from esi_client._client import ESIClient
+from esi_client._decode import gc_paused
 from esi_client.errors import ESIError
 from esi_client.types import Response
 
@@ -58,7 +59,24 @@ def all_pages(
     max_restarts: int = 3,
     **kwargs: Any,
 ) -> list[Any]:
-    """All items of an X-Pages operation, in page order (threads fetch pages 2..N)."""
+    """All items of an X-Pages operation, in page order (threads fetch pages 2..N).
+
+    The cyclic garbage collector is paused during the walk: it would otherwise re-scan every
+    model decoded so far, again and again (the models hold no cycles; nothing is lost).
+    """
+    with gc_paused():
+        return _walk(module, args, kwargs, client, max_concurrency, on_page, max_restarts)
+
+
+def _walk(
+    module: ModuleType,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    client: ESIClient,
+    max_concurrency: int | None,
+    on_page: Progress | None,
+    max_restarts: int,
+) -> list[Any]:
     operation_id = _check(module)
     current = client
     for _attempt in range(max_restarts + 1):
@@ -95,7 +113,23 @@ async def all_pages_async(
     max_restarts: int = 3,
     **kwargs: Any,
 ) -> list[Any]:
-    """All items of an X-Pages operation, in page order (tasks fetch pages 2..N)."""
+    """All items of an X-Pages operation, in page order (tasks fetch pages 2..N).
+
+    The cyclic garbage collector is paused during the walk, as in all_pages.
+    """
+    with gc_paused():
+        return await _walk_async(module, args, kwargs, client, max_concurrency, on_page, max_restarts)
+
+
+async def _walk_async(
+    module: ModuleType,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    client: ESIClient,
+    max_concurrency: int | None,
+    on_page: Progress | None,
+    max_restarts: int,
+) -> list[Any]:
     operation_id = _check(module)
     current = client
     for _attempt in range(max_restarts + 1):

@@ -66,7 +66,8 @@ class FakeESIServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def _bind(self) -> socket.socket:
+    def bind(self) -> socket.socket:
+        """Listen on the configured port (0: any free one); names the port when it is busy."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -89,7 +90,7 @@ class FakeESIServer:
         )
 
     def start(self) -> FakeESIServer:
-        self._socket = self._bind()
+        self._socket = self.bind()
         self._server = uvicorn.Server(self._config())
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="fake-esi", daemon=True
@@ -110,9 +111,9 @@ class FakeESIServer:
             self._socket.close()
         self._server = self._thread = self._socket = None
 
-    def serve_forever(self) -> None:
+    def serve_forever(self, sock: socket.socket | None = None) -> None:
         """Serve in the foreground until interrupted (the CLI)."""
-        sock = self._bind()
+        sock = sock or self.bind()
         try:
             uvicorn.Server(self._config()).run(sockets=[sock])
         finally:

@@ -70,3 +70,11 @@ def make_client(fake_esi: Any, esi_clock: Any) -> Iterator[Any]:
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on 127.0.0.1 for the session."""
+    from tests.services import redis_server
+
+    yield from redis_server(tmp_path_factory.mktemp("redis"))

@@ -111,3 +111,14 @@ def test_debug_log_and_counters(fake_esi: Any, make_client: Any, caplog: pytest.
     assert any(m.startswith("GetStatus 200 cache=miss") for m in messages)
     assert any(m.startswith("GetStatus cache=hit") for m in messages)
     assert client.stats.snapshot()["requests"] == 1
+
+
+def test_redis_cache_is_shared_between_clients(fake_esi: Any, make_client: Any, redis_url: str) -> None:
+    from esi_client.cache_stores import RedisCache
+
+    prefix = f"test-{id(fake_esi)}-{fake_esi.state.stats.requests}:"
+    first = get_wars_war_id.sync(99, client=make_client(cache=RedisCache(redis_url, prefix=prefix)))
+    other_process_client = make_client(cache=RedisCache(redis_url, prefix=prefix))
+    response = get_wars_war_id.sync_detailed(99, client=other_process_client)
+    assert response.from_cache and response.parsed == first
+    assert fake_esi.state.stats.count("GetWarsWarId") == 1

@@ -1,0 +1,38 @@
+"""`esi fake-server`: the fake ESI on 127.0.0.1, for demos, manual testing and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from esi_cli.console import console, fail
+
+
+def fake_server_command(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8089,
+    spec: Annotated[
+        str | None, typer.Option(help="Spec path or URL (default: $ESI_SPEC, then the pin).")
+    ] = None,
+    market_pages: Annotated[int, typer.Option(help="Pages of market orders per region.")] = 5,
+    error_budget: Annotated[int, typer.Option(help="Errors allowed per error-limit window.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
+) -> None:
+    """Serve every ESI operation with seeded data, ESI's headers and limits, and /_fake/ controls."""
+    from esi_fake.server import FakeESIServer
+    from generator.errors import SpecError
+
+    try:
+        server = FakeESIServer(
+            spec, port=port, seed=seed, market_pages=market_pages, error_budget=error_budget
+        )
+    except SpecError as exc:
+        fail(str(exc), exc.exit_status)
+    try:
+        sock = server.bind()
+    except OSError as exc:
+        fail(str(exc))
+    console.print(
+        f"Fake ESI on [bold]{server.url}[/] (Ctrl-C to stop); faults: POST {server.url}/_fake/faults"
+    )
+    server.serve_forever(sock)
