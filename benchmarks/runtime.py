@@ -122,7 +122,8 @@ def run() -> dict[str, float]:
             ("httpx2+orjson dicts", raw_s),
         )
         print(
-            f"{'':<28} baseline: {raw_s:.2f} s (httpx2.AsyncClient + orjson.loads, same pages, same concurrency)"
+            f"{'':<28} baseline: {raw_s:.2f} s "
+            "(httpx2.AsyncClient + orjson.loads, same pages, same concurrency)"
         )
         cached_us, network_us = fresh_cache_call_us(url)
         report(
