@@ -54,8 +54,6 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The main job: generate the client and show what it holds."""
-    _install_and_generate(session, extras="generate")
-    session.run(
-        "python", "-c", "from esi_client.operations import all_operations as a; print(len(a()), 'operations')"
-    )
+    """The main job: generate the client, start the fake ESI, and use the client against it."""
+    _install_and_generate(session, extras="generate,fake")
+    session.run("python", "examples/demo.py", env=_spec_env())

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 import threading
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
 from attrs import frozen
@@ -29,6 +28,9 @@ from esi_client._settings import (
 from esi_client._stats import ClientStats
 from esi_client.clock import Clock, SystemClock
 from esi_client.types import Response
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -51,7 +53,7 @@ class _Pools:
     def __init__(self) -> None:
         self.sync: httpx2.Client | None = None
         self.async_: httpx2.AsyncClient | None = None
-        self.async_slots: asyncio.Semaphore | None = None
+        self.async_slots: asyncio.Semaphore | None = None  # created with the async pool
         self.lock = threading.Lock()
 
 
@@ -143,7 +145,10 @@ class ESIClient:
 
     def _options(self) -> dict[str, Any]:
         size = max(self.max_concurrency, 1)
+        # A plain-http base URL (the fake ESI) needs no TLS context: building one costs ~90 ms.
+        tls = {"verify": False} if self.base_url.startswith("http://") else {}
         return {
+            **tls,
             "base_url": self.base_url,
             "headers": self.headers,
             "timeout": self.timeout,
@@ -163,6 +168,8 @@ class ESIClient:
     def async_http(self) -> httpx2.AsyncClient:
         pools = self._pools
         if pools.async_ is None:
+            import asyncio  # only async users pay for importing asyncio
+
             pools.async_ = httpx2.AsyncClient(transport=self._async_transport, **self._options())
             pools.async_slots = asyncio.Semaphore(self.max_concurrency)
         return pools.async_

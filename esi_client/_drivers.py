@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from esi_client._flow import Flow, Sleep
 from esi_client.clock import Clock
 from esi_client.types import Response
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 def run_sync(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from typing import Protocol
@@ -28,6 +27,8 @@ class SystemClock:
 
     async def asleep(self, seconds: float) -> None:
         if seconds > 0:
+            import asyncio  # imported on first use: sync-only programs never load it
+
             await asyncio.sleep(seconds)
 
 
@@ -60,4 +61,6 @@ class ManualClock:
         with self._lock:
             self.sleeps.append(seconds)
             self._now += max(seconds, 0.0)
+        import asyncio
+
         await asyncio.sleep(0)
