@@ -42,7 +42,17 @@ def lint(session: nox.Session) -> None:
     session.install("nox")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "generator", "esi_client", "esi_cli", "benchmarks", "tests", "noxfile.py")
+    session.run(
+        "mypy",
+        "generator",
+        "esi_client",
+        "esi_auth",
+        "esi_fake",
+        "esi_cli",
+        "benchmarks",
+        "tests",
+        "noxfile.py",
+    )
 
 
 @nox.session(python=PYTHON)

@@ -36,7 +36,7 @@ def run_sync(
         try:
             with slots:
                 value = http.send(action.request, auth=auth or httpx2.USE_CLIENT_DEFAULT)
-        except httpx2.TransportError as exc:
+        except Exception as exc:  # the flow releases its limit slots, then decides
             error = exc
 
 
@@ -61,5 +61,5 @@ async def run_async(
         try:
             async with slots:
                 value = await http.send(action.request, auth=auth or httpx2.USE_CLIENT_DEFAULT)
-        except httpx2.TransportError as exc:
+        except Exception as exc:  # the flow releases its limit slots, then decides
             error = exc

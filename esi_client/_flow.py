@@ -91,6 +91,10 @@ def call_flow(
                 yield Sleep(backoff(attempt, policy.backoff_base, policy.backoff_cap), type(exc).__name__)
                 continue
             raise TransportError(f"{type(exc).__name__}: {exc}", operation_id=operation.id) from exc
+        except Exception:
+            client.error_budget.settle(clock.now(), None)
+            client.rate_buckets.settle(operation, principal, clock.now(), None)
+            raise
         now = clock.now()
         client.error_budget.settle(now, response.headers)
         client.rate_buckets.settle(operation, principal, now, response.headers)

@@ -38,8 +38,8 @@ class ManualClock:
     `sleeps` records every wait, so a test can assert how long the runtime chose to wait.
     """
 
-    def __init__(self, start: float = 1_790_000_000.0) -> None:
-        self._now = start
+    def __init__(self, start: float | None = None) -> None:
+        self._now = time.time() if start is None else start
         self._lock = threading.Lock()
         self.sleeps: list[float] = []
 

@@ -7,7 +7,18 @@ seeded, schema-valid data, ESI's paging, caching and limit headers, and fault in
 Also `esi fake-server`, and the pytest fixture `fake_esi` (plugin `esi_fake.pytest_plugin`).
 """
 
+from esi_fake._sso import Character, SSOState
 from esi_fake._state import FakeState, Faults, ForcedReply, Stats
 from esi_fake.server import FakeESIServer, build_app, load_spec
 
-__all__ = ["FakeESIServer", "FakeState", "Faults", "ForcedReply", "Stats", "build_app", "load_spec"]
+__all__ = [
+    "Character",
+    "FakeESIServer",
+    "SSOState",
+    "FakeState",
+    "Faults",
+    "ForcedReply",
+    "Stats",
+    "build_app",
+    "load_spec",
+]

@@ -81,8 +81,11 @@ class DataMaker:
         count = max(count, int(schema.get("minItems", 0)))
         values = [self._value(schema.get("items", {}), rng, depth + 1) for _ in range(count)]
         if schema.get("uniqueItems"):
-            seen: list[Any] = []
-            values = [v for v in values if not (v in seen or seen.append(v))]
+            unique: list[Any] = []
+            for value in values:
+                if value not in unique:
+                    unique.append(value)
+            values = unique
         return values
 
     def _object(self, schema: dict[str, Any], rng: random.Random, depth: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from esi_fake._data import DataMaker
 from esi_fake._market import market_orders_page
 from esi_fake._spec import FakeOperation, fake_operations
+from esi_fake._sso import SSOState, verify_bearer
 from esi_fake._state import FakeState
 
 MARKET_ORDERS = "GetMarketsRegionIdOrders"
@@ -24,14 +25,28 @@ PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
 Authorizer = Callable[[Request, FakeOperation], Awaitable[tuple[str | None, Response | None]]]
 
 
-async def anonymous(request: Request, operation: FakeOperation) -> tuple[str | None, Response | None]:
-    """Without the fake SSO: any bearer token names its caller; none is a 401."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer ") and len(header) > 7:
-        return hashlib.sha256(header.encode()).hexdigest()[:16], None
-    if operation.scopes:
-        return None, _error(401, "Authentication required")
-    return None, None
+def sso_authorizer(sso: SSOState) -> Authorizer:
+    """Bearer tokens must be JWTs the fake SSO signed, unexpired, holding the route's scopes."""
+
+    async def authorize(request: Request, operation: FakeOperation) -> tuple[str | None, Response | None]:
+        header = request.headers.get("authorization", "")
+        if not header and not operation.scopes:
+            return None, None
+        claims = verify_bearer(sso, header)
+        if isinstance(claims, str):
+            return None, _error(401, claims)
+        scp = claims.get("scp", [])
+        granted = {scp} if isinstance(scp, str) else set(scp)
+        missing = [scope for scope in operation.scopes if scope not in granted]
+        if missing:
+            return None, _error(403, f"Token is not valid for scope(s): {', '.join(missing)}")
+        character = str(claims["sub"]).rsplit(":", 1)[-1]
+        path_character = request.path_params.get("character_id")
+        if path_character is not None and str(path_character) != character:
+            return None, _error(403, "Token is for another character")
+        return f"{claims.get('azp')}:{character}", None
+
+    return authorize
 
 
 def _error(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
@@ -43,7 +58,7 @@ def _http_date(moment: float) -> str:
 
 
 class ESIRoutes:
-    def __init__(self, spec: dict[str, Any], state: FakeState, authorize: Authorizer = anonymous) -> None:
+    def __init__(self, spec: dict[str, Any], state: FakeState, authorize: Authorizer) -> None:
         self.state = state
         self.authorize = authorize
         self.data = DataMaker(spec)

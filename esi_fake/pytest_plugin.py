@@ -31,4 +31,5 @@ def fake_esi(fake_esi_server: FakeESIServer, esi_clock: ManualClock) -> FakeESIS
     """The session's fake ESI, with faults, counters and budgets reset for this test."""
     esi_clock.sleeps.clear()
     fake_esi_server.state.reset()
+    fake_esi_server.sso.reset()
     return fake_esi_server

@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from esi_fake._control import control_routes
-from esi_fake._esi import ESIRoutes
+from esi_fake._esi import ESIRoutes, sso_authorizer
+from esi_fake._sso import SSOState, sso_routes
 from esi_fake._state import FakeState
 
 
@@ -26,14 +27,10 @@ def load_spec(spec: str | Path | None = None) -> dict[str, Any]:
     return parse_spec(resolve_spec(load_pin(), str(spec) if spec else None, check_pin=False))
 
 
-def build_app(
-    spec: dict[str, Any], state: FakeState, extra_routes: list[BaseRoute] | None = None
-) -> Starlette:
-    routes: list[BaseRoute] = [
-        *control_routes(state),
-        *(extra_routes or []),
-        *ESIRoutes(spec, state).routes(),
-    ]
+def build_app(spec: dict[str, Any], state: FakeState, sso: SSOState) -> Starlette:
+    """The fake ESI's routes, the fake SSO's, and the /_fake/ controls, on one server."""
+    esi = ESIRoutes(spec, state, sso_authorizer(sso))
+    routes: list[BaseRoute] = [*control_routes(state), *sso_routes(sso), *esi.routes()]
     return Starlette(routes=routes)
 
 
@@ -50,14 +47,16 @@ class FakeESIServer:
         spec: dict[str, Any] | str | Path | None = None,
         *,
         state: FakeState | None = None,
+        sso: SSOState | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         **state_options: Any,
     ) -> None:
         self.spec = spec if isinstance(spec, dict) else load_spec(spec)
         self.state = state or FakeState(**state_options)
+        self.sso = sso or SSOState(clock=self.state.clock)
         self.host, self.port = host, port
-        self.app = build_app(self.spec, self.state)
+        self.app = build_app(self.spec, self.state, self.sso)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None

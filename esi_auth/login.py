@@ -1,0 +1,72 @@
+"""The login flow without a web framework: start (authorize URL + pending login), finish
+(callback checked, code exchanged, token validated and stored)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import parse_qs, urlsplit
+
+from attrs import frozen
+
+from esi_auth.errors import LoginError, SSOError
+from esi_auth.events import Events
+from esi_auth.pkce import make_state, make_verifier
+from esi_auth.scopes import normalise_scopes
+from esi_auth.sso import SSOClient
+from esi_auth.store.sql import SQLTokenStore
+from esi_auth.token import Token
+
+PENDING_LOGIN_MAX_AGE = 300.0
+
+
+@frozen
+class PendingLogin:
+    url: str
+    state: str
+
+
+class LoginFlow:
+    def __init__(self, store: SQLTokenStore, sso: SSOClient, *, events: Events | None = None) -> None:
+        self.store, self.sso = store, sso
+        self.events = events or Events()
+
+    def start(self, scopes: str | Iterable[str]) -> PendingLogin:
+        state = make_state()
+        verifier = make_verifier() if self.sso.config.uses_pkce else None
+        wanted = normalise_scopes(scopes)
+        self.store.add_pending_login(state, verifier, wanted, self.sso.config.client_id, self.sso.clock.now())
+        return PendingLogin(self.sso.authorize_url(wanted, state, verifier), state)
+
+    def finish(
+        self, callback: str, *, store_token: bool = True, max_age: float = PENDING_LOGIN_MAX_AGE
+    ) -> Token:
+        """Finish from the callback URL (or its query string) the browser was sent to."""
+        query = parse_qs(urlsplit(callback).query if "?" in callback or "://" in callback else callback)
+        if "error" in query:
+            raise LoginError(f"EVE SSO refused the login: {query['error'][0]}")
+        code, state = (query.get("code") or [""])[0], (query.get("state") or [""])[0]
+        if not code or not state:
+            raise LoginError("the callback has no code or state")
+        pending = self.store.take_pending_login(state)
+        if pending is None:
+            raise LoginError("unknown or already used login state; start the login again")
+        if self.sso.clock.now() - pending["created_at"] > max_age:
+            raise LoginError(f"the login took longer than {int(max_age)} s; start it again")
+        try:
+            grant = self.sso.exchange_code(code, pending["code_verifier"])
+        except SSOError as exc:
+            raise LoginError(f"the code exchange failed: {exc}") from None
+        token = grant.to_token(self.sso.clock.now())
+        if not store_token:
+            return token
+        stale = [
+            t.id
+            for t in self.store.query().filter(character_id=token.character_id)
+            if t.owner_hash != token.owner_hash
+        ]
+        if stale:
+            self.store.delete([i for i in stale if i is not None])
+            self.events.emit("owner_changed", character_id=token.character_id, removed=len(stale))
+        self.store.save(token)
+        self.events.emit("token_saved", character_id=token.character_id, token_id=token.id)
+        return token

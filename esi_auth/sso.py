@@ -1,0 +1,113 @@
+"""Talking to EVE SSO: the authorize URL, code exchange, refresh and revoke (OAuth 2.0)."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import httpx2
+from attrs import frozen
+
+from esi_auth.config import SSOConfig
+from esi_auth.errors import InvalidGrantError, SSOError
+from esi_auth.jwt import JWKSCache, TokenClaims, validate_access_token
+from esi_auth.pkce import challenge_for
+from esi_auth.scopes import normalise_scopes
+from esi_auth.token import Token
+from esi_client.clock import Clock, SystemClock
+
+
+@frozen
+class Grant:
+    """What SSO answered, the access token validated."""
+
+    claims: TokenClaims
+    access_token: str
+    refresh_token: str | None
+
+    def to_token(self, now: float | None = None) -> Token:
+        now = time.time() if now is None else now
+        return Token(
+            character_id=self.claims.character_id,
+            character_name=self.claims.character_name,
+            owner_hash=self.claims.owner_hash,
+            scopes=self.claims.scopes,
+            client_id=self.claims.client_id,
+            access_token=self.access_token,
+            refresh_token=self.refresh_token,
+            expires_at=self.claims.expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+class SSOClient:
+    def __init__(
+        self, config: SSOConfig, *, http: httpx2.Client | None = None, clock: Clock | None = None
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.http = http or httpx2.Client(timeout=20)
+        self.jwks = JWKSCache(config.jwks_url, self.http)
+
+    def authorize_url(
+        self, scopes: str | list[str] | tuple[str, ...], state: str, verifier: str | None
+    ) -> str:
+        params = {
+            "response_type": "code",
+            "redirect_uri": self.config.callback_url,
+            "client_id": self.config.client_id,
+            "scope": " ".join(normalise_scopes(scopes)),
+            "state": state,
+        }
+        if verifier is not None:
+            params.update(code_challenge=challenge_for(verifier), code_challenge_method="S256")
+        return f"{self.config.authorize_url}?{urlencode(params)}"
+
+    def _post(self, url: str, form: dict[str, str]) -> httpx2.Response:
+        if self.config.client_secret is None:
+            form = {**form, "client_id": self.config.client_id}
+        try:
+            if self.config.client_secret is None:
+                return self.http.post(url, data=form)
+            basic = httpx2.BasicAuth(self.config.client_id, self.config.client_secret)
+            return self.http.post(url, data=form, auth=basic)
+        except httpx2.HTTPError as exc:
+            raise SSOError(0, type(exc).__name__, "no answer from EVE SSO") from None
+
+    def _grant(self, response: httpx2.Response) -> Grant:
+        if response.status_code != 200:
+            raise _sso_error(response)
+        data = response.json()
+        claims = validate_access_token(data["access_token"], self.config, self.jwks, now=self.clock.now())
+        return Grant(claims, data["access_token"], data.get("refresh_token"))
+
+    def exchange_code(self, code: str, verifier: str | None) -> Grant:
+        form = {"grant_type": "authorization_code", "code": code}
+        if verifier is not None:
+            form["code_verifier"] = verifier
+        return self._grant(self._post(self.config.token_url, form))
+
+    def refresh(self, refresh_token: str) -> Grant:
+        """New tokens; the refresh token in the answer may differ (rotation): store it."""
+        return self._grant(
+            self._post(self.config.token_url, {"grant_type": "refresh_token", "refresh_token": refresh_token})
+        )
+
+    def revoke(self, refresh_token: str) -> None:
+        response = self._post(
+            self.config.revoke_url, {"token": refresh_token, "token_type_hint": "refresh_token"}
+        )
+        if response.status_code >= 400:
+            raise _sso_error(response)
+
+
+def _sso_error(response: httpx2.Response) -> SSOError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    error = str(body.get("error", "error")) if isinstance(body, dict) else "error"
+    description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
+    kind = InvalidGrantError if error == "invalid_grant" else SSOError
+    return kind(response.status_code, error, description)

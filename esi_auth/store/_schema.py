@@ -1,0 +1,54 @@
+"""Tables of the token store (portable SQL: SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+tokens = Table(
+    "esi_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("character_id", Integer, nullable=False),
+    Column("character_name", String(100), nullable=False),
+    Column("owner_hash", String(200), nullable=False),
+    Column("client_id", String(200), nullable=False),
+    Column("scopes", Text, nullable=False),  # sorted, space-separated: exact matches compare this
+    Column("access_token", Text, nullable=True),  # secrets: inline (maybe encrypted) or keyring
+    Column("refresh_token", Text, nullable=True),
+    Column("expires_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_esi_tokens_character", "character_id", "client_id"),
+    Index("ix_esi_tokens_owner", "owner_hash"),
+)
+
+# One row per (token, scope): `require_scopes` is an indexed lookup, not a scan of every token.
+token_scopes = Table(
+    "esi_token_scopes",
+    metadata,
+    Column("token_id", Integer, ForeignKey("esi_tokens.id", ondelete="CASCADE"), primary_key=True),
+    Column("scope", String(200), primary_key=True),
+    Index("ix_esi_token_scopes_scope", "scope", "token_id"),
+)
+
+pending_logins = Table(
+    "esi_pending_logins",
+    metadata,
+    Column("state", String(200), primary_key=True),
+    Column("code_verifier", Text, nullable=True),
+    Column("scopes", Text, nullable=False),
+    Column("client_id", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+)

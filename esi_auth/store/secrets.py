@@ -1,0 +1,108 @@
+"""Where a store keeps token secrets: in the database (optionally encrypted) or the keyring."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from esi_auth.errors import AuthError
+
+KEYRING_SERVICE = "esikit"
+
+
+class SecretBox(Protocol):
+    """Turns a secret into what the store's column holds, and back."""
+
+    def seal(self, token_id: int, kind: str, value: str | None) -> str | None: ...
+
+    def open(self, token_id: int, kind: str, stored: str | None) -> str | None: ...
+
+    def forget(self, token_id: int) -> None: ...
+
+
+class InlineSecrets:
+    """Secrets in the database itself; encrypted with Fernet when a key is given.
+
+    `key` is a Fernet key (`cryptography.fernet.Fernet.generate_key()`), kept by the user
+    (environment, secret manager), never in the database.
+    """
+
+    def __init__(self, key: bytes | str | None = None) -> None:
+        self._fernet: Any = None
+        if key is not None:
+            from cryptography.fernet import Fernet
+
+            self._fernet = Fernet(key)
+
+    def seal(self, token_id: int, kind: str, value: str | None) -> str | None:
+        if value is None or self._fernet is None:
+            return value
+        return str(self._fernet.encrypt(value.encode()).decode())
+
+    def open(self, token_id: int, kind: str, stored: str | None) -> str | None:
+        if stored is None or self._fernet is None:
+            return stored
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return str(self._fernet.decrypt(stored.encode()).decode())
+        except InvalidToken:
+            raise AuthError("a stored token secret cannot be decrypted with this key") from None
+
+    def forget(self, token_id: int) -> None:
+        pass
+
+
+INSECURE_BACKENDS = ("fail.Keyring", "null.Keyring", "PlaintextKeyring", "chainer.ChainerBackend")
+
+
+class KeyringSecrets:
+    """Secrets in the system keyring; the database keeps only a marker.
+
+    Refuses a keyring backend that would store them in plaintext or not at all, unless that
+    backend is passed explicitly with `allow_insecure=True` (tests use a file backend).
+    """
+
+    def __init__(
+        self, backend: Any = None, *, allow_insecure: bool = False, service: str = KEYRING_SERVICE
+    ) -> None:
+        import keyring
+
+        self.service = service  # one per token database sharing a keyring
+        self._backend = backend or keyring.get_keyring()
+        name = f"{type(self._backend).__module__}.{type(self._backend).__name__}"
+        insecure = getattr(self._backend, "priority", 1) <= 0 or any(n in name for n in INSECURE_BACKENDS)
+        if insecure and not (allow_insecure and backend is not None):
+            raise AuthError(
+                f"no usable keyring backend (found {name}); token secrets will not be stored in plaintext. "
+                "Options: install an encrypted file backend (pip install keyrings.cryptfile and set "
+                "PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring), or use the SQL store "
+                "with secrets encrypted by your own key (SQLTokenStore(url, secret_key=...))"
+            )
+
+    def _name(self, token_id: int, kind: str) -> str:
+        return f"token-{token_id}-{kind}"
+
+    def seal(self, token_id: int, kind: str, value: str | None) -> str | None:
+        if value is None:
+            self._delete(token_id, kind)
+            return None
+        self._backend.set_password(self.service, self._name(token_id, kind), value)
+        return "keyring"
+
+    def open(self, token_id: int, kind: str, stored: str | None) -> str | None:
+        if stored is None:
+            return None
+        value = self._backend.get_password(self.service, self._name(token_id, kind))
+        return str(value) if value is not None else None
+
+    def _delete(self, token_id: int, kind: str) -> None:
+        import contextlib
+
+        import keyring.errors
+
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
+            self._backend.delete_password(self.service, self._name(token_id, kind))
+
+    def forget(self, token_id: int) -> None:
+        for kind in ("access", "refresh"):
+            self._delete(token_id, kind)

@@ -1,0 +1,254 @@
+"""The fake EVE SSO: authorize, token (code + PKCE or secret; refresh with rotation and reuse
+detection), revoke, JWKS and metadata, issuing real RS256 JWTs with CCP's claim shapes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import secrets
+import threading
+from collections import Counter
+from dataclasses import MISSING, dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from joserfc import jwk, jwt
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from esi_client.clock import Clock, SystemClock
+
+ISSUER = "https://login.eveonline.com"
+KEY_ID = "JWT-Signature-Key"
+
+
+@dataclass
+class Character:
+    character_id: int
+    name: str
+    owner: str
+
+
+@dataclass
+class _Grant:
+    client_id: str
+    character_id: int
+    scopes: tuple[str, ...]
+    family: str
+    active: bool = True
+
+
+@dataclass
+class SSOState:
+    """What a test sets and reads on the fake SSO."""
+
+    clock: Clock = field(default_factory=SystemClock)
+    apps: dict[str, str | None] = field(default_factory=dict)  # client id -> secret (None: PKCE app)
+    character: Character = field(default_factory=lambda: Character(90000001, "Fake Pilot", "owner-hash-1"))
+    auto_approve: bool = True
+    access_token_seconds: int = 1199
+    rotate_refresh_tokens: bool = True
+    fail_refresh: str | None = None  # "invalid_grant" or "unavailable"
+    refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
+    _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
+    _grants: dict[str, _Grant] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.keys = jwk.KeySet([self.new_key()])
+        self._signing_key = self.keys
+
+    def reset(self) -> None:
+        """Back to a fresh SSO (the signing key is kept: making one takes a while)."""
+        with self._lock:
+            for name, spec in self.__dataclass_fields__.items():
+                if name not in ("clock", "_lock") and spec.default_factory is not MISSING:
+                    setattr(self, name, spec.default_factory())
+                elif name not in ("clock", "_lock"):
+                    setattr(self, name, spec.default)
+            self.keys = self._signing_key
+
+    @staticmethod
+    def new_key(kid: str = KEY_ID) -> jwk.RSAKey:
+        return jwk.RSAKey.generate_key(
+            2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"}, private=True
+        )
+
+    def rotate_keys(self) -> None:
+        """A new signing key with a new kid (CCP rotating its key)."""
+        self.keys = jwk.KeySet([self.new_key(f"{KEY_ID}-{secrets.token_hex(4)}")])
+
+    def issue_access_token(self, client_id: str, character: Character, scopes: tuple[str, ...]) -> str:
+        now = int(self.clock.now())
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "aud": [client_id, "EVE Online"],
+            "sub": f"CHARACTER:EVE:{character.character_id}",
+            "name": character.name,
+            "owner": character.owner,
+            "azp": client_id,
+            "exp": now + self.access_token_seconds,
+            "iat": now,
+            "jti": secrets.token_hex(16),
+            "tenant": "tranquility",
+            "tier": "live",
+            "region": "world",
+        }
+        if scopes:
+            claims["scp"] = scopes[0] if len(scopes) == 1 else list(scopes)
+        key = self.keys.keys[0]
+        return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
+
+    def grant(
+        self, client_id: str, character: Character, scopes: tuple[str, ...], family: str
+    ) -> dict[str, Any]:
+        refresh_token = secrets.token_urlsafe(24)
+        self._grants[refresh_token] = _Grant(client_id, character.character_id, scopes, family)
+        return {
+            "access_token": self.issue_access_token(client_id, character, scopes),
+            "token_type": "Bearer",
+            "expires_in": self.access_token_seconds,
+            "refresh_token": refresh_token,
+        }
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status)
+
+
+def _client_credentials(request: Request, form: dict[str, str], state: SSOState) -> str | Response:
+    """The client id, authenticated by HTTP Basic (web apps) or named in the form (PKCE apps)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+        if client_id not in state.apps or state.apps[client_id] != secret:
+            return _oauth_error("invalid_client", "Unknown client or wrong secret", 401)
+        return client_id
+    client_id = form.get("client_id", "")
+    if client_id not in state.apps:
+        return _oauth_error("invalid_client", "Unknown client", 401)
+    if state.apps[client_id] is not None:
+        return _oauth_error("invalid_client", "This client must authenticate with its secret", 401)
+    return client_id
+
+
+def sso_routes(state: SSOState) -> list[Route]:
+    async def authorize(request: Request) -> Response:
+        query = request.query_params
+        client_id = query.get("client_id", "")
+        if client_id not in state.apps or query.get("response_type") != "code":
+            return _oauth_error("invalid_request", "Unknown client_id or response_type")
+        code = secrets.token_urlsafe(16)
+        scopes = tuple(query.get("scope", "").split())
+        challenge = query.get("code_challenge")
+        if state.apps[client_id] is None and not challenge:
+            return _oauth_error("invalid_request", "A PKCE client must send code_challenge")
+        state._codes[code] = (client_id, query.get("redirect_uri", ""), scopes, challenge, state.character)
+        redirect_uri = query.get("redirect_uri", "")
+        answer = {"code": code, "state": query.get("state", "")}
+        if state.auto_approve:
+            return RedirectResponse(f"{redirect_uri}?{urlencode(answer)}", 302)
+        hidden = "".join(
+            f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in answer.items()
+        )
+        return HTMLResponse(
+            "<!doctype html><title>EVE SSO (fake)</title>"
+            f"<p>Log in as <b>{html.escape(state.character.name)}</b> "
+            f"with the scopes {html.escape(' '.join(scopes))}?</p>"
+            f'<form method="get" action="{html.escape(redirect_uri)}">{hidden}'
+            '<button id="approve" type="submit">Authorize</button></form>'
+        )
+
+    async def token(request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        client = _client_credentials(request, form, state)
+        if isinstance(client, Response):
+            return client
+        grant_type = form.get("grant_type")
+        with state._lock:
+            if grant_type == "authorization_code":
+                found = state._codes.pop(form.get("code", ""), None)
+                if found is None or found[0] != client:
+                    return _oauth_error("invalid_grant", "Unknown or used authorization code")
+                _, _redirect, scopes, challenge, character = found
+                if challenge is not None:
+                    digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+                    if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:
+                        return _oauth_error("invalid_grant", "code_verifier does not match code_challenge")
+                return JSONResponse(state.grant(client, character, scopes, secrets.token_hex(8)))
+            if grant_type == "refresh_token":
+                if state.fail_refresh == "unavailable":
+                    return JSONResponse({"error": "temporarily_unavailable"}, 503)
+                presented = form.get("refresh_token", "")
+                grant = state._grants.get(presented)
+                if state.fail_refresh == "invalid_grant" or grant is None or grant.client_id != client:
+                    return _oauth_error("invalid_grant", "Invalid refresh token")
+                if not grant.active:  # reuse of a rotated token: revoke the whole family
+                    for other in state._grants.values():
+                        if other.family == grant.family:
+                            other.active = False
+                    return _oauth_error("invalid_grant", "Refresh token reused; the grant is revoked")
+                state.refreshes[f"{client}:{grant.character_id}"] += 1
+                character = Character(grant.character_id, state.character.name, state.character.owner)
+                if grant.character_id == state.character.character_id:
+                    character = state.character
+                if not state.rotate_refresh_tokens:
+                    answer = state.grant(client, character, grant.scopes, grant.family)
+                    state._grants.pop(answer["refresh_token"])
+                    answer["refresh_token"] = presented
+                    return JSONResponse(answer)
+                grant.active = False
+                return JSONResponse(state.grant(client, character, grant.scopes, grant.family))
+        return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r}")
+
+    async def revoke(request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        client = _client_credentials(request, form, state)
+        if isinstance(client, Response):
+            return client
+        grant = state._grants.get(form.get("token", ""))
+        if grant is not None:
+            for other in state._grants.values():
+                if other.family == grant.family:
+                    other.active = False
+        return Response(b"", 200)
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(state.keys.as_dict(private=False))
+
+    async def metadata(request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse(
+            {
+                "issuer": ISSUER,
+                "authorization_endpoint": f"{base}/v2/oauth/authorize",
+                "token_endpoint": f"{base}/v2/oauth/token",
+                "revocation_endpoint": f"{base}/v2/oauth/revoke",
+                "jwks_uri": f"{base}/oauth/jwks",
+                "code_challenge_methods_supported": ["S256"],
+            }
+        )
+
+    return [
+        Route("/v2/oauth/authorize", authorize, methods=["GET"]),
+        Route("/v2/oauth/token", token, methods=["POST"]),
+        Route("/v2/oauth/revoke", revoke, methods=["POST"]),
+        Route("/oauth/jwks", jwks, methods=["GET"]),
+        Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
+    ]
+
+
+def verify_bearer(state: SSOState, header: str) -> dict[str, Any] | str:
+    """The claims of a valid bearer access token, or the reason it is refused."""
+    if not header.lower().startswith("bearer "):
+        return "Authentication required"
+    try:
+        token = jwt.decode(header[7:], state.keys, algorithms=["RS256"])
+    except Exception as exc:  # joserfc raises several types; all mean "not a token we issued"
+        return f"invalid token: {type(exc).__name__}"
+    claims = dict(token.claims)
+    if int(claims.get("exp", 0)) <= int(state.clock.now()):
+        return "token is expired"
+    return claims

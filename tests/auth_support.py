@@ -1,0 +1,53 @@
+"""An esi_auth setup against the fake SSO: store, SSO client, refresher, login flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from esi_auth.auth import ESIAuth
+from esi_auth.config import SSOConfig
+from esi_auth.events import Events
+from esi_auth.login import LoginFlow
+from esi_auth.refresh import TokenRefresher
+from esi_auth.sso import SSOClient
+from esi_auth.store.sql import SQLTokenStore
+from esi_auth.token import Token
+
+WALLET_SCOPE = "esi-wallet.read_character_wallet.v1"
+CORP_WALLET_SCOPE = "esi-wallet.read_corporation_wallets.v1"
+
+
+@dataclass
+class AuthSetup:
+    fake: Any
+    store: SQLTokenStore
+    sso: SSOClient
+    refresher: TokenRefresher
+    login: LoginFlow
+    events: Events
+    auth: ESIAuth
+
+    def log_in(self, scopes: str | list[str] = WALLET_SCOPE) -> Token:
+        pending = self.login.start(scopes)
+        answer = httpx2.get(pending.url, follow_redirects=False)
+        assert answer.status_code == 302, answer.text
+        return self.login.finish(answer.headers["location"])
+
+
+def make_setup(
+    fake: Any, clock: Any, tmp_path: Path, *, secret: str | None = None, **store_options: Any
+) -> AuthSetup:
+    client_id = f"app-{len(fake.sso.apps)}"
+    fake.sso.apps[client_id] = secret
+    config = SSOConfig(client_id=client_id, client_secret=secret, login_base_url=fake.url)
+    store = SQLTokenStore(f"sqlite:///{tmp_path / 'tokens.sqlite'}", **store_options)
+    sso = SSOClient(config, clock=clock)
+    events = Events()
+    refresher = TokenRefresher(store, sso, events=events)
+    return AuthSetup(
+        fake, store, sso, refresher, LoginFlow(store, sso, events=events), events, ESIAuth(refresher)
+    )

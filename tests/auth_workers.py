@@ -1,0 +1,27 @@
+"""Run in other processes by the concurrency test: authenticated calls through a shared store."""
+
+from __future__ import annotations
+
+import time
+
+
+def call_wallet(
+    base_url: str, db_url: str, client_id: str, character_id: int, start_at: float, calls: int
+) -> int:
+    from esi_auth.auth import ESIAuth
+    from esi_auth.config import SSOConfig
+    from esi_auth.refresh import TokenRefresher
+    from esi_auth.sso import SSOClient
+    from esi_auth.store.sql import SQLTokenStore
+    from esi_client import ESIClient
+    from esi_client.api.wallet import get_characters_character_id_wallet
+
+    sso = SSOClient(SSOConfig(client_id=client_id, login_base_url=base_url))
+    auth = ESIAuth(TokenRefresher(SQLTokenStore(db_url), sso))
+    client = ESIClient(app_name="worker", contact="w", base_url=base_url, auth=auth, cache=False)
+    time.sleep(max(start_at - time.time(), 0))
+    done = 0
+    for _ in range(calls):
+        get_characters_character_id_wallet.sync(character_id, client=client)
+        done += 1
+    return done

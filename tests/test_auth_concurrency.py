@@ -1,0 +1,66 @@
+"""32 threads and 4 processes, one character, an access token that has just expired, an SSO that
+rotates refresh tokens and revokes a grant whose old refresh token is reused: exactly one
+refresh, the token survives, every call succeeds."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from esi_auth.errors import InvalidGrantError
+from esi_client.clock import SystemClock
+from esi_fake import FakeESIServer, FakeState
+from tests.auth_support import make_setup
+from tests.auth_workers import call_wallet
+
+THREADS, PROCESSES, CALLS = 32, 4, 3
+
+
+@pytest.mark.slow
+def test_one_refresh_per_expiry_across_threads_and_processes(
+    spec_document: dict[str, Any], tmp_path: Path
+) -> None:
+    with FakeESIServer(spec_document, state=FakeState(clock=SystemClock())) as fake:
+        from esi_client.api.wallet import get_characters_character_id_wallet
+
+        group = get_characters_character_id_wallet.OPERATION.rate_limit
+        assert group is not None
+        # 36 clients x 3 calls would spend this character's real budget (and rightly be held back).
+        fake.state.rate_limits.overrides[group.group] = 100_000
+        setup = make_setup(fake, SystemClock(), tmp_path)
+        token = setup.log_in()
+        token.expires_at = time.time() - 5  # it has just expired
+        setup.store.save(token)
+        db_url, client_id = setup.store.url, setup.sso.config.client_id
+        start_at = time.time() + 4.0  # the processes need a moment to import
+
+        def in_thread(_: int) -> int:
+            return call_wallet(fake.url, db_url, client_id, token.character_id, start_at, CALLS)
+
+        spawn = multiprocessing.get_context("spawn")
+        with (
+            ProcessPoolExecutor(PROCESSES, mp_context=spawn) as processes,
+            ThreadPoolExecutor(THREADS) as threads,
+        ):
+            remote = [
+                processes.submit(
+                    call_wallet, fake.url, db_url, client_id, token.character_id, start_at, CALLS
+                )
+                for _ in range(PROCESSES)
+            ]
+            local = list(threads.map(in_thread, range(THREADS)))
+            results = local + [future.result(timeout=120) for future in remote]
+
+        assert results == [CALLS] * (THREADS + PROCESSES)
+        assert sum(fake.sso.refreshes.values()) == 1
+        survivor = setup.store.get(token.id or 0)
+        assert survivor is not None and survivor.expires_at > time.time()
+        assert survivor.refresh_token != token.refresh_token
+        # The old refresh token was rotated away: SSO refuses it (and would revoke the grant).
+        with pytest.raises(InvalidGrantError):
+            setup.sso.refresh(token.refresh_token or "")

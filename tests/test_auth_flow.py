@@ -1,0 +1,139 @@
+"""Login -> store -> authenticated call, for PKCE and for a secret; refresh under it all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import pytest
+
+from esi_auth.errors import InvalidGrantError, LoginError, NoTokenError, SSOError
+from esi_client.api.wallet import get_characters_character_id_wallet, get_corporations_corporation_id_wallets
+from tests.auth_support import CORP_WALLET_SCOPE, WALLET_SCOPE, AuthSetup, make_setup
+
+
+@pytest.fixture
+def pkce(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> AuthSetup:
+    return make_setup(fake_esi, esi_clock, tmp_path)
+
+
+@pytest.fixture
+def web(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> AuthSetup:
+    return make_setup(fake_esi, esi_clock, tmp_path, secret="s3cret-web-app")
+
+
+@pytest.mark.parametrize("kind", ["pkce", "web"])
+def test_login_store_and_call(kind: str, request: pytest.FixtureRequest, make_client: Any) -> None:
+    setup: AuthSetup = request.getfixturevalue(kind)
+    pending = setup.login.start([WALLET_SCOPE, "esi-skills.read_skills.v1"])
+    query = parse_qs(urlsplit(pending.url).query)
+    assert query["scope"] == [f"esi-skills.read_skills.v1 {WALLET_SCOPE}"]
+    assert ("code_challenge" in query) is (kind == "pkce")
+    callback = httpx2.get(pending.url, follow_redirects=False).headers["location"]
+    token = setup.login.finish(callback)
+    assert token.id is not None and token.character_id == setup.fake.sso.character.character_id
+    assert setup.store.get(token.id) == token
+
+    client = make_client(auth=setup.auth)
+    balance = get_characters_character_id_wallet.sync(token.character_id, client=client)
+    assert isinstance(balance, float)
+
+
+def test_scopes_as_string_or_list(pkce: AuthSetup) -> None:
+    assert (
+        pkce.log_in(f"{WALLET_SCOPE} esi-skills.read_skills.v1").scopes
+        == pkce.log_in(["esi-skills.read_skills.v1", WALLET_SCOPE]).scopes
+    )
+
+
+def test_pending_login_states_are_checked(pkce: AuthSetup, esi_clock: Any) -> None:
+    pending = pkce.login.start(WALLET_SCOPE)
+    callback = httpx2.get(pending.url, follow_redirects=False).headers["location"]
+    pkce.login.finish(callback)
+    with pytest.raises(LoginError, match="unknown or already used"):
+        pkce.login.finish(callback)
+    with pytest.raises(LoginError, match="unknown or already used"):
+        pkce.login.finish("http://localhost:8080/callback?code=abc&state=never-issued")
+    old = pkce.login.start(WALLET_SCOPE)
+    late = httpx2.get(old.url, follow_redirects=False).headers["location"]
+    esi_clock.advance(301)
+    with pytest.raises(LoginError, match="longer than 300 s"):
+        pkce.login.finish(late)
+
+
+def test_expired_token_is_refreshed_and_rotated(pkce: AuthSetup, make_client: Any, esi_clock: Any) -> None:
+    token = pkce.log_in()
+    esi_clock.advance(1300)  # the 1199 s access token has expired
+    client = make_client(auth=pkce.auth)
+    get_characters_character_id_wallet.sync(token.character_id, client=client)
+    stored = pkce.store.get(token.id or 0)
+    assert stored is not None
+    assert stored.refresh_token != token.refresh_token  # the rotated refresh token was kept
+    assert stored.expires_at > esi_clock.now()
+    assert sum(pkce.fake.sso.refreshes.values()) == 1
+
+
+def test_401_refreshes_once_and_retries(pkce: AuthSetup, make_client: Any) -> None:
+    token = pkce.log_in()
+    pkce.fake.sso.rotate_keys()  # ESI no longer accepts the old access token
+    pkce.sso.jwks._fetched_at -= 3600
+    client = make_client(auth=pkce.auth)
+    assert isinstance(get_characters_character_id_wallet.sync(token.character_id, client=client), float)
+    assert sum(pkce.fake.sso.refreshes.values()) == 1
+    assert pkce.fake.state.stats.by_status[401] == 1
+
+
+def test_invalid_grant_deletes_and_503_keeps(pkce: AuthSetup, esi_clock: Any) -> None:
+    revoked: list[dict[str, Any]] = []
+    pkce.events.subscribe("token_revoked", lambda **details: revoked.append(details))
+    kept, dead = pkce.log_in(), pkce.log_in()
+    esi_clock.advance(1300)
+    pkce.fake.sso.fail_refresh = "unavailable"
+    with pytest.raises(SSOError) as caught:
+        pkce.refresher.ensure_fresh(kept)
+    assert caught.value.transient and pkce.store.get(kept.id or 0) is not None
+    pkce.fake.sso.fail_refresh = "invalid_grant"
+    with pytest.raises(InvalidGrantError):
+        pkce.refresher.ensure_fresh(dead)
+    assert pkce.store.get(dead.id or 0) is None
+    assert revoked == [{"character_id": dead.character_id, "token_id": dead.id}]
+
+
+def test_owner_change_removes_old_tokens(pkce: AuthSetup) -> None:
+    old = pkce.log_in()
+    pkce.fake.sso.character.owner = "a-new-owner"
+    new = pkce.log_in()
+    remaining = pkce.store.query().filter(character_id=old.character_id).all()
+    assert [t.id for t in remaining] == [new.id]
+
+
+def test_owner_change_found_on_refresh(pkce: AuthSetup, esi_clock: Any) -> None:
+    token = pkce.log_in()
+    pkce.fake.sso.character.owner = "sold-to-someone"
+    esi_clock.advance(1300)
+    with pytest.raises(InvalidGrantError, match="changed owner"):
+        pkce.refresher.ensure_fresh(token)
+    assert pkce.store.query().filter(character_id=token.character_id).count() == 0
+
+
+def test_missing_token_names_character_and_scopes(pkce: AuthSetup, make_client: Any) -> None:
+    client = make_client(auth=pkce.auth)
+    with pytest.raises(
+        NoTokenError,
+        match=f"GetCharactersCharacterIdWallet: no stored token for character 123 with scopes {WALLET_SCOPE}",
+    ):
+        get_characters_character_id_wallet.sync(123, client=client)
+    assert client.error_budget.in_flight == 0  # the failed call released its slot
+
+
+def test_corporation_route_uses_the_named_character(pkce: AuthSetup, make_client: Any) -> None:
+    token = pkce.log_in([CORP_WALLET_SCOPE])
+    client = make_client(auth=pkce.auth)
+    with pytest.raises(NoTokenError, match="no character named"):
+        get_corporations_corporation_id_wallets.sync(98000001, client=client)
+    wallets = get_corporations_corporation_id_wallets.sync(
+        98000001, client=client.for_character(token.character_id)
+    )
+    assert isinstance(wallets, list)

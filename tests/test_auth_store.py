@@ -1,0 +1,148 @@
+"""Token store queries, where secrets live, and that no secret ever shows."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from keyrings.alt.file import PlaintextKeyring
+
+from esi_auth.errors import AuthError
+from esi_auth.store.secrets import KeyringSecrets
+from esi_auth.store.sql import SQLTokenStore
+from esi_auth.token import Token
+from tests.auth_support import make_setup
+
+A, B, C = "esi-a.v1", "esi-b.v1", "esi-c.v1"
+
+
+def _token(
+    character_id: int, scopes: tuple[str, ...], created: float, owner: str = "o1", client: str = "app"
+) -> Token:
+    return Token(
+        character_id=character_id,
+        character_name=f"c{character_id}",
+        owner_hash=owner,
+        scopes=scopes,
+        client_id=client,
+        access_token=f"access-{character_id}-{created}",
+        refresh_token=f"refresh-{character_id}-{created}",
+        expires_at=time.time() + 1000,
+        created_at=created,
+        updated_at=created,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLTokenStore:
+    store = SQLTokenStore(f"sqlite:///{tmp_path / 't.sqlite'}")
+    for token in (
+        _token(1, (A,), 1.0),
+        _token(1, (A, B), 2.0),
+        _token(1, (A, B, C), 3.0),
+        _token(2, (A, B), 4.0, owner="o2"),
+        _token(3, (B,), 5.0, client="other-app"),
+    ):
+        store.save(token)
+    return store
+
+
+def _ids(tokens: Any) -> list[tuple[int, float]]:
+    return [(t.character_id, t.created_at) for t in tokens]
+
+
+def test_filters_and_newest_first(store: SQLTokenStore) -> None:
+    assert _ids(store.query().filter(character_id=1)) == [(1, 3.0), (1, 2.0), (1, 1.0)]
+    assert _ids(store.query().filter(owner_hash="o2")) == [(2, 4.0)]
+    assert _ids(store.query().filter(client_id="other-app")) == [(3, 5.0)]
+
+
+def test_require_scopes(store: SQLTokenStore) -> None:
+    assert _ids(store.query().require_scopes([A, B])) == [(2, 4.0), (1, 3.0), (1, 2.0)]
+    assert _ids(store.query().require_scopes(f"{C} {A}")) == [(1, 3.0)]
+    assert _ids(store.query().filter(character_id=1).require_scopes_exact([B, A])) == [(1, 2.0)]
+
+
+def test_equivalent_to(store: SQLTokenStore) -> None:
+    twin = store.save(_token(1, (A, B), 9.0))
+    assert _ids(store.query().equivalent_to(twin)) == [(1, 2.0)]
+
+
+def test_require_valid(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    fresh, expired, dead = setup.log_in(), setup.log_in(), setup.log_in()
+    setup.store.save(expired)
+    esi_clock.advance(1300)  # all three expired now; refresh them
+    fake_esi.sso._grants[dead.refresh_token or ""].active = False  # this one was revoked at SSO
+    dead_refresh = fake_esi.sso._grants.pop(dead.refresh_token or "")
+    assert dead_refresh is not None
+    valid = setup.store.query().require_valid(setup.refresher)
+    assert sorted(t.id or 0 for t in valid) == sorted([fresh.id or 0, expired.id or 0])
+    assert setup.store.get(dead.id or 0) is None
+    assert all(t.expires_at > esi_clock.now() for t in valid)
+
+
+def test_secrets_encrypted_with_a_user_key(tmp_path: Path) -> None:
+    path = tmp_path / "enc.sqlite"
+    store = SQLTokenStore(f"sqlite:///{path}", secret_key=Fernet.generate_key())
+    token = store.save(_token(7, (A,), 1.0))
+    raw = path.read_bytes() + (tmp_path / "enc.sqlite-wal").read_bytes()
+    assert token.refresh_token and token.refresh_token.encode() not in raw
+    assert store.get(token.id or 0) == token
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_secrets_in_a_keyring_backend(tmp_path: Path) -> None:
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")
+    path = tmp_path / "kr.sqlite"
+    store = SQLTokenStore(f"sqlite:///{path}", secrets=KeyringSecrets(backend, allow_insecure=True))
+    token = store.save(_token(8, (A,), 1.0))
+    database = path.read_bytes() + (tmp_path / "kr.sqlite-wal").read_bytes()
+    assert (token.refresh_token or "").encode() not in database
+    assert backend.get_password("esikit", f"token-{token.id}-refresh") == token.refresh_token
+    assert store.get(token.id or 0) == token
+    store.delete(token.id or 0)
+    assert backend.get_password("esikit", f"token-{token.id}-refresh") is None
+
+
+def test_an_insecure_keyring_is_refused_with_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())  # type: ignore[no-untyped-call]
+    with pytest.raises(AuthError) as caught:
+        KeyringSecrets()
+    assert "keyrings.cryptfile" in str(caught.value) and "secret_key" in str(caught.value)
+
+
+def test_no_secret_in_logs_reprs_or_errors(
+    fake_esi: Any, esi_clock: Any, tmp_path: Path, make_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from esi_client.api.wallet import get_characters_character_id_wallet
+
+    setup = make_setup(fake_esi, esi_clock, tmp_path, secret="the-web-app-secret")
+    captured: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        token = setup.log_in()
+        esi_clock.advance(1300)
+        client = make_client(auth=setup.auth)
+        get_characters_character_id_wallet.sync(token.character_id, client=client)
+        fake_esi.sso.fail_refresh = "invalid_grant"
+        esi_clock.advance(1300)
+        try:
+            get_characters_character_id_wallet.sync(token.character_id, client=client)
+        except Exception as exc:
+            captured += [str(exc), repr(exc)]
+    stored = setup.store.get(token.id or 0)
+    captured += [r.getMessage() for r in caplog.records] + [repr(token), str(token), repr(setup.sso.config)]
+    captured += [repr(setup.store), repr(stored)]
+    secrets = [token.access_token, token.refresh_token or "", "the-web-app-secret"]
+    text = "\n".join(captured)
+    assert len(text) > 200
+    for secret in secrets:
+        assert secret and secret not in text
