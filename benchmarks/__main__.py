@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import generation, runtime
+from benchmarks import auth, generation, runtime
 from benchmarks._harness import save
 
-GROUPS = {"generation": generation.run, "runtime": runtime.run}
+GROUPS = {"generation": generation.run, "runtime": runtime.run, "auth": auth.run}
 
 
 def main(argv: list[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 
 from esi_auth.errors import InvalidGrantError, SSOError
 from esi_auth.scopes import normalise_scopes
@@ -40,17 +40,13 @@ class TokenQuery:
         return self._where(*conditions)
 
     def require_scopes(self, scopes: str | Iterable[str]) -> TokenQuery:
-        """Tokens that have at least these scopes (an indexed lookup in the scope table)."""
-        wanted = normalise_scopes(scopes)
-        if not wanted:
-            return self
-        holders = (
-            select(token_scopes.c.token_id)
-            .where(token_scopes.c.scope.in_(wanted))
-            .group_by(token_scopes.c.token_id)
-            .having(func.count() == len(wanted))
-        )
-        return self._where(tokens.c.id.in_(holders))
+        """Tokens that have at least these scopes: one primary-key lookup per scope and token,
+        so the cost follows the other filters, not the number of stored tokens."""
+        conditions = [
+            exists().where(token_scopes.c.token_id == tokens.c.id, token_scopes.c.scope == scope)
+            for scope in normalise_scopes(scopes)
+        ]
+        return self._where(*conditions)
 
     def require_scopes_exact(self, scopes: str | Iterable[str]) -> TokenQuery:
         return self._where(tokens.c.scopes == " ".join(normalise_scopes(scopes)))

@@ -1,12 +1,16 @@
-"""A stored token. Its secrets never appear in repr, str or logs."""
+"""A stored token. Its secrets never appear in repr, str or logs, and are read from their store
+(the keyring, perhaps) only when used: listing or choosing tokens does not touch them."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from attrs import define, field
 
 from esi_auth.scopes import normalise_scopes
+
+SecretLoader = Callable[[str], str | None]  # "access" or "refresh" -> the secret
 
 
 @define
@@ -16,12 +20,39 @@ class Token:
     owner_hash: str
     scopes: tuple[str, ...] = field(converter=normalise_scopes)
     client_id: str
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(repr=False)
+    _access_token: str | None = field(repr=False, eq=False, alias="access_token")
+    _refresh_token: str | None = field(repr=False, eq=False, alias="refresh_token")
     expires_at: float
     created_at: float = field(factory=time.time)
     updated_at: float = field(factory=time.time)
     id: int | None = None
+    _load_secret: SecretLoader | None = field(default=None, repr=False, eq=False, alias="load_secret")
+    _loaded: set[str] = field(factory=set, repr=False, eq=False, init=False)
+
+    def _secret(self, kind: str, value: str | None) -> str | None:
+        if self._load_secret is not None and kind not in self._loaded:
+            self._loaded.add(kind)
+            value = self._load_secret(kind)
+            setattr(self, f"_{kind}_token", value)
+        return value
+
+    @property
+    def access_token(self) -> str:
+        return self._secret("access", self._access_token) or ""
+
+    @access_token.setter
+    def access_token(self, value: str) -> None:
+        self._loaded.add("access")
+        self._access_token = value
+
+    @property
+    def refresh_token(self) -> str | None:
+        return self._secret("refresh", self._refresh_token)
+
+    @refresh_token.setter
+    def refresh_token(self, value: str | None) -> None:
+        self._loaded.add("refresh")
+        self._refresh_token = value
 
     def expires_within(self, seconds: float, now: float | None = None) -> bool:
         return self.expires_at - seconds <= (time.time() if now is None else now)

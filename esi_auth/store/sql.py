@@ -64,19 +64,9 @@ class SQLTokenStore:
     # -- tokens -------------------------------------------------------------------------
 
     def save(self, token: Token) -> Token:
-        """Insert or update; the token's id is set on insert. Secrets are written first."""
-        now = time.time()
-        token.updated_at = now
-        values = {
-            "character_id": token.character_id,
-            "character_name": token.character_name,
-            "owner_hash": token.owner_hash,
-            "client_id": token.client_id,
-            "scopes": " ".join(token.scopes),
-            "expires_at": token.expires_at,
-            "created_at": token.created_at,
-            "updated_at": now,
-        }
+        """Insert or update; the token's id is set on insert."""
+        token.updated_at = time.time()
+        values = _row(token)
         with self.engine.begin() as db:
             if token.id is None:
                 key = db.execute(insert(tokens).values(**values)).inserted_primary_key
@@ -99,6 +89,25 @@ class SQLTokenStore:
                 )
             )
         return token
+
+    def save_many(self, new_tokens: Sequence[Token]) -> None:
+        """Insert many new tokens in one transaction (imports, benchmarks)."""
+        with self.engine.begin() as db:
+            for token in new_tokens:
+                key = db.execute(insert(tokens).values(**_row(token))).inserted_primary_key
+                assert key is not None
+                token.id = int(key[0])
+                db.execute(
+                    update(tokens)
+                    .where(tokens.c.id == token.id)
+                    .values(
+                        access_token=self.secrets.seal(token.id, "access", token.access_token),
+                        refresh_token=self.secrets.seal(token.id, "refresh", token.refresh_token),
+                    )
+                )
+            rows = [{"token_id": t.id, "scope": s} for t in new_tokens for s in t.scopes]
+            if rows:
+                db.execute(insert(token_scopes), rows)
 
     def get(self, token_id: int) -> Token | None:
         with self.engine.connect() as db:
@@ -123,6 +132,11 @@ class SQLTokenStore:
 
     def _token(self, row: Any) -> Token:
         token_id = int(row["id"])
+        stored = {"access": row["access_token"], "refresh": row["refresh_token"]}
+
+        def load_secret(kind: str) -> str | None:
+            return self.secrets.open(token_id, kind, stored[kind])
+
         return Token(
             id=token_id,
             character_id=int(row["character_id"]),
@@ -130,8 +144,9 @@ class SQLTokenStore:
             owner_hash=row["owner_hash"],
             scopes=tuple(row["scopes"].split()),
             client_id=row["client_id"],
-            access_token=self.secrets.open(token_id, "access", row["access_token"]) or "",
-            refresh_token=self.secrets.open(token_id, "refresh", row["refresh_token"]),
+            access_token=None,
+            refresh_token=None,
+            load_secret=load_secret,
             expires_at=float(row["expires_at"]),
             created_at=float(row["created_at"]),
             updated_at=float(row["updated_at"]),
@@ -178,6 +193,19 @@ class SQLTokenStore:
             return int(
                 db.execute(delete(pending_logins).where(pending_logins.c.created_at < cutoff)).rowcount
             )
+
+
+def _row(token: Token) -> dict[str, Any]:
+    return {
+        "character_id": token.character_id,
+        "character_name": token.character_name,
+        "owner_hash": token.owner_hash,
+        "client_id": token.client_id,
+        "scopes": " ".join(token.scopes),
+        "expires_at": token.expires_at,
+        "created_at": token.created_at,
+        "updated_at": token.updated_at,
+    }
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
