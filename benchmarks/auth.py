@@ -81,7 +81,7 @@ def run() -> dict[str, float]:
         default_ms = _median_ms(SQLTokenStore(url, secrets=secrets), picks)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    query = f"store.query().filter(character_id=c, client_id=app).require_scopes(3 scopes).first(), {TOKENS} tokens"
+    query = f"query().filter(character_id=c, client_id=app).require_scopes(3 scopes).first(), {TOKENS} tokens"
     report("token_choice_100k_sql_ms", sql_ms, "ms", f"SQL store: {query}", ("get by primary key", by_id))
     report(
         "token_choice_100k_ms",
