@@ -59,7 +59,7 @@ def login_with_browser(
     host, port = callback.hostname or "localhost", callback.port or 80
     if host not in LOOPBACK_HOSTS or callback.scheme != "http":
         raise LoginError(f"the callback URL {flow.sso.config.callback_url} is not an http loopback address")
-    received, answer = threading.Event(), []
+    received, answer = threading.Event(), list[str]()
     try:
         server = HTTPServer((host, port), _handler(callback.path or "/", received, answer))
     except OSError as exc:
