@@ -1,1 +1,55 @@
-"""EVE SSO and tokens (issue 4)."""
+"""EVE SSO and tokens outside Django, after django-esi's developer guide.
+
+Log in (web apps with a secret; native and CLI apps with PKCE and a loopback redirect), validate
+access tokens against CCP's JWKS, keep tokens in a store (SQLite + keyring by default, any SQL
+database for servers), query them by character and scopes, and let the generated client pick,
+refresh and send them (`ESIClient(auth=app.auth)`).
+"""
+
+from esi_auth.app import SSOApp
+from esi_auth.auth import ESIAuth
+from esi_auth.config import DEFAULT_CALLBACK_URL, SSOConfig
+from esi_auth.errors import (
+    AuthError,
+    InvalidGrantError,
+    LoginError,
+    NoTokenError,
+    SSOError,
+    TokenValidationError,
+)
+from esi_auth.jwt import JWKSCache, TokenClaims, validate_access_token
+from esi_auth.login import LoginFlow, PendingLogin
+from esi_auth.query import TokenQuery
+from esi_auth.refresh import TokenRefresher
+from esi_auth.scopes import normalise_scopes
+from esi_auth.sso import SSOClient
+from esi_auth.store.secrets import InlineSecrets, KeyringSecrets
+from esi_auth.store.sql import SQLTokenStore, default_store
+from esi_auth.token import Token
+
+__all__ = [
+    "DEFAULT_CALLBACK_URL",
+    "AuthError",
+    "ESIAuth",
+    "InlineSecrets",
+    "InvalidGrantError",
+    "JWKSCache",
+    "KeyringSecrets",
+    "LoginError",
+    "LoginFlow",
+    "NoTokenError",
+    "PendingLogin",
+    "SQLTokenStore",
+    "SSOApp",
+    "SSOClient",
+    "SSOConfig",
+    "SSOError",
+    "Token",
+    "TokenClaims",
+    "TokenQuery",
+    "TokenRefresher",
+    "TokenValidationError",
+    "default_store",
+    "normalise_scopes",
+    "validate_access_token",
+]

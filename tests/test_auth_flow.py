@@ -137,3 +137,29 @@ def test_corporation_route_uses_the_named_character(pkce: AuthSetup, make_client
         98000001, client=client.for_character(token.character_id)
     )
     assert isinstance(wallets, list)
+
+
+async def test_async_call_and_app_facade(
+    fake_esi: Any, esi_clock: Any, tmp_path: Path, make_client: Any
+) -> None:
+    from esi_auth import SQLTokenStore, SSOApp, SSOConfig
+
+    fake_esi.sso.apps["facade-app"] = None
+    app = SSOApp(
+        SSOConfig(client_id="facade-app", login_base_url=fake_esi.url),
+        SQLTokenStore(f"sqlite:///{tmp_path / 'facade.sqlite'}"),
+        clock=esi_clock,
+    )
+    pending = app.start_login(WALLET_SCOPE)
+    token = app.finish_login(httpx2.get(pending.url, follow_redirects=False).headers["location"])
+    assert [t.id for t in app.tokens()] == [token.id]
+    esi_clock.advance(1300)
+    client = make_client(auth=app.auth)
+    assert isinstance(
+        await get_characters_character_id_wallet.asyncio(token.character_id, client=client), float
+    )
+    await client.aclose()
+    app.revoke(token)
+    assert app.tokens().count() == 0
+    with pytest.raises(InvalidGrantError):
+        app.sso.refresh(token.refresh_token or "")

@@ -1,0 +1,70 @@
+"""SSOApp: one object wiring EVE SSO, the token store, refresh, login and ESIAuth together.
+
+app = SSOApp(SSOConfig(client_id="..."))                 # native/CLI app: PKCE
+token = app.login_with_browser(["esi-wallet.read_character_wallet.v1"])
+client = ESIClient(app_name="my-app", contact="me@example.com", auth=app.auth)
+get_characters_character_id_wallet.sync(token.character_id, client=client)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from esi_auth.auth import ESIAuth
+from esi_auth.config import SSOConfig
+from esi_auth.events import Events
+from esi_auth.login import LoginFlow, PendingLogin
+from esi_auth.query import TokenQuery
+from esi_auth.refresh import DEFAULT_MARGIN_SECONDS, TokenRefresher
+from esi_auth.sso import SSOClient
+from esi_auth.store.sql import SQLTokenStore, default_store
+from esi_auth.token import Token
+from esi_client.clock import Clock
+
+
+class SSOApp:
+    def __init__(
+        self,
+        config: SSOConfig,
+        store: SQLTokenStore | None = None,
+        *,
+        clock: Clock | None = None,
+        refresh_margin: float = DEFAULT_MARGIN_SECONDS,
+    ) -> None:
+        self.config = config
+        self.store = store or default_store()
+        self.events = Events()
+        self.sso = SSOClient(config, clock=clock)
+        self.refresher = TokenRefresher(self.store, self.sso, margin=refresh_margin, events=self.events)
+        self.login = LoginFlow(self.store, self.sso, events=self.events)
+        self.auth = ESIAuth(self.refresher)
+
+    def __repr__(self) -> str:
+        return f"SSOApp({self.config!r}, {self.store!r})"
+
+    def tokens(self) -> TokenQuery:
+        """This application's tokens."""
+        return self.store.query().filter(client_id=self.config.client_id)
+
+    def start_login(self, scopes: str | Iterable[str]) -> PendingLogin:
+        """Web apps: redirect the user to `.url`; call finish_login with the callback URL."""
+        return self.login.start(scopes)
+
+    def finish_login(self, callback_url: str) -> Token:
+        return self.login.finish(callback_url)
+
+    def login_with_browser(self, scopes: str | Iterable[str], **options: Any) -> Token:
+        """CLI and desktop apps: RFC 8252 loopback login (see esi_auth.loopback)."""
+        from esi_auth.loopback import login_with_browser
+
+        return login_with_browser(self.login, scopes, **options)
+
+    def revoke(self, token: Token) -> None:
+        """Revoke at EVE SSO and forget the token."""
+        current = self.store.get(token.id) if token.id is not None else None
+        token = current or token  # the stored one holds the newest (rotated) refresh token
+        if token.refresh_token:
+            self.sso.revoke(token.refresh_token)
+        if token.id is not None:
+            self.store.delete(token.id)
