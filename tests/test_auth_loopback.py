@@ -31,6 +31,15 @@ def _browser(url: str) -> bool:
     return True
 
 
+def _assert_port_freed(port: int) -> None:
+    """Nothing listens any more, and a new server can bind the port."""
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    with socket.socket() as again:
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", port))
+
+
 def _port(setup: AuthSetup) -> int:
     return int(setup.sso.config.callback_url.split(":")[2].split("/")[0])
 
@@ -42,8 +51,7 @@ def test_browser_login_stores_the_token(setup: AuthSetup) -> None:
     )
     assert token.id is not None and setup.store.get(token.id) is not None
     assert shown and shown[0].startswith(setup.sso.config.authorize_url)
-    with socket.socket() as again:  # the port is free again
-        again.bind(("127.0.0.1", _port(setup)))
+    _assert_port_freed(_port(setup))
 
 
 def test_timeout_is_clean(setup: AuthSetup) -> None:
@@ -51,8 +59,7 @@ def test_timeout_is_clean(setup: AuthSetup) -> None:
         login_with_browser(
             setup.login, WALLET_SCOPE, open_browser=lambda url: True, announce=lambda url: None, timeout=0.3
         )
-    with socket.socket() as again:
-        again.bind(("127.0.0.1", _port(setup)))
+    _assert_port_freed(_port(setup))
 
 
 def test_busy_port_is_named(setup: AuthSetup) -> None:
