@@ -39,6 +39,8 @@ class SSOApp:
         self.refresher = TokenRefresher(self.store, self.sso, margin=refresh_margin, events=self.events)
         self.login = LoginFlow(self.store, self.sso, events=self.events)
         self.auth = ESIAuth(self.refresher)
+        # How login_with_browser reaches the user; the CLI and tests replace these.
+        self.browser_options: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"SSOApp({self.config!r}, {self.store!r})"
@@ -51,14 +53,14 @@ class SSOApp:
         """Web apps: redirect the user to `.url`; call finish_login with the callback URL."""
         return self.login.start(scopes)
 
-    def finish_login(self, callback_url: str) -> Token:
-        return self.login.finish(callback_url)
+    def finish_login(self, callback_url: str, *, store_token: bool = True) -> Token:
+        return self.login.finish(callback_url, store_token=store_token)
 
     def login_with_browser(self, scopes: str | Iterable[str], **options: Any) -> Token:
         """CLI and desktop apps: RFC 8252 loopback login (see esi_auth.loopback)."""
         from esi_auth.loopback import login_with_browser
 
-        return login_with_browser(self.login, scopes, **options)
+        return login_with_browser(self.login, scopes, **{**self.browser_options, **options})
 
     def revoke(self, token: Token) -> None:
         """Revoke at EVE SSO and forget the token."""

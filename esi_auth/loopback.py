@@ -49,6 +49,7 @@ def login_with_browser(
     announce: Callable[[str], None] = print,
     paste: Callable[[], str] | None = None,
     timeout: float = 300.0,
+    store_token: bool = True,
 ) -> Token:
     """Log in: open the authorize page, wait for the redirect, store and return the token.
 
@@ -83,4 +84,4 @@ def login_with_browser(
     finally:
         server.shutdown()
         server.server_close()
-    return flow.finish(answer[0])
+    return flow.finish(answer[0], store_token=store_token)

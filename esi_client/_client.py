@@ -101,6 +101,7 @@ class ESIClient:
         self.error_budget = ErrorBudget(error_threshold)
         self.rate_buckets = RateBuckets()
         self.character_id: int | None = None
+        self.token: Any = None  # a token passed in (esi_auth.Token): used instead of choosing one
         self.revalidate = False
         self._transport = transport
         self._async_transport = async_transport
@@ -119,6 +120,12 @@ class ESIClient:
         """
         view = copy.copy(self)
         view.character_id = int(character_id)
+        return view
+
+    def with_token(self, token: Any) -> ESIClient:
+        """A view whose authenticated calls send this token (from a decorator, say)."""
+        view = self.for_character(token.character_id)
+        view.token = token
         return view
 
     def revalidating(self) -> ESIClient:
@@ -266,6 +273,8 @@ class ESIClient:
         if operation.scopes:
             character = self.character_id or request.get("path_params", {}).get("character_id")
             extensions[CHARACTER_EXTENSION] = character
+            if self.token is not None:
+                extensions["esi_token"] = self.token
         return http.build_request(
             operation.method,
             request["url"],
