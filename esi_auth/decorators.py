@@ -37,7 +37,7 @@ def set_default_app(app: SSOApp | None) -> None:
     _default_app = app
 
 
-def _app(app: SSOApp | None) -> SSOApp:
+def resolve_app(app: SSOApp | None) -> SSOApp:
     chosen = app or _default_app
     if chosen is None:
         raise AuthError(
@@ -155,7 +155,7 @@ def token_required(
     def decorate(function: Callable[..., R]) -> Callable[..., R]:
         def supply(kwargs: dict[str, Any]) -> Token:
             character = kwargs.get("character_id")
-            return choose_token(_app(app), wanted, character_id=character, new=new)
+            return choose_token(resolve_app(app), wanted, character_id=character, new=new)
 
         return _decorate(function, "token", supply, CHARACTER_OPTION)
 
@@ -167,7 +167,9 @@ def tokens_required(scopes: str | Iterable[str] = (), *, app: SSOApp | None = No
     wanted = normalise_scopes(scopes)
 
     def decorate(function: Callable[..., R]) -> Callable[..., R]:
-        return _decorate(function, "tokens", lambda kwargs: _app(app).tokens().require_scopes(wanted), None)
+        return _decorate(
+            function, "tokens", lambda kwargs: resolve_app(app).tokens().require_scopes(wanted), None
+        )
 
     return decorate
 
@@ -178,7 +180,10 @@ def single_use_token(scopes: str | Iterable[str] = (), *, app: SSOApp | None = N
 
     def decorate(function: Callable[..., R]) -> Callable[..., R]:
         return _decorate(
-            function, "token", lambda kwargs: _app(app).login_with_browser(wanted, store_token=False), None
+            function,
+            "token",
+            lambda kwargs: resolve_app(app).login_with_browser(wanted, store_token=False),
+            None,
         )
 
     return decorate

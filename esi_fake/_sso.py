@@ -50,7 +50,8 @@ class SSOState:
     auto_approve: bool = True
     access_token_seconds: int = 1199
     rotate_refresh_tokens: bool = True
-    fail_refresh: str | None = None  # "invalid_grant" or "unavailable"
+    fail_refresh: str | None = None  # "invalid_grant" or "unavailable", for every refresh
+    fail_refresh_for: dict[str, str] = field(default_factory=dict)  # refresh token -> the same
     refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
     _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
     _grants: dict[str, _Grant] = field(default_factory=dict)
@@ -179,11 +180,12 @@ def sso_routes(state: SSOState) -> list[Route]:
                         return _oauth_error("invalid_grant", "code_verifier does not match code_challenge")
                 return JSONResponse(state.grant(client, character, scopes, secrets.token_hex(8)))
             if grant_type == "refresh_token":
-                if state.fail_refresh == "unavailable":
-                    return JSONResponse({"error": "temporarily_unavailable"}, 503)
                 presented = form.get("refresh_token", "")
+                failure = state.fail_refresh_for.get(presented, state.fail_refresh)
+                if failure == "unavailable":
+                    return JSONResponse({"error": "temporarily_unavailable"}, 503)
                 grant = state._grants.get(presented)
-                if state.fail_refresh == "invalid_grant" or grant is None or grant.client_id != client:
+                if failure == "invalid_grant" or grant is None or grant.client_id != client:
                     return _oauth_error("invalid_grant", "Invalid refresh token")
                 if not grant.active:  # reuse of a rotated token: revoke the whole family
                     for other in state._grants.values():

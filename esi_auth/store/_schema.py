@@ -43,6 +43,14 @@ token_scopes = Table(
     Index("ix_esi_token_scopes_scope", "scope", "token_id"),
 )
 
+# Where each rotating cleanup job stands in its cycle.
+cleanup_positions = Table(
+    "esi_cleanup_positions",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
 pending_logins = Table(
     "esi_pending_logins",
     metadata,

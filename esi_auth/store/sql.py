@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine
 
 from esi_auth.scopes import normalise_scopes
-from esi_auth.store._schema import metadata, pending_logins, token_scopes, tokens
+from esi_auth.store._schema import cleanup_positions, metadata, pending_logins, token_scopes, tokens
 from esi_auth.store.secrets import InlineSecrets, SecretBox
 from esi_auth.token import Token
 
@@ -161,6 +161,31 @@ class SQLTokenStore:
         self._lock_dir.mkdir(exist_ok=True)
         with FileLock(str(self._lock_dir / f"{token_id}.lock"), timeout=120):
             yield
+
+    def advance_position(self, name: str, modulo: int) -> int:
+        """The position a rotating job works on now; the next call gets the following one."""
+        with self.engine.begin() as db:
+            row = db.execute(
+                select(cleanup_positions.c.position).where(cleanup_positions.c.name == name).with_for_update()
+            ).first()
+            position = int(row[0]) % modulo if row else 0
+            if row is None:
+                db.execute(insert(cleanup_positions).values(name=name, position=1))
+            else:
+                db.execute(
+                    update(cleanup_positions)
+                    .where(cleanup_positions.c.name == name)
+                    .values(position=position + 1)
+                )
+        return position
+
+    def token_ids(self, *, modulo: int = 1, remainder: int = 0) -> list[int]:
+        """Ids of the stored tokens whose id % modulo == remainder."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                select(tokens.c.id).where(tokens.c.id % modulo == remainder).order_by(tokens.c.id)
+            )
+            return [int(row[0]) for row in rows]
 
     # -- pending logins (the guide's CallbackRedirect) ------------------------------------
 
