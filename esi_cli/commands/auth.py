@@ -1,0 +1,111 @@
+"""`esi login` and `esi tokens …`: log in with PKCE and a loopback redirect, manage tokens."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from esi_cli.console import console, err_console, fail
+from esi_cli.context import one_line_errors, sso_app
+
+tokens_app = typer.Typer(
+    help="List, inspect, refresh, remove and revoke stored tokens.", no_args_is_help=True
+)
+
+
+def login_command(
+    scopes: Annotated[
+        list[str] | None, typer.Option("--scopes", "-s", help="Scopes (repeat, or space-separated).")
+    ] = None,
+    client_id: Annotated[str | None, typer.Option(help="SSO application (default: from the config).")] = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the URL; paste the redirect back.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the login.")] = 300,
+) -> None:
+    """Log in to EVE SSO (PKCE, loopback redirect) and store the token."""
+    with one_line_errors():
+        app = sso_app(client_id)
+        options: dict[str, object] = {
+            "announce": lambda url: err_console.print(f"Open this URL to log in:\n{url}", soft_wrap=True),
+            "timeout": timeout,
+        }
+        if no_browser:
+            options["open_browser"] = lambda url: False
+            options["paste"] = lambda: typer.prompt("Paste the address your browser was sent to")
+        token = app.login_with_browser(" ".join(scopes or []), **options)
+    console.print(
+        f"Logged in as [bold]{token.character_name}[/] ({token.character_id}), {len(token.scopes)} scopes"
+    )
+
+
+def _expires_in(expires_at: float) -> str:
+    seconds = int(expires_at - time.time())
+    return "expired" if seconds <= 0 else f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+
+
+@tokens_app.command("list")
+def list_command(client_id: Annotated[str | None, typer.Option(help="SSO application.")] = None) -> None:
+    """Stored tokens: character, scopes, expiry, store."""
+    with one_line_errors():
+        app = sso_app(client_id)
+        tokens = app.tokens().all()
+    table = Table("id", "character", "scopes", "expires in", "store")
+    for token in tokens:
+        table.add_row(
+            str(token.id),
+            f"{token.character_name} ({token.character_id})",
+            str(len(token.scopes)),
+            _expires_in(token.expires_at),
+            repr(app.store).removeprefix("SQLTokenStore(").rstrip(")"),
+        )
+    console.print(table if tokens else "No stored tokens.")
+
+
+def _token(app: object, token_id: int) -> object:
+    token = app.store.get(token_id)  # type: ignore[attr-defined]
+    if token is None:
+        fail(f"no stored token {token_id}")
+    return token
+
+
+@tokens_app.command("show")
+def show_command(token_id: int, client_id: Annotated[str | None, typer.Option()] = None) -> None:
+    """One token's character, owner hash, scopes and expiry (never its secrets)."""
+    with one_line_errors():
+        token = _token(sso_app(client_id), token_id)
+    for name in ("character_name", "character_id", "owner_hash", "client_id"):
+        console.print(f"{name}: {getattr(token, name)}", highlight=False)
+    console.print(f"expires in: {_expires_in(token.expires_at)}")  # type: ignore[attr-defined]
+    console.print("scopes:\n  " + "\n  ".join(token.scopes), highlight=False)  # type: ignore[attr-defined]
+
+
+@tokens_app.command("refresh")
+def refresh_command(token_id: int, client_id: Annotated[str | None, typer.Option()] = None) -> None:
+    """Refresh a token now."""
+    with one_line_errors():
+        app = sso_app(client_id)
+        token = app.refresher.refresh(_token(app, token_id), force=True)
+    console.print(f"Refreshed token {token_id}; expires in {_expires_in(token.expires_at)}")
+
+
+@tokens_app.command("remove")
+def remove_command(token_id: int, client_id: Annotated[str | None, typer.Option()] = None) -> None:
+    """Forget a token here (EVE SSO still knows it: see revoke)."""
+    with one_line_errors():
+        app = sso_app(client_id)
+        _token(app, token_id)
+        app.store.delete(token_id)
+    console.print(f"Removed token {token_id}")
+
+
+@tokens_app.command("revoke")
+def revoke_command(token_id: int, client_id: Annotated[str | None, typer.Option()] = None) -> None:
+    """Revoke a token at EVE SSO and forget it."""
+    with one_line_errors():
+        app = sso_app(client_id)
+        app.revoke(_token(app, token_id))
+    console.print(f"Revoked token {token_id}")

@@ -1,0 +1,195 @@
+"""`esi ops` and `esi call`: find any ESI operation and call it, typed from the generated index."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from esi_cli.console import console, fail
+from esi_cli.context import esi_client, one_line_errors, sso_app
+
+
+def ops_command(
+    text: Annotated[str | None, typer.Argument(help="Filter on id, path or tag.")] = None,
+) -> None:
+    """List operations with their method, path and scopes."""
+    from esi_client.operations import all_operations
+
+    table = Table("operation", "route", "scopes", "paging")
+    for operation in all_operations():
+        haystack = f"{operation.id} {operation.path} {operation.tag}".lower()
+        if text and text.lower() not in haystack:
+            continue
+        table.add_row(
+            operation.id,
+            f"{operation.method} {operation.path}",
+            " ".join(operation.scopes),
+            operation.paging or "",
+        )
+    console.print(table)
+
+
+def _convert(json_type: str, raw: str) -> Any:
+    if json_type.startswith("array["):
+        inner = json_type[6:-1]
+        return [_convert(inner, part) for part in raw.split(",") if part]
+    if json_type == "integer":
+        return int(raw)
+    if json_type == "number":
+        return float(raw)
+    if json_type == "boolean":
+        if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"{raw!r} is not a boolean")
+        return raw.lower() in ("true", "1", "yes")
+    if json_type in ("object",):
+        return orjson.loads(raw)
+    return raw
+
+
+def _arguments(operation: Any, extra: list[str]) -> dict[str, Any]:
+    """`--name value` pairs (dashes or underscores) checked and typed against the operation."""
+    by_name = {p.name.replace("-", "_"): p for p in operation.parameters}
+    by_name.update({p.python_name: p for p in operation.parameters})
+    values: dict[str, Any] = {}
+    pairs = iter(extra)
+    for flag in pairs:
+        if not flag.startswith("--"):
+            raise ValueError(f"unexpected argument {flag!r}; parameters are given as --name value")
+        name, _, inline = flag[2:].partition("=")
+        parameter = by_name.get(name.replace("-", "_"))
+        if parameter is None:
+            known = ", ".join(f"--{p.name.replace('_', '-')}" for p in operation.parameters) or "none"
+            raise ValueError(f"{operation.id} has no parameter {flag!r} (its parameters: {known})")
+        raw = inline or next(pairs, None)
+        if raw is None:
+            raise ValueError(f"{flag} needs a value")
+        if parameter.location == "body":
+            values["body"] = _body(operation, orjson.loads(raw))
+            continue
+        try:
+            values[parameter.python_name] = _convert(parameter.json_type, raw)
+        except ValueError as exc:
+            raise ValueError(f"--{name}: expected {parameter.json_type}: {exc}") from None
+    import inspect
+
+    from esi_client.operations import load_module
+
+    signature = inspect.signature(load_module(operation).sync).parameters
+    missing = [
+        p.name
+        for p in operation.parameters
+        if p.python_name not in values
+        and p.python_name in signature
+        and signature[p.python_name].default is inspect.Parameter.empty
+        and p.python_name != "client"
+    ]
+    if missing:
+        raise ValueError(f"{operation.id} needs {', '.join('--' + m.replace('_', '-') for m in missing)}")
+    return values
+
+
+def _body(operation: Any, data: Any) -> Any:
+    """A JSON body as the generated function takes it (a model when the operation has one)."""
+    import inspect
+    import typing
+
+    from esi_client import ESIClient
+    from esi_client.operations import load_module
+
+    module = load_module(operation)
+    # ESIClient is imported only for type checkers in the generated modules: supply it here.
+    hints = typing.get_type_hints(module.sync, globalns={**vars(module), "ESIClient": ESIClient})
+    body_type = hints.get("body")
+    for candidate in typing.get_args(body_type) or (body_type,):
+        if inspect.isclass(candidate) and hasattr(candidate, "from_dict"):
+            return candidate.from_dict(data)
+    return data
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _show(data: Any, as_json: bool) -> None:
+    if as_json or not isinstance(data, list | dict):
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    if isinstance(data, dict):
+        table = Table("field", "value")
+        for key, value in data.items():
+            table.add_row(str(key), str(value))
+        console.print(table)
+        return
+    rows = [row if isinstance(row, dict) else {"value": row} for row in data]
+    columns = list(dict.fromkeys(key for row in rows[:50] for key in row))[:10]
+    table = Table(*columns, caption=f"{len(rows)} rows")
+    for row in rows:
+        table.add_row(*(str(row.get(column, "")) for column in columns))
+    console.print(table)
+
+
+def call_command(
+    ctx: typer.Context,
+    operation_id: Annotated[
+        str, typer.Argument(help="Operation id (GetStatus) or Python name (get_status).")
+    ],
+    character: Annotated[int | None, typer.Option(help="Whose token to use (default: character_id).")] = None,
+    all_pages: Annotated[bool, typer.Option("--all-pages", help="Every page, with a progress bar.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Call any ESI operation: `esi call GetMarketsRegionIdOrders --region-id 10000002 --all-pages`."""
+    from esi_auth.errors import NoTokenError
+    from esi_client.operations import get_operation, load_module
+    from esi_client.paging import all_pages as every_page
+    from esi_client.paging import iter_cursor
+
+    with one_line_errors():
+        operation = get_operation(operation_id)
+        module = load_module(operation)
+        arguments = _arguments(operation, list(ctx.args))
+        app = sso_app() if operation.scopes else None
+        client = esi_client(auth=app.auth if app else None)
+        if character is not None:
+            client = client.for_character(character)
+        try:
+            result = _run(operation, module, client, arguments, all_pages, every_page, iter_cursor)
+        except NoTokenError as missing:
+            if app is None or not sys.stdin.isatty() or not typer.confirm(f"{missing} Log in now?"):
+                raise
+            app.login_with_browser(operation.scopes)
+            result = _run(operation, module, client, arguments, all_pages, every_page, iter_cursor)
+    _show(_jsonable(result), as_json)
+
+
+def _run(
+    operation: Any,
+    module: Any,
+    client: Any,
+    arguments: dict[str, Any],
+    pages: bool,
+    every_page: Any,
+    iter_cursor: Any,
+) -> Any:
+    if pages and operation.paging == "page":
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"{operation.id}", total=None)
+            return every_page(
+                module,
+                client=client,
+                on_page=lambda done, total: progress.update(task, completed=done, total=total),
+                **arguments,
+            )
+    if pages and operation.paging == "cursor":
+        return list(iter_cursor(module, client=client, **arguments))
+    if pages:
+        fail(f"{operation.id} is not paged")
+    return module.sync(client=client, **arguments)

@@ -1,0 +1,78 @@
+"""What commands share: settings, the SSO app, the ESI client, one-line errors."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+
+from esi_cli.console import EXIT_FAILED, EXIT_USAGE, fail
+from esi_cli.settings import Settings, load_settings
+
+_flags: dict[str, Any] = {}
+_debug = False
+
+
+def set_global_flags(flags: dict[str, Any], debug: bool) -> None:
+    global _debug
+    _flags.clear()
+    _flags.update(flags)
+    _debug = debug
+
+
+def settings() -> Settings:
+    return load_settings(_flags)
+
+
+def sso_app(client_id: str | None = None) -> Any:
+    from esi_auth import SQLTokenStore, SSOApp, SSOConfig, default_store
+
+    current = settings()
+    chosen = client_id or current.client_id
+    if not chosen:
+        fail("no SSO client id: pass --client-id, set ESI_CLIENT_ID or client_id in the config file")
+    config = SSOConfig(
+        client_id=chosen,
+        client_secret=current.client_secret,
+        callback_url=current.callback_url,
+        login_base_url=current.login_url,
+    )
+    store = default_store() if current.store == "default" else SQLTokenStore(current.store)
+    app = SSOApp(config, store)
+    if current.browser:
+        command = shlex.split(current.browser)
+
+        def open_with_command(url: str) -> bool:
+            subprocess.Popen([*command, url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return True
+
+        app.browser_options["open_browser"] = open_with_command
+    return app
+
+
+def esi_client(auth: Any = None) -> Any:
+    from esi_client import ESIClient
+
+    current = settings()
+    return ESIClient(app_name=current.app_name, contact=current.contact, base_url=current.base_url, auth=auth)
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Known failures print one line (the traceback with --debug) and exit with a status."""
+    from esi_auth.errors import AuthError
+    from esi_client.errors import ESIError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (AuthError, ESIError, LookupError, ValueError) as exc:
+        if _debug:
+            raise
+        status = EXIT_USAGE if isinstance(exc, LookupError | ValueError) else EXIT_FAILED
+        fail(f"{type(exc).__name__}: {exc}", status)

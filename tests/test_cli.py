@@ -1,0 +1,130 @@
+"""The `esi` CLI: config precedence, login, tokens, ops, call (typed, paged, authenticated), cleanup."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from esi_cli.app import app
+from tests.services import free_port
+
+runner = CliRunner()
+WALLET = "esi-wallet.read_character_wallet.v1"
+
+
+@pytest.fixture
+def cli_env(fake_esi: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    fake_esi.sso.apps["cli-app"] = None
+    env = {
+        "ESI_CONFIG": str(tmp_path / "config.toml"),
+        "ESI_CLIENT_ID": "cli-app",
+        "ESI_STORE": f"sqlite:///{tmp_path / 'cli-tokens.sqlite'}",
+        "ESI_BASE_URL": fake_esi.url,
+        "ESI_LOGIN_URL": fake_esi.url,
+        "ESI_CALLBACK_URL": f"http://127.0.0.1:{free_port()}/callback",
+        "ESI_BROWSER": f"{sys.executable} {Path(__file__).with_name('fake_browser.py')}",
+        "COLUMNS": "250",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def esi(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def test_config_precedence_file_env_flag(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    Path(cli_env["ESI_CONFIG"]).write_text(
+        'client_id = "from-file"\ncontact = "file@example.com"\nclient_secret = "hush"\n'
+    )
+    monkeypatch.delenv("ESI_CLIENT_ID")
+    monkeypatch.setenv("ESI_CONTACT", "env@example.com")
+    result = esi("--store", "sqlite:///flag.sqlite", "config", "show")
+    assert result.exit_code == 0, result.output
+    assert "client_id = from-file" in result.output
+    assert "contact = env@example.com" in result.output
+    assert "store = sqlite:///flag.sqlite" in result.output
+    assert "client_secret = (set)" in result.output and "hush" not in result.output
+
+
+def test_login_tokens_and_authenticated_call(cli_env: dict[str, str]) -> None:
+    login = esi("login", "--scopes", WALLET, "--scopes", "esi-skills.read_skills.v1")
+    assert login.exit_code == 0, login.output
+    assert "Logged in as Fake Pilot (90000001), 2 scopes" in login.output
+    listing = esi("tokens", "list")
+    assert "Fake Pilot (90000001)" in listing.output and " 2 " in listing.output
+    shown = esi("tokens", "show", "1")
+    assert "owner_hash: owner-hash-1" in shown.output and WALLET in shown.output
+    wallet = esi("call", "GetCharactersCharacterIdWallet", "--character-id", "90000001", "--json")
+    assert wallet.exit_code == 0, wallet.output
+    assert isinstance(json.loads(wallet.stdout), float)
+    assert esi("tokens", "refresh", "1").exit_code == 0
+    revoked = esi("tokens", "revoke", "1")
+    assert revoked.exit_code == 0 and "Revoked token 1" in revoked.output
+    assert "No stored tokens." in esi("tokens", "list").output
+    from esi_auth import SQLTokenStore
+
+    assert SQLTokenStore(cli_env["ESI_STORE"]).query().count() == 0
+
+
+def test_missing_token_is_one_line(cli_env: dict[str, str]) -> None:
+    result = esi("call", "GetCharactersCharacterIdWallet", "--character-id", "123")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: NoTokenError: GetCharactersCharacterIdWallet: no stored token for character 123 "
+        f"with scopes {WALLET}; log in with those scopes (`esi login --scopes ...`)"
+    ]
+
+
+def test_public_call_typed_and_paged(cli_env: dict[str, str], fake_esi: Any) -> None:
+    status = esi("call", "GetStatus", "--json")
+    assert status.exit_code == 0 and json.loads(status.stdout)["players"] > 0
+    orders = esi("call", "get_markets_region_id_orders", "--region-id", "10000002", "--all-pages", "--json")
+    assert orders.exit_code == 0, orders.output
+    assert len(json.loads(orders.stdout)) == fake_esi.state.market_pages * fake_esi.state.market_page_size
+    table = esi("call", "GetMarketsRegionIdOrders", "--region-id", "10000002", "--order-type", "sell")
+    assert "order_id" in table.output and "1000 rows" in table.output
+    bad = esi("call", "GetMarketsRegionIdOrders", "--region-id", "the-forge")
+    assert bad.exit_code == 2 and "--region-id: expected integer" in bad.output
+    unknown = esi("call", "GetStatus", "--colour", "red")
+    assert unknown.exit_code == 2 and "GetStatus has no parameter '--colour'" in unknown.output
+    missing = esi("call", "NoSuchOperation")
+    assert missing.exit_code == 2 and "no ESI operation 'NoSuchOperation'" in missing.output
+
+
+def test_post_with_a_body(cli_env: dict[str, str]) -> None:
+    names = esi("call", "PostUniverseNames", "--body", "[34, 35]", "--json")
+    assert names.exit_code == 0, names.output
+    assert isinstance(json.loads(names.stdout), list)
+
+
+def test_ops_filter(cli_env: dict[str, str]) -> None:
+    result = esi("ops", "wallet")
+    assert "GetCharactersCharacterIdWallet" in result.output and "GetStatus" not in result.output
+
+
+def test_cleanup_command(cli_env: dict[str, str]) -> None:
+    assert esi("login", "--scopes", WALLET).exit_code == 0
+    result = esi("cleanup")
+    assert result.exit_code == 0 and "visited 1" in result.output
+    assert "deleted 0" in esi("cleanup", "--callbacks").output
+    assert "visited 1" in esi("cleanup", "--subset", "1").output
+
+
+def test_no_secret_in_cli_output(cli_env: dict[str, str]) -> None:
+    outputs = [esi("login", "--scopes", WALLET).output]
+    outputs += [
+        esi(*command).output for command in (["tokens", "list"], ["tokens", "show", "1"], ["config", "show"])
+    ]
+    from esi_auth import SQLTokenStore
+
+    token = SQLTokenStore(cli_env["ESI_STORE"]).query().first()
+    assert token is not None
+    text = "\n".join(outputs)
+    assert token.access_token not in text and (token.refresh_token or "") not in text
