@@ -51,6 +51,7 @@ def lint(session: nox.Session) -> None:
         "esi_cli",
         "benchmarks",
         "tests",
+        "examples",
         "noxfile.py",
     )
 
@@ -64,6 +65,6 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The main job: generate the client, start the fake ESI, and use the client against it."""
+    """The main job: generate the client, start the fake ESI + SSO, log in with the CLI, call ESI."""
     _install_and_generate(session, extras="generate,fake")
     session.run("python", "examples/demo.py", env=_spec_env())

@@ -23,6 +23,9 @@ def test_demo_reports_what_happened(generated_client: object) -> None:
     output = subprocess.run(
         [sys.executable, str(demo)], capture_output=True, text=True, timeout=120, check=True
     ).stdout
+    assert "Logged in as Fake Pilot (90000001)" in output
+    assert "Fake Pilot (90000001)" in output.split("$ esi tokens list", 1)[1]
+    assert "(token chosen by ESIAuth)" in output
     assert "from cache = True" in output
     assert "20000 orders on 20 pages" in output
     assert "420s: 0" in output

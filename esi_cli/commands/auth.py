@@ -60,7 +60,7 @@ def list_command(client_id: Annotated[str | None, typer.Option(help="SSO applica
             f"{token.character_name} ({token.character_id})",
             str(len(token.scopes)),
             _expires_in(token.expires_at),
-            repr(app.store).removeprefix("SQLTokenStore(").rstrip(")"),
+            app.store.engine.url.render_as_string(hide_password=True),
         )
     console.print(table if tokens else "No stored tokens.")
 
