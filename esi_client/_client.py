@@ -209,28 +209,35 @@ class ESIClient:
     # -- the seam the generated functions call ---------------------------------------
 
     def send(self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None) -> Response[T]:
-        principal = self._principal(operation, request)
-        key = self._cache_key(operation, request, principal)
-        entry = self._cached(key, operation, parse) if key is not None else None
-        if entry is not None and entry.fresh_until > self.clock.now() and not self.revalidate:
-            return self._hit(operation, entry)
+        lookup = self._lookup(operation, request, parse)
+        if isinstance(lookup, Response):
+            return lookup
         http = self.http
-        flow = call_flow(self, operation, self._build(http, operation, request), parse, key, principal, entry)
+        flow = call_flow(self, operation, self._build(http, operation, request), parse, *lookup)
         return run_sync(flow, http, self._sync_slots, self.clock, self.auth)
 
     async def asend(
         self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None
     ) -> Response[T]:
+        lookup = self._lookup(operation, request, parse)
+        if isinstance(lookup, Response):
+            return lookup
+        http = self.async_http
+        slots = self._pools.async_slots
+        assert slots is not None
+        flow = call_flow(self, operation, self._build(http, operation, request), parse, *lookup)
+        return await run_async(flow, http, slots, self.clock, self.auth)
+
+    def _lookup(
+        self, operation: Operation, request: Mapping[str, Any], parse: Parser[Any] | None
+    ) -> Response[Any] | tuple[str | None, str | None, CacheEntry | None]:
+        """A fresh cached Response, or what the call flow needs: (cache key, principal, stale entry)."""
         principal = self._principal(operation, request)
         key = self._cache_key(operation, request, principal)
         entry = self._cached(key, operation, parse) if key is not None else None
         if entry is not None and entry.fresh_until > self.clock.now() and not self.revalidate:
             return self._hit(operation, entry)
-        http = self.async_http
-        slots = self._pools.async_slots
-        assert slots is not None
-        flow = call_flow(self, operation, self._build(http, operation, request), parse, key, principal, entry)
-        return await run_async(flow, http, slots, self.clock, self.auth)
+        return key, principal, entry
 
     def _hit(self, operation: Operation, entry: CacheEntry) -> Response[Any]:
         self.stats.add("cache_hits")

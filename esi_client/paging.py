@@ -177,23 +177,24 @@ async def _fetch_page(
     return response
 
 
-def _records(model: Any) -> tuple[list[Any], str | None, str | None]:
-    """The record list and the cursor tokens of a cursor-paged response model."""
+def _cursor_page(model: Any, direction: str, token: str) -> tuple[list[Any], str | None]:
+    """The records of one cursor page and the token of the next one (None at the end)."""
     records: list[Any] = []
     for attribute in attrs.fields(type(model)):
         value = getattr(model, attribute.name)
         if isinstance(value, list) and attribute.name != "additional_properties":
             records = value
-    cursor = getattr(model, "cursor", None)
-    before = getattr(cursor, "before", None)
-    after = getattr(cursor, "after", None)
-    return records, before if isinstance(before, str) else None, after if isinstance(after, str) else None
+    following = getattr(getattr(model, "cursor", None), direction, None)
+    if not records or not isinstance(following, str) or following in (token, "0"):
+        return records, None
+    return records, following
 
 
-def _cursor_step(direction: str, before: str | None, after: str | None) -> str | None:
+def _check_cursor(module: ModuleType, direction: str) -> None:
+    if module.OPERATION.paging != "cursor":
+        raise TypeError(f"{module.OPERATION.id} is not cursor-paged")
     if direction not in ("after", "before"):
         raise ValueError("direction must be 'after' (forwards) or 'before' (backwards)")
-    return after if direction == "after" else before
 
 
 def iter_cursor(
@@ -205,17 +206,13 @@ def iter_cursor(
     **kwargs: Any,
 ) -> Iterator[Any]:
     """Every record of a cursor-paged operation, walking `after` (forwards) or `before`."""
-    if module.OPERATION.paging != "cursor":
-        raise TypeError(f"{module.OPERATION.id} is not cursor-paged")
+    _check_cursor(module, direction)
     token: str | None = start
     while token is not None:
-        model = module.sync(*args, client=client, **{direction: token}, **kwargs)
-        records, before, after = _records(model)
-        if not records:
-            return
+        records, token = _cursor_page(
+            module.sync(*args, client=client, **{direction: token}, **kwargs), direction, token
+        )
         yield from records
-        following = _cursor_step(direction, before, after)
-        token = following if following != token and following not in (None, "0") else None
 
 
 async def aiter_cursor(
@@ -227,15 +224,10 @@ async def aiter_cursor(
     **kwargs: Any,
 ) -> AsyncIterator[Any]:
     """The async form of iter_cursor."""
-    if module.OPERATION.paging != "cursor":
-        raise TypeError(f"{module.OPERATION.id} is not cursor-paged")
+    _check_cursor(module, direction)
     token: str | None = start
     while token is not None:
         call: Awaitable[Any] = module.asyncio(*args, client=client, **{direction: token}, **kwargs)
-        records, before, after = _records(await call)
-        if not records:
-            return
+        records, token = _cursor_page(await call, direction, token)
         for record in records:
             yield record
-        following = _cursor_step(direction, before, after)
-        token = following if following != token and following not in (None, "0") else None

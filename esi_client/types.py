@@ -25,6 +25,16 @@ class Unset:
 UNSET: Unset = Unset()
 
 
+def to_jsonable(value: object) -> object:
+    """A parsed result (models, lists of models, plain values) as JSON-ready data."""
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    if isinstance(value, list):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
 @frozen
 class Response(Generic[T]):
     """A parsed ESI response with the facts the runtime read from its headers.

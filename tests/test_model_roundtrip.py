@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from esi_client.types import to_jsonable
 from generator.validate import iter_operations
 from tests.schema_strategies import from_schema
 
@@ -25,14 +26,6 @@ def _json_operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 result.append((operation["operationId"], schema))
                 break
     return result
-
-
-def _to_jsonable(value: Any) -> Any:
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, list):
-        return [_to_jsonable(item) for item in value]
-    return value
 
 
 def normalise(value: Any) -> Any:
@@ -77,7 +70,7 @@ def test_responses_round_trip(
     @given(from_schema(schema, spec_document))
     def round_trip(data: Any) -> None:
         parsed = module._parse(data)
-        again = _to_jsonable(parsed)
+        again = to_jsonable(parsed)
         assert normalise(again) == normalise(data), f"{operation_id}: round trip changed the data"
         assert module._parse(again) == parsed, f"{operation_id}: parsing the round-tripped data differs"
 

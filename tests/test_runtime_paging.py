@@ -61,7 +61,9 @@ async def test_restart_when_data_changes_mid_walk(fake_esi: Any, make_client: An
     assert [(o.order_id, o.price) for o in orders] == [(o.order_id, o.price) for o in fresh]
 
 
-def test_gives_up_when_data_never_settles(fake_esi: Any, make_client: Any) -> None:
+def test_gives_up_when_data_never_settles(
+    fake_esi: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state = fake_esi.state
     original = state.page_served
 
@@ -70,7 +72,7 @@ def test_gives_up_when_data_never_settles(fake_esi: Any, make_client: Any) -> No
         state.generation += 1
         state.generation_time += 1
 
-    state.page_served = always_changing
+    monkeypatch.setattr(state, "page_served", always_changing)
     with pytest.raises(
         PagingError, match="GetMarketsRegionIdOrders: the data changed during each of 3 walks"
     ):

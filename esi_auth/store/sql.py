@@ -80,14 +80,7 @@ class SQLTokenStore:
                     db.execute(
                         insert(token_scopes), [{"token_id": token.id, "scope": s} for s in token.scopes]
                     )
-            db.execute(
-                update(tokens)
-                .where(tokens.c.id == token.id)
-                .values(
-                    access_token=self.secrets.seal(token.id, "access", token.access_token),
-                    refresh_token=self.secrets.seal(token.id, "refresh", token.refresh_token),
-                )
-            )
+            self._seal(db, token)
         return token
 
     def save_many(self, new_tokens: Sequence[Token]) -> None:
@@ -97,17 +90,22 @@ class SQLTokenStore:
                 key = db.execute(insert(tokens).values(**_row(token))).inserted_primary_key
                 assert key is not None
                 token.id = int(key[0])
-                db.execute(
-                    update(tokens)
-                    .where(tokens.c.id == token.id)
-                    .values(
-                        access_token=self.secrets.seal(token.id, "access", token.access_token),
-                        refresh_token=self.secrets.seal(token.id, "refresh", token.refresh_token),
-                    )
-                )
+                self._seal(db, token)
             rows = [{"token_id": t.id, "scope": s} for t in new_tokens for s in t.scopes]
             if rows:
                 db.execute(insert(token_scopes), rows)
+
+    def _seal(self, db: Any, token: Token) -> None:
+        """Write the token's secrets where the SecretBox keeps them (the row holds its marker)."""
+        assert token.id is not None
+        db.execute(
+            update(tokens)
+            .where(tokens.c.id == token.id)
+            .values(
+                access_token=self.secrets.seal(token.id, "access", token.access_token),
+                refresh_token=self.secrets.seal(token.id, "refresh", token.refresh_token),
+            )
+        )
 
     def get(self, token_id: int) -> Token | None:
         with self.engine.connect() as db:

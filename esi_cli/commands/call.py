@@ -12,6 +12,7 @@ from rich.table import Table
 
 from esi_cli.console import console, fail
 from esi_cli.context import esi_client, one_line_errors, sso_app
+from esi_client.types import to_jsonable
 
 
 def ops_command(
@@ -111,14 +112,6 @@ def _body(operation: Any, data: Any) -> Any:
     return data
 
 
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    return value
-
-
 def _show(data: Any, as_json: bool) -> None:
     if as_json or not isinstance(data, list | dict):
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -167,7 +160,7 @@ def call_command(
                 raise
             app.login_with_browser(operation.scopes)
             result = _run(operation, module, client, arguments, all_pages, every_page, iter_cursor)
-    _show(_jsonable(result), as_json)
+    _show(to_jsonable(result), as_json)
 
 
 def _run(
