@@ -128,3 +128,15 @@ def test_no_secret_in_cli_output(cli_env: dict[str, str]) -> None:
     assert token is not None
     text = "\n".join(outputs)
     assert token.access_token not in text and (token.refresh_token or "") not in text
+
+
+def test_remove_and_debug(cli_env: dict[str, str]) -> None:
+    assert esi("login", "--scopes", WALLET).exit_code == 0
+    removed = esi("tokens", "remove", "1")
+    assert removed.exit_code == 0 and "Removed token 1" in removed.output
+    gone = esi("tokens", "remove", "1")
+    assert gone.exit_code == 2 and gone.output.strip() == "error: no stored token 1"
+    quiet = esi("call", "GetCharactersCharacterIdWallet", "--character-id", "5")
+    assert quiet.exit_code == 1 and "Traceback" not in quiet.output
+    loud = esi("--debug", "call", "GetCharactersCharacterIdWallet", "--character-id", "5")
+    assert loud.exit_code == 1 and type(loud.exception).__name__ == "NoTokenError"
