@@ -64,43 +64,23 @@ def all_pages(
     The cyclic garbage collector is paused during the walk: it would otherwise re-scan every
     model decoded so far, again and again (the models hold no cycles; nothing is lost).
     """
-    with gc_paused():
-        return _walk(module, args, kwargs, client, max_concurrency, on_page, max_restarts)
-
-
-def _walk(
-    module: ModuleType,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    client: ESIClient,
-    max_concurrency: int | None,
-    on_page: Progress | None,
-    max_restarts: int,
-) -> list[Any]:
     operation_id = _check(module)
     current = client
-    for _attempt in range(max_restarts + 1):
-        first: Response[Any] = module.sync_detailed(*args, client=current, page=1, **kwargs)
-        total = first.pages or 1
-        if on_page:
-            on_page(1, total)
-        pages: list[Response[Any]] = [first]
-        if total > 1:
-            workers = min(max_concurrency or current.max_concurrency, total - 1)
-            done = 1
+    with gc_paused():
+        for _attempt in range(max_restarts + 1):
+            first: Response[Any] = module.sync_detailed(*args, client=current, page=1, **kwargs)
+            progress = _Progress(on_page, first.pages or 1)
+            workers = min(max_concurrency or current.max_concurrency, max(progress.total - 1, 1))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="esi-page") as pool:
                 futures = [
                     pool.submit(module.sync_detailed, *args, client=current, page=page, **kwargs)
-                    for page in range(2, total + 1)
+                    for page in range(2, progress.total + 1)
                 ]
-                for future in futures:
-                    pages.append(future.result())
-                    done += 1
-                    if on_page:
-                        on_page(done, total)
-        if len({_snapshot(page) for page in pages}) <= 1:
-            return _flatten(pages)
-        current = client.revalidating()
+                rest = [_counted(future.result(), progress) for future in futures]
+            items = _consistent([first, *rest])
+            if items is not None:
+                return items
+            current = client.revalidating()
     raise PagingError(f"the data changed during each of {max_restarts + 1} walks", operation_id=operation_id)
 
 
@@ -117,44 +97,45 @@ async def all_pages_async(
 
     The cyclic garbage collector is paused during the walk, as in all_pages.
     """
-    with gc_paused():
-        return await _walk_async(module, args, kwargs, client, max_concurrency, on_page, max_restarts)
-
-
-async def _walk_async(
-    module: ModuleType,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    client: ESIClient,
-    max_concurrency: int | None,
-    on_page: Progress | None,
-    max_restarts: int,
-) -> list[Any]:
     operation_id = _check(module)
     current = client
-    for _attempt in range(max_restarts + 1):
-        first: Response[Any] = await module.asyncio_detailed(*args, client=current, page=1, **kwargs)
-        total = first.pages or 1
-        if on_page:
-            on_page(1, total)
-        counter = _Progress(on_page, total)
-        bound = asyncio.Semaphore(max_concurrency or current.max_concurrency)
-        rest = await asyncio.gather(
-            *(
-                _fetch_page(module, args, kwargs, current, page, bound, counter)
-                for page in range(2, total + 1)
+    with gc_paused():
+        for _attempt in range(max_restarts + 1):
+            first: Response[Any] = await module.asyncio_detailed(*args, client=current, page=1, **kwargs)
+            progress = _Progress(on_page, first.pages or 1)
+            bound = asyncio.Semaphore(max_concurrency or current.max_concurrency)
+            rest = await asyncio.gather(
+                *(
+                    _fetch_page(module, args, kwargs, current, page, bound, progress)
+                    for page in range(2, progress.total + 1)
+                )
             )
-        )
-        pages = [first, *rest]
-        if len({_snapshot(page) for page in pages}) <= 1:
-            return _flatten(pages)
-        current = client.revalidating()
+            items = _consistent([first, *rest])
+            if items is not None:
+                return items
+            current = client.revalidating()
     raise PagingError(f"the data changed during each of {max_restarts + 1} walks", operation_id=operation_id)
 
 
+def _consistent(pages: list[Response[Any]]) -> list[Any] | None:
+    """The items in page order if every page is of one snapshot (one Last-Modified), else None."""
+    if len({_snapshot(page) for page in pages}) > 1:
+        return None
+    return _flatten(pages)
+
+
+def _counted(response: Response[Any], progress: _Progress) -> Response[Any]:
+    progress.step()
+    return response
+
+
 class _Progress:
+    """Counts pages done (page 1 on creation) and tells the caller's callback."""
+
     def __init__(self, callback: Progress | None, total: int) -> None:
         self.callback, self.total, self.done = callback, total, 1
+        if callback:
+            callback(1, total)
 
     def step(self) -> None:
         self.done += 1
