@@ -12,7 +12,7 @@ from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 from esi_auth.decorators import set_default_app
 
 work = Path(os.environ["ESIKIT_CELERY_DIR"])
-for name in ("in", "processed", "results"):
+for name in ("in", "processed", "results", "control"):
     (work / name).mkdir(parents=True, exist_ok=True)
 
 app = Celery("esikit-tests", broker="filesystem://", backend=f"file://{work / 'results'}")
@@ -20,6 +20,8 @@ app.conf.broker_transport_options = {
     "data_folder_in": str(work / "in"),
     "data_folder_out": str(work / "in"),
     "data_folder_processed": str(work / "processed"),
+    # kombu's default control folder is ./control in the working directory
+    "control_folder": str(work / "control"),
 }
 app.conf.task_serializer = app.conf.result_serializer = "json"
 app.conf.imports = ("esi_auth.tasks",)
