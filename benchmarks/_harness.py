@@ -17,7 +17,7 @@ RESULTS = ROOT / ".bench" / "results.json"
 
 def run_seconds(command: list[str], *, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env={**os.environ, **(env or {})})
+    subprocess.run(command, check=True, capture_output=True, env=env or dict(os.environ))
     return time.perf_counter() - started
 
 
@@ -31,10 +31,16 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
 
 
 def python_startup_ms(code: str, repeat: int = 15) -> float:
-    """Median wall time of a fresh interpreter running `code`, in milliseconds."""
+    """Median wall time of a fresh interpreter running `code`, in milliseconds.
+
+    Bytecode is cached as on an installed system (pip compiles at install; Python writes
+    `__pycache__` on first import): machines here set PYTHONDONTWRITEBYTECODE=1, under which
+    every start would recompile every module, so it is unset for these runs.
+    """
     command = [sys.executable, "-c", code]
-    run_seconds(command)  # warm the OS file cache and .pyc files
-    return 1000 * statistics.median(run_seconds(command) for _ in range(repeat))
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    run_seconds(command, env=env)  # warm the OS file cache and write the .pyc files
+    return 1000 * statistics.median(run_seconds(command, env=env) for _ in range(repeat))
 
 
 def report(

@@ -268,7 +268,7 @@ class ESIClient:
         if entry is None and self.cache.store is not None:
             stored = self.cache.load_stored(key)
             if stored is not None:
-                parsed = decode_and_parse(operation, parse, stored.body) if parse else None
+                parsed = decode_and_parse(operation, parse, stored.body, self.stats) if parse else None
                 entry = CacheEntry(stored.status, stored.headers, parsed, stored.etag, stored.fresh_until)
                 self.cache.put(key, entry)
         return entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -12,9 +13,12 @@ from typing import Any, TypeVar
 import orjson
 
 from esi_client._operation import Operation
+from esi_client._stats import ClientStats
+from esi_client._wire import ModelParser, WireMismatch
 from esi_client.errors import BadResponseError
 
 T = TypeVar("T")
+logger = logging.getLogger("esi_client")
 Parser = Callable[[Any], T]
 
 # Decoding a page builds ~1000 GC-tracked models; the cyclic collector then walks every model
@@ -44,10 +48,25 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def decode_and_parse(operation: Operation, parse: Parser[T], content: bytes) -> T:
+def decode_and_parse(
+    operation: Operation, parse: Parser[T], content: bytes, stats: ClientStats | None = None
+) -> T:
     if len(content) < BIG_BODY_BYTES:
         return parse_body(operation, parse, decode_json(operation, content))
     with gc_paused():
+        if isinstance(parse, ModelParser) and parse.has_wire:
+            try:
+                parsed: T = parse.decode_bytes(content)
+            except WireMismatch as mismatch:
+                logger.debug(
+                    "%s: body is not exactly the spec's (%s): parsed by from_dict", operation.id, mismatch
+                )
+                if stats is not None:
+                    stats.add("slow_decodes")
+            else:
+                if stats is not None:
+                    stats.add("fast_decodes")
+                return parsed
         return parse_body(operation, parse, decode_json(operation, content))
 
 

@@ -137,7 +137,7 @@ def _success(
     content = response.content
     parsed: Any = None
     if parse is not None and content:
-        parsed = decode_and_parse(operation, parse, content)
+        parsed = decode_and_parse(operation, parse, content, client.stats)
     headers = response.headers
     if cache_key is not None and client.cache is not None:
         lifetime = freshness_lifetime(headers)

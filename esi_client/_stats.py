@@ -16,6 +16,8 @@ class ClientStats:
     waits: int = 0  # pauses for the error or rate limit
     wait_seconds: float = 0.0
     errors: int = 0  # error responses (4xx/5xx)
+    fast_decodes: int = 0  # big bodies decoded by msgspec straight into the models
+    slow_decodes: int = 0  # big bodies that were not exactly the spec's (new keys): from_dict
     _lock: threading.Lock = field(factory=threading.Lock, repr=False, eq=False, alias="_lock")
 
     def add(self, name: str, amount: float = 1) -> None:
@@ -34,5 +36,7 @@ class ClientStats:
                     "waits",
                     "wait_seconds",
                     "errors",
+                    "fast_decodes",
+                    "slow_decodes",
                 )
             }

@@ -29,6 +29,7 @@ from generator.pin import DEFAULT_PIN_PATH, load_pin, update_pin
 from generator.source import cache_spec, cached_spec, resolve_spec
 from generator.transforms import normalise
 from generator.validate import iter_operations, parse_spec
+from generator.wire import esi_response_model, esi_wire_fields, raw_text
 
 GENERATOR_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = GENERATOR_DIR / "templates"
@@ -186,7 +187,7 @@ def _run_openapi_python_client(
             missing.append(operation_id)
             continue
         tag, endpoint = endpoints[module]
-        names = {_raw(p.name): str(p.python_name) for _, p in endpoint.iter_all_parameters()}
+        names = {raw_text(p.name): str(p.python_name) for _, p in endpoint.iter_all_parameters()}
         modules[operation_id] = (tag, module, names)
     if missing:
         raise SpecError("spec", f"openapi-python-client could not parse operations: {', '.join(missing)}")
@@ -194,6 +195,8 @@ def _run_openapi_python_client(
     project = Project(openapi=data, config=config, custom_template_path=TEMPLATES_DIR)
     project.env.globals.update(
         esi_operations=facts,
+        esi_wire_fields=esi_wire_fields,
+        esi_response_model=esi_response_model,
         esi_meta={
             "compatibility_date": date,
             "spec_sha256": spec_sha256,
@@ -209,11 +212,6 @@ def _run_openapi_python_client(
     for stray in ("client.py", "errors.py", "types.py", "__init__.py"):
         (package / stray).unlink(missing_ok=True)
     return [_describe(error) for error in errors]
-
-
-def _raw(value: Any) -> str:
-    """The plain text of one of openapi-python-client's UntrustedString values."""
-    return str(value.get_untrusted_value()) if hasattr(value, "get_untrusted_value") else str(value)
 
 
 def _describe(error: Any) -> str:
