@@ -60,7 +60,24 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks; figures go to .bench/results.json."""
     _install_and_generate(session)
-    session.run("python", "-m", "benchmarks", *session.posargs, env=_spec_env())
+    env = {**_spec_env(), **_django_esi_venv(session)}
+    session.run("python", "-m", "benchmarks", *session.posargs, env=env)
+
+
+def _django_esi_venv(session: nox.Session) -> dict[str, str]:
+    """django-esi 10 in a venv of its own, for the comparison column; none if it cannot install."""
+    venv = Path(session.virtualenv.location).with_name("bench-django-esi")
+    python = venv / "bin" / "python"
+    try:
+        session.run("uv", "venv", "--quiet", "--allow-existing", "--python", PYTHON, str(venv), external=True)
+        session.run(
+            "uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python),
+            "django-esi>=10,<11", external=True,
+        )  # fmt: skip
+    except nox.command.CommandFailed:
+        session.warn("django-esi could not be installed: its column is left out")
+        return {}
+    return {"ESIKIT_DJANGO_ESI_PYTHON": str(python)}
 
 
 @nox.session(python=PYTHON)

@@ -37,10 +37,24 @@ def python_startup_ms(code: str, repeat: int = 15) -> float:
     `__pycache__` on first import): machines here set PYTHONDONTWRITEBYTECODE=1, under which
     every start would recompile every module, so it is unset for these runs.
     """
-    command = [sys.executable, "-c", code]
+    return command_startup_ms([sys.executable, "-c", code], repeat)
+
+
+def command_startup_ms(command: list[str], repeat: int) -> float:
+    """Median wall time of a fresh process, bytecode cached (see python_startup_ms)."""
+    return interleaved_startup_ms([command], repeat)[0]
+
+
+def interleaved_startup_ms(commands: list[list[str]], repeat: int) -> list[float]:
+    """Median wall time of each command, run in turn so that all see the same machine noise."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    run_seconds(command, env=env)  # warm the OS file cache and write the .pyc files
-    return 1000 * statistics.median(run_seconds(command, env=env) for _ in range(repeat))
+    for command in commands:
+        run_seconds(command, env=env)  # warm the OS file cache and write the .pyc files
+    samples: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for command, times in zip(commands, samples, strict=True):
+            times.append(run_seconds(command, env=env))
+    return [1000 * statistics.median(times) for times in samples]
 
 
 def report(
