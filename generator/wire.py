@@ -1,12 +1,13 @@
 """Which generated models get a wire mirror: the fast decode path for big bodies.
 
 A model whose properties are all scalars (int, float, bool, str, date-time, date, Literal enums),
-lists of scalars, or one scalar or null, can be decoded by msgspec straight from the body's bytes
-into a mirror struct and then built positionally (`Model(*fields)`): about half the cost of
-`orjson.loads` + `from_dict` on a 1000-order market page. The templates ask `esi_wire_fields`
+lists of scalars, one scalar or null, or nested models (and lists of them) of that kind, can be
+decoded by msgspec straight from the body's bytes into a mirror struct and then built
+positionally (`Model(*fields)`): under half the cost of `orjson.loads` + `from_dict` on a
+1000-order market page. The templates ask `esi_wire_fields`
 for a model's fields in the model's positional order, as Python expressions the generated module
-can evaluate; a model with any other kind of property (nested models, unions of several types,
-free-form objects) keeps the `from_dict` path only.
+can evaluate; a model with any other kind of property (unions of several types, free-form
+objects, self-reference) keeps the `from_dict` path only.
 """
 
 from __future__ import annotations
@@ -43,21 +44,37 @@ def _scalar_expression(prop: Any) -> str | None:
     return None
 
 
-def wire_type_expression(prop: Any) -> str | None:
+def _nested_model(prop: Any, kind: str, seen: frozenset[str]) -> str | None:
+    """A nested model (or list of them) as a ("model"|"list", module, class) tuple expression.
+
+    Nested model classes are imported lazily by the generated code (they may import each other),
+    so the mirror names them and the runtime imports them when it builds the mirror.
+    """
+    name = str(prop.class_info.name)
+    if name in seen or esi_wire_fields(prop, seen | {name}) is None:
+        return None
+    return repr((kind, str(prop.class_info.module_name), name))
+
+
+def wire_type_expression(prop: Any, seen: frozenset[str] = frozenset()) -> str | None:
     """The msgspec type of one property as a Python expression, or None if it has none."""
     scalar = _scalar_expression(prop)
     if scalar is not None:
         return scalar
     kind = _kind(prop)
+    if kind == "ModelProperty":
+        return _nested_model(prop, "model", seen)
     if kind == "ListProperty":
+        if _kind(prop.inner_property) == "ModelProperty":
+            return _nested_model(prop.inner_property, "list", seen)
         inner = _scalar_expression(prop.inner_property)
         return f"list[{inner}]" if inner else None
     if kind == "UnionProperty":
         members = [member for member in prop.inner_properties if _kind(member) != "NoneProperty"]
         nullable = len(members) < len(prop.inner_properties)
         if len(members) == 1 and nullable:
-            inner = wire_type_expression(members[0])
-            return f"{inner} | None" if inner and "|" not in inner else None
+            inner = _scalar_expression(members[0])
+            return f"{inner} | None" if inner else None
     return None
 
 
@@ -69,14 +86,16 @@ def _positional_order(model: Any) -> list[Any]:
     return first + rest
 
 
-def esi_wire_fields(model: Any) -> list[WireField] | None:
+def esi_wire_fields(model: Any, seen: frozenset[str] = frozenset()) -> list[WireField] | None:
     """The model's wire fields, or None when the model keeps the `from_dict` path only."""
     extra = model.additional_properties
     if extra is not None and not isinstance(extra, bool) and _kind(extra) != "AnyProperty":
         return None  # typed additional properties: from_dict converts each one
+    if model.required_properties is None or len(seen) > 8:
+        return None
     fields = []
     for prop in _positional_order(model):
-        expression = wire_type_expression(prop)
+        expression = wire_type_expression(prop, seen | {str(model.class_info.name)})
         if expression is None:
             return None
         literal = repr(raw_text(prop.name))

@@ -53,6 +53,14 @@ def has_extra_keys(value: Any) -> bool:
     return False
 
 
+def without_extra_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: without_extra_keys(item) for key, item in value.items() if not key.startswith("x_")}
+    if isinstance(value, list):
+        return [without_extra_keys(item) for item in value]
+    return value
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "json_operation" in metafunc.fixturenames:
         import json
@@ -90,7 +98,8 @@ def test_responses_round_trip(
             if has_extra_keys(data):
                 with pytest.raises(WireMismatch, match="unknown field"):
                     parser.decode_bytes(orjson.dumps(data))
-            else:
-                assert parser.decode_bytes(orjson.dumps(data)) == parsed, f"{operation_id}: fast path differs"
+            exact = without_extra_keys(data)
+            fast = parser.decode_bytes(orjson.dumps(exact))
+            assert fast == module._parse(exact), f"{operation_id}: fast path differs"
 
     round_trip()

@@ -133,3 +133,29 @@ def test_truncated_big_body(market: Any) -> None:
     serve(server, orjson.dumps(orders(BIG))[:-100])
     with pytest.raises(BadResponseError, match="GetMarketsRegionIdOrders: response body is not valid JSON"):
         fetch(client)
+
+
+def test_nested_models_take_the_fast_path_too(market: Any) -> None:
+    from esi_client.api.industry import get_industry_systems
+
+    server, client = market
+    activities = ["manufacturing", "invention", "copying", "reaction"]
+    systems = [
+        {
+            "solar_system_id": 30_000_000 + number,
+            "cost_indices": [
+                {"activity": activity, "cost_index": round(0.0001 * (number + index), 6)}
+                for index, activity in enumerate(activities[: 1 + number % 4])
+            ],
+        }
+        for number in range(1500)
+    ]
+    body = orjson.dumps(systems)
+    assert len(body) > 32 * 1024
+    server.replies["/industry/systems"] = Reply(200, body)
+    big = get_industry_systems.sync(client=client)
+    assert (client.stats.fast_decodes, client.stats.slow_decodes) == (1, 0)
+    server.replies["/industry/systems"] = Reply(200, orjson.dumps(systems[:4]))
+    assert big[:4] == get_industry_systems.sync(client=client)
+    assert [index.activity for index in big[3].cost_indices] == activities
+    assert big[1499].cost_indices[2].cost_index == round(0.0001 * 1501, 6)
