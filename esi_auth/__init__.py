@@ -11,8 +11,9 @@ Names load on first use, so `esi_auth.config` or one submodule does not import t
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from esi_client._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from esi_auth.app import SSOApp
@@ -90,14 +91,4 @@ _HOME = {
     "validate_access_token": "esi_auth.jwt",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'esi_auth' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(globals(), _HOME)

@@ -11,8 +11,9 @@ Names load on first use, so importing one operation does not import the HTTP sta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from esi_client._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from esi_client._client import ESIClient, RetryPolicy
@@ -66,15 +67,6 @@ _HOME = {
     "UNSET": "esi_client.types",
     "Unset": "esi_client.types",
 }
+_HOME.update({name: "esi_client.errors" for name in __all__ if name not in _HOME})
 
-
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'esi_client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME.get(name, "esi_client.errors")), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(globals(), _HOME)
