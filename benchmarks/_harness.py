@@ -42,11 +42,11 @@ def python_startup_ms(code: str, repeat: int = 15) -> float:
 
 def command_startup_ms(command: list[str], repeat: int) -> float:
     """Median wall time of a fresh process, bytecode cached (see python_startup_ms)."""
-    return interleaved_startup_ms([command], repeat)[0]
+    return interleaved_startup_samples_ms([command], repeat)[0][0]
 
 
-def interleaved_startup_ms(commands: list[list[str]], repeat: int) -> list[float]:
-    """Median wall time of each command, run in turn so that all see the same machine noise."""
+def interleaved_startup_samples_ms(commands: list[list[str]], repeat: int) -> list[tuple[float, float]]:
+    """(median, fastest) wall time of each command, run in turn so all see the same machine noise."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     for command in commands:
         run_seconds(command, env=env)  # warm the OS file cache and write the .pyc files
@@ -54,7 +54,7 @@ def interleaved_startup_ms(commands: list[list[str]], repeat: int) -> list[float
     for _ in range(repeat):
         for command, times in zip(commands, samples, strict=True):
             times.append(run_seconds(command, env=env))
-    return [1000 * statistics.median(times) for times in samples]
+    return [(1000 * statistics.median(times), 1000 * min(times)) for times in samples]
 
 
 def report(
