@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 
+import anyio.to_thread
 import httpx2
 
 from esi_auth.errors import NoTokenError
@@ -40,17 +41,40 @@ class ESIAuth(httpx2.Auth):
         return token
 
     def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        token = self._prepare(request)
+        response = yield request
+        if token is not None and response.status_code == 401:
+            self._authorise(request, self.refresher.refresh(token, force=True))
+            yield request
+
+    async def async_auth_flow(
+        self, request: httpx2.Request
+    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        """The same flow; choosing, refreshing and reading a token run in a worker thread.
+
+        They may call the SSO over HTTP, take the cross-process refresh lock and read the
+        keyring: on the event loop they would stall every other task for that long.
+        """
+        token = await anyio.to_thread.run_sync(self._prepare, request)
+        response = yield request
+        if token is not None and response.status_code == 401:
+            await anyio.to_thread.run_sync(self._refresh_and_authorise, request, token)
+            yield request
+
+    def _prepare(self, request: httpx2.Request) -> Token | None:
+        """Give the request a fresh token when its operation needs one; the token, or None."""
         operation = request.extensions.get("esi_operation")
         if operation is None or not operation.scopes:
-            yield request
-            return
+            return None
         token = request.extensions.get(TOKEN_EXTENSION) or self.choose(
             request.extensions.get("esi_character"), operation.scopes, operation.id
         )
-        token = self.refresher.ensure_fresh(token)
+        return self._authorise(request, self.refresher.ensure_fresh(token))
+
+    def _refresh_and_authorise(self, request: httpx2.Request, token: Token) -> Token:
+        return self._authorise(request, self.refresher.refresh(token, force=True))
+
+    @staticmethod
+    def _authorise(request: httpx2.Request, token: Token) -> Token:
         request.headers["Authorization"] = f"Bearer {token.access_token}"
-        response = yield request
-        if response.status_code == 401:
-            token = self.refresher.refresh(token, force=True)
-            request.headers["Authorization"] = f"Bearer {token.access_token}"
-            yield request
+        return token

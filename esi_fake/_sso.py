@@ -3,6 +3,7 @@ detection), revoke, JWKS and metadata, issuing real RS256 JWTs with CCP's claim 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import html
@@ -52,6 +53,7 @@ class SSOState:
     rotate_refresh_tokens: bool = True
     fail_refresh: str | None = None  # "invalid_grant" or "unavailable", for every refresh
     fail_refresh_for: dict[str, str] = field(default_factory=dict)  # refresh token -> the same
+    token_delay_s: float = 0.0  # the token endpoint answers this much later (real time)
     refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
     _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
     _grants: dict[str, _Grant] = field(default_factory=dict)
@@ -163,6 +165,8 @@ def sso_routes(state: SSOState) -> list[Route]:
         )
 
     async def token(request: Request) -> Response:
+        if state.token_delay_s:
+            await asyncio.sleep(state.token_delay_s)
         form = {k: str(v) for k, v in (await request.form()).items()}
         client = _client_credentials(request, form, state)
         if isinstance(client, Response):

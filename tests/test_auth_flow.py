@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -163,3 +164,30 @@ async def test_async_call_and_app_facade(
     assert app.tokens().count() == 0
     with pytest.raises(InvalidGrantError):
         app.sso.refresh(token.refresh_token or "")
+
+
+async def test_async_refresh_leaves_the_event_loop_free(
+    pkce: AuthSetup, make_client: Any, esi_clock: Any
+) -> None:
+    token = pkce.log_in()
+    esi_clock.advance(1300)  # expired: the call refreshes first
+    pkce.fake.sso.token_delay_s = 0.5  # a slow SSO
+    client = make_client(auth=pkce.auth)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    other_task = asyncio.create_task(ticker())
+    try:
+        balance = await get_characters_character_id_wallet.asyncio(token.character_id, client=client)
+    finally:
+        other_task.cancel()
+        await client.aclose()
+    assert isinstance(balance, float)
+    assert sum(pkce.fake.sso.refreshes.values()) == 1
+    # 0.5 s waiting on the SSO: a loop blocked by the refresh would not tick at all meanwhile
+    assert ticks >= 20, ticks
