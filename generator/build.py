@@ -29,7 +29,7 @@ from generator.pin import DEFAULT_PIN_PATH, load_pin, update_pin
 from generator.source import cache_spec, cached_spec, resolve_spec
 from generator.transforms import normalise
 from generator.validate import iter_operations, parse_spec
-from generator.wire import esi_response_model, esi_wire_fields, raw_text
+from generator.wire import WireRules, esi_response_model, raw_text
 
 GENERATOR_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = GENERATOR_DIR / "templates"
@@ -195,7 +195,7 @@ def _run_openapi_python_client(
     project = Project(openapi=data, config=config, custom_template_path=TEMPLATES_DIR)
     project.env.globals.update(
         esi_operations=facts,
-        esi_wire_fields=esi_wire_fields,
+        esi_wire_fields=WireRules(project.openapi.models).fields,
         esi_response_model=esi_response_model,
         esi_meta={
             "compatibility_date": date,
