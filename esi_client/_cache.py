@@ -88,12 +88,20 @@ class ResponseCache:
         return entry
 
     def put(self, key: str, entry: CacheEntry, body: bytes | None = None) -> None:
+        self.remember(key, entry)
+        if body is not None:
+            self.persist(key, entry, body)
+
+    def remember(self, key: str, entry: CacheEntry) -> None:
+        """Keep the parsed entry in memory (the persistent store is `persist`'s: it may block)."""
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        if self.store is not None and body is not None:
+
+    def persist(self, key: str, entry: CacheEntry, body: bytes) -> None:
+        if self.store is not None:
             self.store.save(
                 key, StoredResponse(entry.status, dict(entry.headers), body, entry.etag, entry.fresh_until)
             )
@@ -101,6 +109,9 @@ class ResponseCache:
     def refresh(self, key: str, entry: CacheEntry, fresh_until: float) -> None:
         """A 304 confirmed the entry: it is fresh again, without touching the body."""
         entry.fresh_until = fresh_until
+        self.persist_refresh(key, fresh_until)
+
+    def persist_refresh(self, key: str, fresh_until: float) -> None:
         if self.store is not None:
             stored = self.store.load(key)
             if stored is not None:

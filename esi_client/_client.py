@@ -219,9 +219,21 @@ class ESIClient:
     async def asend(
         self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None
     ) -> Response[T]:
-        lookup = self._lookup(operation, request, parse)
+        lookup = self._lookup(operation, request, parse, use_store=False)
         if isinstance(lookup, Response):
             return lookup
+        if (
+            lookup[0] is not None
+            and lookup[2] is None
+            and self.cache is not None
+            and self.cache.store is not None
+        ):
+            # not in memory: the persistent store may have it, and reading it blocks
+            import anyio.to_thread
+
+            lookup = await anyio.to_thread.run_sync(self._lookup, operation, request, parse)
+            if isinstance(lookup, Response):
+                return lookup
         http = self.async_http
         slots = self._pools.async_slots
         assert slots is not None
@@ -229,12 +241,16 @@ class ESIClient:
         return await run_async(flow, http, slots, self.clock, self.auth)
 
     def _lookup(
-        self, operation: Operation, request: Mapping[str, Any], parse: Parser[Any] | None
+        self,
+        operation: Operation,
+        request: Mapping[str, Any],
+        parse: Parser[Any] | None,
+        use_store: bool = True,
     ) -> Response[Any] | tuple[str | None, str | None, CacheEntry | None]:
         """A fresh cached Response, or what the call flow needs: (cache key, principal, stale entry)."""
         principal = self._principal(operation, request)
         key = self._cache_key(operation, request, principal)
-        entry = self._cached(key, operation, parse) if key is not None else None
+        entry = self._cached(key, operation, parse, use_store) if key is not None else None
         if entry is not None and entry.fresh_until > self.clock.now() and not self.revalidate:
             return self._hit(operation, entry)
         return key, principal, entry
@@ -262,10 +278,12 @@ class ESIClient:
         query = "&".join(f"{k}={v}" for k, v in sorted(params.items())) if params else ""
         return f"{request['url']}?{query}#{principal or ''}"
 
-    def _cached(self, key: str, operation: Operation, parse: Parser[Any] | None) -> CacheEntry | None:
+    def _cached(
+        self, key: str, operation: Operation, parse: Parser[Any] | None, use_store: bool
+    ) -> CacheEntry | None:
         assert self.cache is not None
         entry = self.cache.get(key)
-        if entry is None and self.cache.store is not None:
+        if entry is None and use_store and self.cache.store is not None:
             stored = self.cache.load_stored(key)
             if stored is not None:
                 parsed = decode_and_parse(operation, parse, stored.body, self.stats) if parse else None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from esi_client._flow import Flow, Sleep
+from esi_client._flow import Blocking, Flow, Sleep
 from esi_client.clock import Clock
 from esi_client.types import Response
 
@@ -33,6 +33,12 @@ def run_sync(
         if isinstance(action, Sleep):
             clock.sleep(action.seconds)
             continue
+        if isinstance(action, Blocking):
+            try:
+                action.call()
+            except Exception as exc:
+                error = exc
+            continue
         try:
             with slots:
                 value = http.send(action.request, auth=auth or httpx2.USE_CLIENT_DEFAULT)
@@ -57,6 +63,14 @@ async def run_async(
         value, error = None, None
         if isinstance(action, Sleep):
             await clock.asleep(action.seconds)
+            continue
+        if isinstance(action, Blocking):
+            import anyio.to_thread  # here: only persistent cache stores need worker threads
+
+            try:
+                await anyio.to_thread.run_sync(action.call)
+            except Exception as exc:
+                error = exc
             continue
         try:
             async with slots:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
@@ -43,7 +44,15 @@ class Sleep:
     reason: str
 
 
-Flow = Generator[Send | Sleep, Any, Response[Any]]
+@frozen
+class Blocking:
+    """Blocking I/O outside HTTP (a persistent cache store): the async driver runs it in a
+    worker thread so that a slow store does not stall the event loop."""
+
+    call: Callable[[], object]
+
+
+Flow = Generator[Send | Sleep | Blocking, Any, Response[Any]]
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -103,10 +112,12 @@ def call_flow(
         if status == 304 and stale is not None and cache_key is not None and client.cache is not None:
             stats.add("not_modified")
             fresh_until = now + freshness_lifetime(response.headers)
-            client.cache.refresh(cache_key, stale, fresh_until)
+            stale.fresh_until = fresh_until
+            if client.cache.store is not None:
+                yield Blocking(partial(client.cache.persist_refresh, cache_key, fresh_until))
             return Response(stale.status, stale.headers, stale.parsed, from_cache=True)
         if 200 <= status < 300:
-            return _success(client, operation, response, parse, cache_key, now)
+            return (yield from _success(client, operation, response, parse, cache_key, now))
         stats.add("errors")
         error = response_error(operation, response)
         if status == 429 and attempt < policy.max_retries:
@@ -133,18 +144,21 @@ def _success(
     parse: Parser[T] | None,
     cache_key: str | None,
     now: float,
-) -> Response[Any]:
+) -> Flow:
     content = response.content
     parsed: Any = None
     if parse is not None and content:
         parsed = decode_and_parse(operation, parse, content, client.stats)
     headers = response.headers
-    if cache_key is not None and client.cache is not None:
+    cache = client.cache
+    if cache_key is not None and cache is not None:
         lifetime = freshness_lifetime(headers)
         etag = headers.get("etag")
         if lifetime > 0 or etag:
             entry = CacheEntry(response.status_code, headers, parsed, etag, now + lifetime)
-            client.cache.put(cache_key, entry, content)
+            cache.remember(cache_key, entry)
+            if cache.store is not None:
+                yield Blocking(partial(cache.persist, cache_key, entry, content))
     return Response(response.status_code, headers, parsed)
 
 

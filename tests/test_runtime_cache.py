@@ -3,12 +3,15 @@ a persistent store survives a new client."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from esi_client._cache import StoredResponse
 from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_client.api.wars import get_wars_war_id
@@ -122,3 +125,43 @@ def test_redis_cache_is_shared_between_clients(fake_esi: Any, make_client: Any, 
     response = get_wars_war_id.sync_detailed(99, client=other_process_client)
     assert response.from_cache and response.parsed == first
     assert fake_esi.state.stats.count("GetWarsWarId") == 1
+
+
+class SlowStore(SQLiteCache):
+    """A store behind a slow network: each read and write takes 0.3 s, in the calling thread."""
+
+    def load(self, key: str) -> StoredResponse | None:
+        time.sleep(0.3)
+        return super().load(key)
+
+    def save(self, key: str, response: StoredResponse) -> None:
+        time.sleep(0.3)
+        super().save(key, response)
+
+
+async def test_async_calls_use_a_slow_store_off_the_event_loop(
+    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "slow.sqlite"
+    client = make_client(cache=SlowStore(path))
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    other_task = asyncio.create_task(ticker())
+    try:
+        first = await get_status.asyncio_detailed(client=client)  # store read (a miss) + write
+        esi_clock.advance(31)
+        again = await get_status.asyncio_detailed(client=client)  # revalidated: 304, store updated
+    finally:
+        other_task.cancel()
+        await client.aclose()
+    assert not first.from_cache and again.from_cache and again.parsed is first.parsed
+    assert ticks >= 50, ticks  # 1.2 s of store I/O: a blocked loop would not have ticked meanwhile
+    reopened = make_client(cache=SQLiteCache(path))
+    assert get_status.sync_detailed(client=reopened).from_cache
+    assert reopened.stats.requests == 0
