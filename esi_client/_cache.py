@@ -9,12 +9,15 @@ cannot do; see the README for that choice.
 from __future__ import annotations
 
 import email.utils
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from attrs import define, frozen
+
+logger = logging.getLogger("esi_client")
 
 
 @frozen
@@ -75,6 +78,7 @@ class ResponseCache:
         self.store = store
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
+        self.store_errors = 0  # persistent-store reads and writes that failed (logged, not raised)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -102,7 +106,7 @@ class ResponseCache:
 
     def persist(self, key: str, entry: CacheEntry, body: bytes) -> None:
         if self.store is not None:
-            self.store.save(
+            self._save(
                 key, StoredResponse(entry.status, dict(entry.headers), body, entry.etag, entry.fresh_until)
             )
 
@@ -112,15 +116,35 @@ class ResponseCache:
         self.persist_refresh(key, fresh_until)
 
     def persist_refresh(self, key: str, fresh_until: float) -> None:
-        if self.store is not None:
-            stored = self.store.load(key)
-            if stored is not None:
-                self.store.save(
-                    key, StoredResponse(stored.status, stored.headers, stored.body, stored.etag, fresh_until)
-                )
+        stored = self.load_stored(key)
+        if stored is not None:
+            self._save(
+                key, StoredResponse(stored.status, stored.headers, stored.body, stored.etag, fresh_until)
+            )
+
+    # A persistent store is an optimisation: when it fails (Redis down, disk full) the call still
+    # returns what ESI sent; the failure is logged and counted in `store_errors`, not raised.
 
     def load_stored(self, key: str) -> StoredResponse | None:
-        return self.store.load(key) if self.store is not None else None
+        if self.store is None:
+            return None
+        try:
+            return self.store.load(key)
+        except Exception as exc:
+            self._store_failed("load", key, exc)
+            return None
+
+    def _save(self, key: str, stored: StoredResponse) -> None:
+        assert self.store is not None
+        try:
+            self.store.save(key, stored)
+        except Exception as exc:
+            self._store_failed("save", key, exc)
+
+    def _store_failed(self, action: str, key: str, exc: Exception) -> None:
+        with self._lock:
+            self.store_errors += 1
+        logger.warning("cache store %s of %s failed: %s: %s", action, key, type(exc).__name__, exc)
 
     def clear(self) -> None:
         with self._lock:

@@ -165,3 +165,29 @@ async def test_async_calls_use_a_slow_store_off_the_event_loop(
     reopened = make_client(cache=SQLiteCache(path))
     assert get_status.sync_detailed(client=reopened).from_cache
     assert reopened.stats.requests == 0
+
+
+class BrokenStore(SQLiteCache):
+    """A store whose backend is down: every read and write raises."""
+
+    def load(self, key: str) -> StoredResponse | None:
+        raise ConnectionError("store unreachable")
+
+    def save(self, key: str, response: StoredResponse) -> None:
+        raise ConnectionError("store unreachable")
+
+
+async def test_a_failing_store_never_fails_a_call(
+    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(cache=BrokenStore(tmp_path / "broken.sqlite"))
+    with caplog.at_level(logging.WARNING, logger="esi_client"):
+        first = get_status.sync_detailed(client=client)  # load fails (a miss), save fails
+        assert get_status.sync_detailed(client=client).parsed is first.parsed  # memory still works
+        esi_clock.advance(31)
+        revalidated = await get_status.asyncio_detailed(client=client)  # 304: refresh's load fails
+    await client.aclose()
+    assert first.parsed is not None and revalidated.parsed is first.parsed
+    assert client.cache.store_errors == 3
+    failures = [record.getMessage() for record in caplog.records if "cache store" in record.getMessage()]
+    assert len(failures) == 3 and all("ConnectionError: store unreachable" in text for text in failures)
