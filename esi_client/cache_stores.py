@@ -85,10 +85,13 @@ class SQLiteCache:
 class RedisCache:
     """A cache shared by several processes (web workers, Celery workers) through Redis.
 
+    Each entry is one value: the JSON of status, headers, ETag and freshness, a newline, then the
+    body's bytes as ESI sent them (no re-encoding), expiring a while after it goes stale.
+
     Needs the `redis` package (`pip install esikit[redis]`).
     """
 
-    def __init__(self, url: str | Any = "redis://localhost:6379/0", prefix: str = "esikit:cache:") -> None:
+    def __init__(self, url: str | Any = "redis://localhost:6379/0", prefix: str = "esikit:cache:v2:") -> None:
         import redis
 
         self._redis: Any = redis.Redis.from_url(url) if isinstance(url, str) else url
@@ -98,21 +101,19 @@ class RedisCache:
         raw = self._redis.get(self.prefix + key)
         if raw is None:
             return None
-        data = orjson.loads(raw)
-        return StoredResponse(
-            data["status"], data["headers"], bytes.fromhex(data["body"]), data["etag"], data["fresh_until"]
-        )
+        meta, _, body = bytes(raw).partition(b"\n")  # orjson never writes a raw newline
+        data = orjson.loads(meta)
+        return StoredResponse(data["status"], data["headers"], body, data["etag"], data["fresh_until"])
 
     def save(self, key: str, response: StoredResponse) -> None:
-        data = {
+        meta = {
             "status": response.status,
             "headers": response.headers,
-            "body": response.body.hex(),
             "etag": response.etag,
             "fresh_until": response.fresh_until,
         }
         ttl = max(int(response.fresh_until - time.time()), 0) + KEEP_STALE_SECONDS
-        self._redis.set(self.prefix + key, orjson.dumps(data), ex=ttl)
+        self._redis.set(self.prefix + key, orjson.dumps(meta) + b"\n" + response.body, ex=ttl)
 
     def delete(self, key: str) -> None:
         self._redis.delete(self.prefix + key)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from esi_client._cache import StoredResponse
@@ -125,6 +126,27 @@ def test_redis_cache_is_shared_between_clients(fake_esi: Any, make_client: Any, 
     response = get_wars_war_id.sync_detailed(99, client=other_process_client)
     assert response.from_cache and response.parsed == first
     assert fake_esi.state.stats.count("GetWarsWarId") == 1
+
+
+def test_redis_cache_keeps_big_bodies_as_sent(fake_esi: Any, make_client: Any, redis_url: str) -> None:
+    import redis
+
+    from esi_client.api.market import get_markets_region_id_orders
+    from esi_client.cache_stores import RedisCache
+
+    prefix = f"test-big-{fake_esi.state.stats.requests}:"
+    first = get_markets_region_id_orders.sync_detailed(
+        10000002, client=make_client(cache=RedisCache(redis_url, prefix=prefix)), page=1
+    )
+    [key] = redis.Redis.from_url(redis_url).keys(f"{prefix}*")
+    stored = redis.Redis.from_url(redis_url).get(key)
+    assert stored is not None and len(stored) > 32 * 1024
+    other_process_client = make_client(cache=RedisCache(redis_url, prefix=prefix))
+    again = get_markets_region_id_orders.sync_detailed(10000002, client=other_process_client, page=1)
+    assert again.from_cache and again.parsed == first.parsed
+    assert other_process_client.stats.fast_decodes == 1  # rebuilt from the stored bytes
+    body = orjson.dumps([order.to_dict() for order in first.parsed or []])
+    assert len(stored) < len(body) * 1.2  # the body is kept as bytes, not re-encoded
 
 
 class SlowStore(SQLiteCache):
