@@ -171,7 +171,7 @@ async def test_async_refresh_leaves_the_event_loop_free(
 ) -> None:
     token = pkce.log_in()
     esi_clock.advance(1300)  # expired: the call refreshes first
-    pkce.fake.sso.token_delay_s = 0.5  # a slow SSO
+    pkce.fake.sso.token_delay_s = 1.0  # a slow SSO
     client = make_client(auth=pkce.auth)
     ticks = 0
 
@@ -189,5 +189,5 @@ async def test_async_refresh_leaves_the_event_loop_free(
         await client.aclose()
     assert isinstance(balance, float)
     assert sum(pkce.fake.sso.refreshes.values()) == 1
-    # 0.5 s waiting on the SSO: a loop blocked by the refresh would not tick at all meanwhile
+    # 1 s waiting on the SSO: ~100 ticks when the loop is free, none while a refresh blocks it
     assert ticks >= 20, ticks

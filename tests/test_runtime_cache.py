@@ -183,7 +183,7 @@ async def test_async_calls_use_a_slow_store_off_the_event_loop(
         other_task.cancel()
         await client.aclose()
     assert not first.from_cache and again.from_cache and again.parsed is first.parsed
-    assert ticks >= 50, ticks  # 1.2 s of store I/O: a blocked loop would not have ticked meanwhile
+    assert ticks >= 30, ticks  # 1.2 s of store I/O: ~120 ticks when free, ~1 on a blocked loop
     reopened = make_client(cache=SQLiteCache(path))
     assert get_status.sync_detailed(client=reopened).from_cache
     assert reopened.stats.requests == 0
