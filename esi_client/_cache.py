@@ -91,11 +91,6 @@ class ResponseCache:
                     self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: str, entry: CacheEntry, body: bytes | None = None) -> None:
-        self.remember(key, entry)
-        if body is not None:
-            self.persist(key, entry, body)
-
     def remember(self, key: str, entry: CacheEntry) -> None:
         """Keep the parsed entry in memory (the persistent store is `persist`'s: it may block)."""
         with self._lock:
@@ -110,12 +105,8 @@ class ResponseCache:
                 key, StoredResponse(entry.status, dict(entry.headers), body, entry.etag, entry.fresh_until)
             )
 
-    def refresh(self, key: str, entry: CacheEntry, fresh_until: float) -> None:
-        """A 304 confirmed the entry: it is fresh again, without touching the body."""
-        entry.fresh_until = fresh_until
-        self.persist_refresh(key, fresh_until)
-
     def persist_refresh(self, key: str, fresh_until: float) -> None:
+        """A 304 confirmed the entry: its stored copy is fresh again, body untouched."""
         stored = self.load_stored(key)
         if stored is not None:
             self._save(

@@ -288,7 +288,7 @@ class ESIClient:
             if stored is not None:
                 parsed = decode_and_parse(operation, parse, stored.body, self.stats) if parse else None
                 entry = CacheEntry(stored.status, stored.headers, parsed, stored.etag, stored.fresh_until)
-                self.cache.put(key, entry)
+                self.cache.remember(key, entry)
         return entry
 
     def _build(

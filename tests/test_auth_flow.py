@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +12,7 @@ import pytest
 from esi_auth.errors import InvalidGrantError, LoginError, NoTokenError, SSOError
 from esi_client.api.wallet import get_characters_character_id_wallet, get_corporations_corporation_id_wallets
 from tests.auth_support import CORP_WALLET_SCOPE, WALLET_SCOPE, AuthSetup, make_setup
+from tests.loop_probe import loop_ticks
 
 
 @pytest.fixture
@@ -173,21 +173,12 @@ async def test_async_refresh_leaves_the_event_loop_free(
     esi_clock.advance(1300)  # expired: the call refreshes first
     pkce.fake.sso.token_delay_s = 1.0  # a slow SSO
     client = make_client(auth=pkce.auth)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    other_task = asyncio.create_task(ticker())
     try:
-        balance = await get_characters_character_id_wallet.asyncio(token.character_id, client=client)
+        async with loop_ticks() as ticks:
+            balance = await get_characters_character_id_wallet.asyncio(token.character_id, client=client)
     finally:
-        other_task.cancel()
         await client.aclose()
     assert isinstance(balance, float)
     assert sum(pkce.fake.sso.refreshes.values()) == 1
     # 1 s waiting on the SSO: ~100 ticks when the loop is free, none while a refresh blocks it
-    assert ticks >= 20, ticks
+    assert ticks.count >= 20, ticks.count

@@ -3,7 +3,6 @@ a persistent store survives a new client."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_client.api.wars import get_wars_war_id
 from esi_client.cache_stores import SQLiteCache
+from tests.loop_probe import loop_ticks
 
 
 def test_fresh_hit_makes_no_request(fake_esi: Any, make_client: Any) -> None:
@@ -166,24 +166,15 @@ async def test_async_calls_use_a_slow_store_off_the_event_loop(
 ) -> None:
     path = tmp_path / "slow.sqlite"
     client = make_client(cache=SlowStore(path))
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    other_task = asyncio.create_task(ticker())
     try:
-        first = await get_status.asyncio_detailed(client=client)  # store read (a miss) + write
-        esi_clock.advance(31)
-        again = await get_status.asyncio_detailed(client=client)  # revalidated: 304, store updated
+        async with loop_ticks() as ticks:
+            first = await get_status.asyncio_detailed(client=client)  # store read (a miss) + write
+            esi_clock.advance(31)
+            again = await get_status.asyncio_detailed(client=client)  # revalidated: 304, store updated
     finally:
-        other_task.cancel()
         await client.aclose()
     assert not first.from_cache and again.from_cache and again.parsed is first.parsed
-    assert ticks >= 30, ticks  # 1.2 s of store I/O: ~120 ticks when free, ~1 on a blocked loop
+    assert ticks.count >= 30, ticks.count  # 1.2 s of store I/O: ~120 ticks when free, ~1 when blocked
     reopened = make_client(cache=SQLiteCache(path))
     assert get_status.sync_detailed(client=reopened).from_cache
     assert reopened.stats.requests == 0
