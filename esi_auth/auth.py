@@ -10,8 +10,7 @@ import httpx2
 from esi_auth.errors import NoTokenError
 from esi_auth.refresh import TokenRefresher
 from esi_auth.token import Token
-
-TOKEN_EXTENSION = "esi_token"  # noqa: S105 (a request extension name, not a secret)
+from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION
 
 
 class ESIAuth(httpx2.Auth):
@@ -23,6 +22,12 @@ class ESIAuth(httpx2.Auth):
 
     def __init__(self, refresher: TokenRefresher) -> None:
         self.refresher = refresher
+
+    def cache_principal(self, character_id: int | None) -> str | None:
+        """Calls for a character are made with this application's token for that character."""
+        if character_id is None:
+            return None
+        return f"{self.refresher.sso.config.client_id}/{int(character_id)}"
 
     def choose(
         self, character_id: int | None, scopes: tuple[str, ...], operation_id: str | None = None
@@ -63,11 +68,11 @@ class ESIAuth(httpx2.Auth):
 
     def _prepare(self, request: httpx2.Request) -> Token | None:
         """Give the request a fresh token when its operation needs one; the token, or None."""
-        operation = request.extensions.get("esi_operation")
+        operation = request.extensions.get(OPERATION_EXTENSION)
         if operation is None or not operation.scopes:
             return None
         token = request.extensions.get(TOKEN_EXTENSION) or self.choose(
-            request.extensions.get("esi_character"), operation.scopes, operation.id
+            request.extensions.get(CHARACTER_EXTENSION), operation.scopes, operation.id
         )
         return self._authorise(request, self.refresher.ensure_fresh(token))
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from esi_client.errors import ESIError
 
-class AuthError(Exception):
-    """Base of every esi_auth error."""
+
+class AuthError(ESIError):
+    """Base of every esi_auth error; an ESIError, so `except ESIError` catches a call's every failure."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 class TokenValidationError(AuthError):
@@ -42,10 +47,17 @@ class NoTokenError(AuthError):
     def __init__(
         self, character_id: int | None, scopes: tuple[str, ...], operation_id: str | None = None
     ) -> None:
-        who = f"character {character_id}" if character_id is not None else "no character named"
         where = f"{operation_id}: " if operation_id else ""
-        super().__init__(
-            f"{where}no stored token for {who} with scopes {', '.join(scopes) or '(none)'}; "
-            "log in with those scopes (`esi login --scopes ...`)"
-        )
+        if character_id is None:
+            message = (
+                f"{where}this call names no character, so no token can be chosen: call it with "
+                "client.for_character(character_id) (corporation and alliance routes have no "
+                "character in their path)"
+            )
+        else:
+            message = (
+                f"{where}no stored token for character {character_id} with scopes "
+                f"{', '.join(scopes) or '(none)'}; log in with those scopes (`esi login --scopes ...`)"
+            )
+        super().__init__(message)
         self.character_id, self.scopes, self.operation_id = character_id, scopes, operation_id

@@ -1,21 +1,23 @@
-"""Response caching above HTTP: parsed results kept in memory, raw bodies optionally persisted.
+"""Response caching above HTTP: bodies kept in memory (a bounded LRU), optionally persisted.
 
-ESI's caching is plain: `Expires` (or `max-age`) says how long a response is fresh, `ETag`
-lets a stale one be revalidated with `If-None-Match`. Caching the *parsed* result is what makes a
-fresh hit cost microseconds and lets a 304 skip decoding, which an HTTP-level cache (hishel)
-cannot do; see the README for that choice.
+ESI's caching is plain: `Cache-Control: max-age` (else `Expires`) says how long a response is
+fresh, `ETag` lets a stale one be revalidated with `If-None-Match`. The cache keeps the body's
+bytes, not the parsed result: every caller gets models of its own, decoded from immutable bytes,
+so no caller can change what the next one gets (a copy of a parsed page would cost more than
+decoding it again; see the README for the figures).
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from attrs import define, frozen
+
+from esi_client._headers import cache_directives, http_date
 
 logger = logging.getLogger("esi_client")
 
@@ -33,11 +35,14 @@ class StoredResponse:
 
 @define
 class CacheEntry:
+    """One cached response: decoded anew for every caller."""
+
     status: int
     headers: Mapping[str, str]
-    parsed: Any
+    body: bytes
     etag: str | None
     fresh_until: float
+    stored: bool = False  # read from the persistent store (maybe by another version): check it
 
 
 class CacheStore(Protocol):
@@ -50,24 +55,28 @@ class CacheStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
-def freshness_lifetime(headers: Mapping[str, str]) -> float:
-    """Seconds a response stays fresh (RFC 9111 §4.2.1): max-age, else Expires minus Date."""
-    control = headers.get("cache-control", "")
-    if "no-store" in control or "no-cache" in control:
+def may_store(headers: Mapping[str, str]) -> bool:
+    """False for `Cache-Control: no-store`: such a response is never kept, in memory or on disk."""
+    return "no-store" not in cache_directives(headers)
+
+
+def freshness_lifetime(headers: Mapping[str, str], now: float) -> float:
+    """Seconds a response stays fresh (RFC 9111 §4.2.1): max-age first (CCP drives freshness by
+    it), else Expires minus Date, or minus the local clock when there is no Date."""
+    directives = cache_directives(headers)
+    if "no-store" in directives or "no-cache" in directives:
         return 0.0
-    for directive in control.split(","):
-        name, _, value = directive.strip().partition("=")
-        if name == "max-age" and value.isdigit():
-            return float(value)
-    expires, date = headers.get("expires"), headers.get("date")
+    max_age = directives.get("max-age", "")
+    if max_age.isdigit():
+        return float(max_age)
+    expires = headers.get("expires")
     if not expires:
         return 0.0
-    try:
-        expires_at = email.utils.parsedate_to_datetime(expires).timestamp()
-        date_at = email.utils.parsedate_to_datetime(date).timestamp() if date else None
-    except (TypeError, ValueError):
-        return 0.0
-    return max(expires_at - date_at, 0.0) if date_at is not None else 0.0
+    expires_at = http_date(expires)
+    if expires_at is None:
+        return 0.0  # "Expires: 0" and other invalid dates mean already expired
+    date_at = http_date(headers.get("date"))
+    return max(expires_at - (date_at if date_at is not None else now), 0.0)
 
 
 class ResponseCache:
@@ -99,19 +108,29 @@ class ResponseCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
-    def persist(self, key: str, entry: CacheEntry, body: bytes) -> None:
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def persist(self, key: str, entry: CacheEntry) -> None:
+        """Write the entry to the persistent store (a 200, or a 304 that refreshed its headers)."""
         if self.store is not None:
             self._save(
-                key, StoredResponse(entry.status, dict(entry.headers), body, entry.etag, entry.fresh_until)
+                key,
+                StoredResponse(entry.status, dict(entry.headers), entry.body, entry.etag, entry.fresh_until),
             )
 
-    def persist_refresh(self, key: str, fresh_until: float) -> None:
-        """A 304 confirmed the entry: its stored copy is fresh again, body untouched."""
+    def load_entry(self, key: str) -> CacheEntry | None:
         stored = self.load_stored(key)
-        if stored is not None:
-            self._save(
-                key, StoredResponse(stored.status, stored.headers, stored.body, stored.etag, fresh_until)
-            )
+        if stored is None:
+            return None
+        return CacheEntry(stored.status, stored.headers, stored.body, stored.etag, stored.fresh_until, True)
+
+    def count_store_error(self, key: str, reason: str) -> None:
+        """A stored entry this client cannot use (another version wrote it): a miss, counted."""
+        with self._lock:
+            self.store_errors += 1
+        logger.warning("cache store entry %s is unusable (%s): treated as a miss", key, reason)
 
     # A persistent store is an optimisation: when it fails (Redis down, disk full) the call still
     # returns what ESI sent; the failure is logged and counted in `store_errors`, not raised.

@@ -5,28 +5,33 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import weakref
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx2
 from attrs import frozen
 
+from esi_client._body import ACCEPT_ENCODING
 from esi_client._cache import CacheEntry, CacheStore, ResponseCache
 from esi_client._decode import Parser, decode_and_parse
 from esi_client._drivers import run_async, run_sync
-from esi_client._flow import call_flow, logger
+from esi_client._flow import Lookup, call_flow, logger
 from esi_client._limits import ErrorBudget, RateBuckets
 from esi_client._operation import Operation
 from esi_client._settings import (
     DEFAULT_TENANT,
     ESI_BASE_URL,
     check_language,
+    check_limits,
     make_identity,
     pinned_compatibility_date,
 )
 from esi_client._stats import ClientStats
 from esi_client.clock import Clock, SystemClock
+from esi_client.errors import ESIError
+from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION, PrincipalAuth
 from esi_client.types import Response
 
 if TYPE_CHECKING:
@@ -34,8 +39,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-OPERATION_EXTENSION = "esi_operation"
-CHARACTER_EXTENSION = "esi_character"
+DEFAULT_MAX_WAIT = 60.0  # ESI's error window; longer waits raise with the retry time instead
+# Well above ESI's largest real body (a few MB); bounds what a broken or hostile server can cost.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 @frozen
@@ -48,13 +54,24 @@ class RetryPolicy:
 
 
 class _Pools:
-    """Connection pools shared by a client and its per-character views, opened on first use."""
+    """Connection pools shared by a client and its per-character views, opened on first use.
+
+    Async pools and their concurrency semaphore belong to one event loop each: one client may
+    serve `asyncio.run` twice, or threads each running a loop of their own.
+    """
 
     def __init__(self) -> None:
         self.sync: httpx2.Client | None = None
-        self.async_: httpx2.AsyncClient | None = None
-        self.async_slots: asyncio.Semaphore | None = None  # created with the async pool
+        self.by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
+            weakref.WeakKeyDictionary()
+        )
         self.lock = threading.Lock()
+
+
+@frozen
+class _LoopPool:
+    http: httpx2.AsyncClient
+    slots: asyncio.Semaphore
 
 
 class ESIClient:
@@ -64,6 +81,12 @@ class ESIClient:
     (`cache=`: None for the default in-memory LRU, a CacheStore such as SQLiteCache or RedisCache
     for a persistent second level, False for none), keeps inside the error and rate limits,
     retries transient failures and bounds concurrency. `stats` counts what it did.
+
+    Bounds: a limit wait longer than `max_wait` raises (RateLimitedError/ErrorLimitedError with
+    the retry time) instead of waiting; `deadline` bounds every attempt and wait of one call
+    (DeadlineExceededError; `with_deadline` for one call; by default 120 s, or max_wait + 60 s
+    when that is longer; None for none); bodies larger than `max_body_bytes`
+    after decompression raise ResponseTooLargeError.
     """
 
     def __init__(
@@ -81,11 +104,24 @@ class ESIClient:
         cache: ResponseCache | CacheStore | bool | None = None,
         max_concurrency: int = 16,
         error_threshold: int = 10,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        deadline: float | None | Literal["auto"] = "auto",
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         transport: httpx2.BaseTransport | None = None,
         async_transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
+        if deadline == "auto":
+            deadline = max(120.0, float(max_wait) + 60.0) if isinstance(max_wait, int | float) else 120.0
+        check_limits(
+            timeout=timeout,
+            max_concurrency=max_concurrency,
+            error_threshold=error_threshold,
+            max_wait=max_wait,
+            deadline=deadline,
+            max_body_bytes=max_body_bytes,
+        )
         self.identity = make_identity(app_name, contact, app_version)
         self.base_url = base_url.rstrip("/")
         self.tenant = tenant
@@ -95,10 +131,13 @@ class ESIClient:
         self.auth = auth
         self.cache = _make_cache(cache)
         self.max_concurrency = max_concurrency
+        self.max_wait = float(max_wait)
+        self.deadline = None if deadline is None else float(deadline)
+        self.max_body_bytes = max_body_bytes
         self.retry_policy = retry or RetryPolicy()
         self.clock: Clock = clock or SystemClock()
         self.stats = ClientStats()
-        self.error_budget = ErrorBudget(error_threshold)
+        self.error_budget = ErrorBudget(error_threshold, max_concurrency)
         self.rate_buckets = RateBuckets()
         self.character_id: int | None = None
         self.token: Any = None  # a token passed in (esi_auth.Token): used instead of choosing one
@@ -128,6 +167,16 @@ class ESIClient:
         view.token = token
         return view
 
+    def with_deadline(self, seconds: float | None) -> ESIClient:
+        """A view whose calls each finish (every attempt and wait) within `seconds`."""
+        if seconds is not None and not seconds > 0:
+            from esi_client.errors import ConfigurationError
+
+            raise ConfigurationError(f"deadline must be more than 0 seconds, or None (got {seconds!r})")
+        view = copy.copy(self)
+        view.deadline = None if seconds is None else float(seconds)
+        return view
+
     def revalidating(self) -> ESIClient:
         """A view that asks ESI every time (a conditional request when it has an ETag),
         never answering from the cache alone."""
@@ -143,6 +192,7 @@ class ESIClient:
             "X-Compatibility-Date": self.compatibility_date,
             "X-Tenant": self.tenant,
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
         if self.language:
             headers["Accept-Language"] = self.language
@@ -171,15 +221,24 @@ class ESIClient:
                     pools.sync = httpx2.Client(transport=self._transport, **self._options())
         return pools.sync
 
+    def _loop_pool(self) -> _LoopPool:
+        import asyncio  # only async users pay for importing asyncio
+
+        loop = asyncio.get_running_loop()
+        pools = self._pools
+        pool = pools.by_loop.get(loop)
+        if pool is None:
+            with pools.lock:
+                pool = pools.by_loop.get(loop)
+                if pool is None:
+                    http = httpx2.AsyncClient(transport=self._async_transport, **self._options())
+                    pool = pools.by_loop[loop] = _LoopPool(http, asyncio.Semaphore(self.max_concurrency))
+        return pool
+
     @property
     def async_http(self) -> httpx2.AsyncClient:
-        pools = self._pools
-        if pools.async_ is None:
-            import asyncio  # only async users pay for importing asyncio
-
-            pools.async_ = httpx2.AsyncClient(transport=self._async_transport, **self._options())
-            pools.async_slots = asyncio.Semaphore(self.max_concurrency)
-        return pools.async_
+        """The running event loop's connection pool."""
+        return self._loop_pool().http
 
     def close(self) -> None:
         if self._pools.sync is not None:
@@ -187,9 +246,12 @@ class ESIClient:
             self._pools.sync = None
 
     async def aclose(self) -> None:
-        if self._pools.async_ is not None:
-            await self._pools.async_.aclose()
-            self._pools.async_ = None
+        """Close the running loop's pool (pools of loops that have ended went with them)."""
+        import asyncio
+
+        pool = self._pools.by_loop.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.http.aclose()
         self.close()
 
     def __enter__(self) -> ESIClient:
@@ -213,7 +275,7 @@ class ESIClient:
         if isinstance(lookup, Response):
             return lookup
         http = self.http
-        flow = call_flow(self, operation, self._build(http, operation, request), parse, *lookup)
+        flow = call_flow(self, operation, self._build(http, operation, request), parse, lookup)
         return run_sync(flow, http, self._sync_slots, self.clock, self.auth)
 
     async def asend(
@@ -222,23 +284,16 @@ class ESIClient:
         lookup = self._lookup(operation, request, parse, use_store=False)
         if isinstance(lookup, Response):
             return lookup
-        if (
-            lookup[0] is not None
-            and lookup[2] is None
-            and self.cache is not None
-            and self.cache.store is not None
-        ):
+        if lookup.key is not None and lookup.stale is None and self.cache is not None and self.cache.store:
             # not in memory: the persistent store may have it, and reading it blocks
             import anyio.to_thread
 
             lookup = await anyio.to_thread.run_sync(self._lookup, operation, request, parse)
             if isinstance(lookup, Response):
                 return lookup
-        http = self.async_http
-        slots = self._pools.async_slots
-        assert slots is not None
-        flow = call_flow(self, operation, self._build(http, operation, request), parse, *lookup)
-        return await run_async(flow, http, slots, self.clock, self.auth)
+        pool = self._loop_pool()
+        flow = call_flow(self, operation, self._build(pool.http, operation, request), parse, lookup)
+        return await run_async(flow, pool.http, pool.slots, self.clock, self.auth)
 
     def _lookup(
         self,
@@ -246,60 +301,96 @@ class ESIClient:
         request: Mapping[str, Any],
         parse: Parser[Any] | None,
         use_store: bool = True,
-    ) -> Response[Any] | tuple[str | None, str | None, CacheEntry | None]:
-        """A fresh cached Response, or what the call flow needs: (cache key, principal, stale entry)."""
+    ) -> Response[Any] | Lookup:
+        """A fresh cached Response (decoded anew for this caller), or what the call flow needs."""
         principal = self._principal(operation, request)
         key = self._cache_key(operation, request, principal)
-        entry = self._cached(key, operation, parse, use_store) if key is not None else None
+        if key is None:
+            return Lookup(None, self._bucket_principal(operation, request, principal), None)
+        entry, parsed = self._cached(key, operation, parse, use_store)
         if entry is not None and entry.fresh_until > self.clock.now() and not self.revalidate:
-            return self._hit(operation, entry)
-        return key, principal, entry
+            self.stats.add("cache_hits")
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s cache=hit", operation.id)
+            if parsed is None and parse is not None:
+                parsed = decode_and_parse(operation, parse, entry.body, self.stats)
+            return Response(entry.status, entry.headers, parsed, from_cache=True)
+        return Lookup(key, principal, entry)
 
-    def _hit(self, operation: Operation, entry: CacheEntry) -> Response[Any]:
-        self.stats.add("cache_hits")
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s cache=hit", operation.id)
-        return Response(entry.status, entry.headers, entry.parsed, from_cache=True)
-
-    def _principal(self, operation: Operation, request: Mapping[str, Any]) -> str | None:
+    def _character(self, operation: Operation, request: Mapping[str, Any]) -> int | None:
+        """The character an authenticated call is for: the view's, else the path's."""
         if not operation.scopes:
             return None
         if self.character_id is not None:
-            return str(self.character_id)
+            return self.character_id
         character = request.get("path_params", {}).get("character_id")
-        return str(character) if character is not None else None
+        return int(character) if character is not None else None
+
+    def _principal(self, operation: Operation, request: Mapping[str, Any]) -> str | None:
+        """Whose data an authenticated answer is (application + character), when that is known."""
+        if not operation.scopes:
+            return None
+        if self.token is not None:
+            return f"{getattr(self.token, 'client_id', '')}/{self.token.character_id}"
+        if isinstance(self.auth, PrincipalAuth):
+            return self.auth.cache_principal(self._character(operation, request))
+        return None  # another auth: the runtime cannot know whose token it sends
+
+    def _bucket_principal(
+        self, operation: Operation, request: Mapping[str, Any], principal: str | None
+    ) -> str | None:
+        if principal is not None or not operation.scopes:
+            return principal
+        character = self._character(operation, request)
+        return None if character is None else str(character)
 
     def _cache_key(
         self, operation: Operation, request: Mapping[str, Any], principal: str | None
     ) -> str | None:
+        """Everything that changes the answer: server, tenant, language, compatibility date,
+        route, query and (for authenticated operations) the principal."""
         if self.cache is None or operation.method != "GET":
             return None
+        if operation.scopes and principal is None:
+            return None  # never share an authenticated answer between unknown principals
         params = request.get("params")
         query = "&".join(f"{k}={v}" for k, v in sorted(params.items())) if params else ""
-        return f"{request['url']}?{query}#{principal or ''}"
+        context = f"{self.base_url}|{self.tenant}|{self.language or ''}|{self.compatibility_date}"
+        return f"{context}|{request['url']}?{query}#{principal or ''}"
 
     def _cached(
         self, key: str, operation: Operation, parse: Parser[Any] | None, use_store: bool
-    ) -> CacheEntry | None:
+    ) -> tuple[CacheEntry | None, Any]:
+        """The entry for `key` and, when it came from the persistent store, its parsed body.
+
+        A stored entry this client cannot parse (another version wrote it, say) is a miss,
+        counted in `cache.store_errors`."""
         assert self.cache is not None
         entry = self.cache.get(key)
-        if entry is None and use_store and self.cache.store is not None:
-            stored = self.cache.load_stored(key)
-            if stored is not None:
-                parsed = decode_and_parse(operation, parse, stored.body, self.stats) if parse else None
-                entry = CacheEntry(stored.status, stored.headers, parsed, stored.etag, stored.fresh_until)
-                self.cache.remember(key, entry)
-        return entry
+        if entry is not None or not use_store or self.cache.store is None:
+            return entry, None
+        entry = self.cache.load_entry(key)
+        if entry is None:
+            return None, None
+        parsed = None
+        if parse is not None:
+            try:
+                parsed = decode_and_parse(operation, parse, entry.body, self.stats)
+            except ESIError as exc:
+                self.cache.count_store_error(key, str(exc))
+                return None, None
+        entry.stored = False
+        self.cache.remember(key, entry)
+        return entry, parsed
 
     def _build(
         self, http: httpx2.Client | httpx2.AsyncClient, operation: Operation, request: Mapping[str, Any]
     ) -> httpx2.Request:
         extensions: dict[str, Any] = {OPERATION_EXTENSION: operation}
         if operation.scopes:
-            character = self.character_id or request.get("path_params", {}).get("character_id")
-            extensions[CHARACTER_EXTENSION] = character
+            extensions[CHARACTER_EXTENSION] = self._character(operation, request)
             if self.token is not None:
-                extensions["esi_token"] = self.token
+                extensions[TOKEN_EXTENSION] = self.token
         return http.build_request(
             operation.method,
             request["url"],

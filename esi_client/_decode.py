@@ -86,13 +86,13 @@ def parse_body(operation: Operation, parse: Parser[T], data: Any) -> T:
     except KeyError as exc:
         field = str(exc.args[0]) if exc.args else "?"
         raise BadResponseError(
-            f"response lacks the required field {field!r}", operation_id=operation.id, field=field
+            f"response lacks the required field {field!r}", operation_id=operation.id, path=field
         ) from None
     except (TypeError, ValueError, AttributeError) as exc:
         named = _field_from_message(str(exc))
         where = f" in field {named!r}" if named else ""
         raise BadResponseError(
-            f"response does not match the spec{where}: {exc}", operation_id=operation.id, field=named
+            f"response does not match the spec{where}: {exc}", operation_id=operation.id, path=named
         ) from None
 
 

@@ -1,4 +1,8 @@
-"""Drive a call flow with real I/O: blocking (threads may share it) or on an event loop."""
+"""Drive a call flow with real I/O: blocking (threads may share it) or on an event loop.
+
+Both close the flow on every exit, whatever ends them (an error, a cancellation, a
+KeyboardInterrupt), so the flow's `finally` gives back its limit slots.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,42 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from esi_client._flow import Blocking, Flow, Sleep
+from esi_client._body import BodyReader
+from esi_client._flow import Blocking, DeadlinePassed, Flow, Received, Send, Sleep
 from esi_client.clock import Clock
 from esi_client.types import Response
 
 if TYPE_CHECKING:
     import asyncio
+
+
+def _shorten_timeouts(request: httpx2.Request, seconds_left: float | None) -> None:
+    """No single read, connect or pool wait may outlast the call's deadline."""
+    if seconds_left is None:
+        return
+    timeouts = dict(request.extensions.get("timeout") or {})
+    for name in ("connect", "read", "write", "pool"):
+        current = timeouts.get(name)
+        timeouts[name] = seconds_left if current is None else min(current, seconds_left)
+    request.extensions["timeout"] = timeouts
+
+
+def _send_sync(
+    http: httpx2.Client, send: Send, slots: threading.BoundedSemaphore, auth: httpx2.Auth | None
+) -> Received:
+    _shorten_timeouts(send.request, send.seconds_left)
+    with slots:
+        response = http.send(send.request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True)
+        try:
+            reader = BodyReader(
+                response.headers.get("content-encoding", ""), send.max_body_bytes, send.seconds_left
+            )
+            for raw in response.iter_raw():
+                reader.feed(raw)
+            content = reader.finish()
+        finally:
+            response.close()
+    return Received(response.status_code, response.headers, content, response.reason_phrase)
 
 
 def run_sync(
@@ -23,27 +57,50 @@ def run_sync(
     auth: httpx2.Auth | None,
 ) -> Response[Any]:
     value: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            action = flow.send(value) if error is None else flow.throw(error)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        value, error = None, None
-        if isinstance(action, Sleep):
-            clock.sleep(action.seconds)
-            continue
-        if isinstance(action, Blocking):
+    error: Exception | None = None
+    try:
+        while True:
             try:
-                action.call()
-            except Exception as exc:
-                error = exc
-            continue
-        try:
-            with slots:
-                value = http.send(action.request, auth=auth or httpx2.USE_CLIENT_DEFAULT)
-        except Exception as exc:  # the flow releases its limit slots, then decides
-            error = exc
+                action = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            value, error = None, None
+            if isinstance(action, Sleep):
+                clock.sleep(action.seconds)
+            elif isinstance(action, Blocking):
+                try:
+                    action.call()
+                except Exception as exc:
+                    error = exc
+            else:
+                try:
+                    value = _send_sync(http, action, slots, auth)
+                except Exception as exc:  # the flow gives back its slots, then decides
+                    error = exc
+    finally:
+        flow.close()
+
+
+async def _send_async(
+    http: httpx2.AsyncClient, send: Send, slots: asyncio.Semaphore, auth: httpx2.Auth | None
+) -> Received:
+    import asyncio
+
+    _shorten_timeouts(send.request, send.seconds_left)
+    try:
+        async with asyncio.timeout(send.seconds_left), slots:
+            response = await http.send(send.request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True)
+            try:
+                encoding = response.headers.get("content-encoding", "")
+                reader = BodyReader(encoding, send.max_body_bytes, send.seconds_left)
+                async for raw in response.aiter_raw():
+                    reader.feed(raw)
+                content = reader.finish()
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise DeadlinePassed from None
+    return Received(response.status_code, response.headers, content, response.reason_phrase)
 
 
 async def run_async(
@@ -54,26 +111,27 @@ async def run_async(
     auth: httpx2.Auth | None,
 ) -> Response[Any]:
     value: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            action = flow.send(value) if error is None else flow.throw(error)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        value, error = None, None
-        if isinstance(action, Sleep):
-            await clock.asleep(action.seconds)
-            continue
-        if isinstance(action, Blocking):
-            import anyio.to_thread  # here: only persistent cache stores need worker threads
-
+    error: Exception | None = None
+    try:
+        while True:
             try:
-                await anyio.to_thread.run_sync(action.call)
-            except Exception as exc:
-                error = exc
-            continue
-        try:
-            async with slots:
-                value = await http.send(action.request, auth=auth or httpx2.USE_CLIENT_DEFAULT)
-        except Exception as exc:  # the flow releases its limit slots, then decides
-            error = exc
+                action = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            value, error = None, None
+            if isinstance(action, Sleep):
+                await clock.asleep(action.seconds)
+            elif isinstance(action, Blocking):
+                import anyio.to_thread  # here: only persistent cache stores need worker threads
+
+                try:
+                    await anyio.to_thread.run_sync(action.call)
+                except Exception as exc:
+                    error = exc
+            else:
+                try:
+                    value = await _send_async(http, action, slots, auth)
+                except Exception as exc:  # the flow gives back its slots, then decides
+                    error = exc
+    finally:
+        flow.close()

@@ -18,6 +18,11 @@ from attrs import define, field
 from esi_client._operation import Operation
 
 POLL_SECONDS = 0.005  # how often a waiting request looks again while others are in flight
+# ESI's per-IP error budget in a window. While the client does not know what is left (before the
+# first answer, after a window resets, from a server that sends no error-limit headers) it lets
+# up to its own concurrency of requests go, never more than this budget minus the threshold.
+ASSUMED_BUDGET = 100
+MAX_RESET_SECONDS = 10 * 86400.0  # a larger X-ESI-Error-Limit-Reset is taken as this (never overflows)
 
 
 def _int(headers: Mapping[str, str], name: str) -> int | None:
@@ -31,8 +36,9 @@ def _int(headers: Mapping[str, str], name: str) -> int | None:
 class ErrorBudget:
     """X-ESI-Error-Limit-Remain/Reset, shared by every request of the client."""
 
-    def __init__(self, threshold: int = 10) -> None:
+    def __init__(self, threshold: int = 10, unknown_concurrency: int = 16) -> None:
         self.threshold = threshold
+        self.unknown_limit = max(1, min(unknown_concurrency, ASSUMED_BUDGET - threshold))
         self.remain: int | None = None  # unknown until a response says
         self.reset_at = 0.0
         self.in_flight = 0
@@ -43,7 +49,7 @@ class ErrorBudget:
             if self.remain is not None and now >= self.reset_at:
                 self.remain = None  # a new window: unknown again until the next answer
             if self.remain is None:
-                allowed = self.in_flight == 0  # one probe request learns the budget
+                allowed = self.in_flight < self.unknown_limit
             else:
                 allowed = self.remain - self.in_flight > self.threshold
             if allowed:
@@ -66,7 +72,7 @@ class ErrorBudget:
             reset = _int(headers, "x-esi-error-limit-reset")
             if remain is None or reset is None:
                 return
-            reset_at = now + reset
+            reset_at = now + min(max(reset, 0), MAX_RESET_SECONDS)
             if self.remain is None or reset_at > self.reset_at + 1.5:
                 self.remain, self.reset_at = remain, reset_at  # first answer, or a new window
             else:
@@ -75,7 +81,7 @@ class ErrorBudget:
     def exhausted_until(self, now: float, seconds: float) -> None:
         """A 420: nothing may be sent until the window resets."""
         with self._lock:
-            self.remain, self.reset_at = 0, now + seconds
+            self.remain, self.reset_at = 0, now + min(max(seconds, 0.0), MAX_RESET_SECONDS)
 
 
 @define

@@ -63,3 +63,35 @@ def pinned_compatibility_date() -> str:
             "the generated client is missing: run `esi generate` (or pass compatibility_date=...)"
         ) from None
     return str(COMPATIBILITY_DATE)
+
+
+def check_limits(
+    *,
+    timeout: float,
+    max_concurrency: int,
+    error_threshold: int,
+    max_wait: float,
+    deadline: float | None,
+    max_body_bytes: int,
+) -> None:
+    """Refuse settings that would hang, wait for ever or never send (ConfigurationError)."""
+    from esi_client._limits import ASSUMED_BUDGET
+
+    problems = []
+    if not isinstance(max_concurrency, int) or max_concurrency < 1:
+        problems.append(f"max_concurrency must be a whole number ≥ 1 (got {max_concurrency!r})")
+    if not isinstance(error_threshold, int) or not 0 <= error_threshold < ASSUMED_BUDGET:
+        problems.append(
+            f"error_threshold must be from 0 to {ASSUMED_BUDGET - 1}: ESI allows {ASSUMED_BUDGET} "
+            f"errors a window (got {error_threshold!r})"
+        )
+    if not timeout > 0:
+        problems.append(f"timeout must be more than 0 seconds (got {timeout!r})")
+    if not max_wait >= 0:
+        problems.append(f"max_wait must be 0 seconds or more (got {max_wait!r})")
+    if deadline is not None and not deadline > 0:
+        problems.append(f"deadline must be more than 0 seconds, or None (got {deadline!r})")
+    if not isinstance(max_body_bytes, int) or max_body_bytes < 1:
+        problems.append(f"max_body_bytes must be a whole number ≥ 1 (got {max_body_bytes!r})")
+    if problems:
+        raise ConfigurationError("; ".join(problems))

@@ -1,10 +1,14 @@
-"""Typed exceptions for every way an ESI call fails. Each names the operation."""
+"""Typed exceptions for every way an ESI call fails. Each names the operation.
+
+`ESIError` is the one base: esi_auth's errors (no token, SSO refused) derive from it too, so
+`except ESIError` catches every failure of a call.
+"""
 
 from __future__ import annotations
 
 
 class ESIError(Exception):
-    """Base of every esi_client error; `operation_id` names the ESI operation."""
+    """Base of every esikit error; `operation_id` names the ESI operation when there is one."""
 
     def __init__(self, message: str, *, operation_id: str | None = None) -> None:
         super().__init__(f"{operation_id}: {message}" if operation_id else message)
@@ -19,7 +23,8 @@ class ESIResponseError(ESIError):
     """ESI answered with an error status.
 
     Carries the HTTP status, ESI's error text and the request id (X-Request-Id, when sent),
-    which is what CCP asks for when reporting a problem.
+    which is what CCP asks for when reporting a problem. `retry_after` is the seconds ESI asked
+    to wait (429, 420), when it said.
     """
 
     def __init__(
@@ -56,11 +61,13 @@ class NotFoundError(ESIResponseError):
 
 
 class ErrorLimitedError(ESIResponseError):
-    """420: the per-IP error budget is spent; ESI refuses calls until the window resets."""
+    """420, or refused locally: the per-IP error budget is spent until `retry_after` seconds
+    from now, longer than the client may wait (`max_wait`)."""
 
 
 class RateLimitedError(ESIResponseError):
-    """429: the route group's rate limit is spent; `retry_after` says for how long."""
+    """429, or refused locally: the route group's rate limit is spent; `retry_after` says for
+    how long, longer than the client may wait (`max_wait`) or than its retries allow."""
 
 
 class ServerError(ESIResponseError):
@@ -68,15 +75,45 @@ class ServerError(ESIResponseError):
 
 
 class BadResponseError(ESIError):
-    """A 2xx response whose body is not what the spec describes (malformed JSON, wrong field)."""
+    """A 2xx response whose body is not what the spec describes.
 
-    def __init__(self, message: str, *, operation_id: str, field: str | None = None) -> None:
+    `path` locates the bad value in the JSON (`[3].price`; empty for the whole body), `value` is
+    what was found (cut short) and `expected` what the spec promised. `field` is the last name
+    in the path (kept for older callers).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation_id: str,
+        path: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+    ) -> None:
         super().__init__(message, operation_id=operation_id)
-        self.field = field
+        self.path = path
+        self.value = value
+        self.expected = expected
+
+    @property
+    def field(self) -> str | None:
+        if not self.path:
+            return None
+        last = self.path.rsplit(".", 1)[-1]
+        return last.split("[", 1)[0] or None
+
+
+class ResponseTooLargeError(BadResponseError):
+    """The body (after decompression) is larger than the client's `max_body_bytes`."""
 
 
 class TransportError(ESIError):
     """No answer from ESI: a timeout or a connection error, after the retries ran out."""
+
+
+class DeadlineExceededError(TransportError):
+    """The call's deadline (every attempt and every wait together) passed before it finished."""
 
 
 _BY_STATUS: dict[int, type[ESIResponseError]] = {

@@ -6,15 +6,17 @@
 X-Pages operations: page 1 says how many pages there are, the rest are fetched concurrently
 (bounded), and the items come back in page order. Pages of one snapshot share Last-Modified; if
 the data changes while paging, the whole walk restarts (revalidating against ESI, not the
-cache) rather than mixing two snapshots. Cursor operations (`before`/`after`) are walked with
-`iter_cursor` / `aiter_cursor`.
+cache) rather than mixing two snapshots. The first failing page ends the walk: nothing more is
+scheduled, pages in flight are cancelled (async) or finish (threads), and its error is raised.
+Cursor operations (`before`/`after`) are walked with `iter_cursor` / `aiter_cursor` until an
+empty page, as CCP documents; a cursor handed out twice raises PagingError.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
@@ -22,7 +24,7 @@ import attrs
 
 from esi_client._client import ESIClient
 from esi_client._decode import gc_paused
-from esi_client.errors import ESIError
+from esi_client.errors import BadResponseError, ESIError
 from esi_client.types import Response
 
 Progress = Callable[[int, int], None]  # (pages done, pages in all)
@@ -34,6 +36,19 @@ class PagingError(ESIError):
 
 def _snapshot(response: Response[Any]) -> str | None:
     return response.last_modified
+
+
+def _page_count(response: Response[Any], operation_id: str) -> int:
+    """X-Pages: absent means one page; anything but a positive whole number is a bad answer."""
+    raw = response.headers.get("x-pages")
+    if raw is None:
+        return 1
+    text = raw.strip()
+    if not text.isdigit() or int(text) < 1:
+        raise BadResponseError(
+            f"X-Pages is {raw!r}, not a page count", operation_id=operation_id, path="X-Pages", value=raw
+        )
+    return int(text)
 
 
 def _check(module: ModuleType) -> str:
@@ -69,14 +84,14 @@ def all_pages(
     with gc_paused():
         for _attempt in range(max_restarts + 1):
             first: Response[Any] = module.sync_detailed(*args, client=current, page=1, **kwargs)
-            progress = _Progress(on_page, first.pages or 1)
+            progress = _Progress(on_page, _page_count(first, operation_id))
             workers = min(max_concurrency or current.max_concurrency, max(progress.total - 1, 1))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="esi-page") as pool:
-                futures = [
-                    pool.submit(module.sync_detailed, *args, client=current, page=page, **kwargs)
-                    for page in range(2, progress.total + 1)
-                ]
-                rest = [_counted(future.result(), progress) for future in futures]
+
+            def fetch(page: int, client: ESIClient = current) -> Response[Any]:
+                response: Response[Any] = module.sync_detailed(*args, client=client, page=page, **kwargs)
+                return response
+
+            rest = _fetch_in_threads(fetch, progress, workers)
             items = _consistent([first, *rest])
             if items is not None:
                 return items
@@ -102,14 +117,16 @@ async def all_pages_async(
     with gc_paused():
         for _attempt in range(max_restarts + 1):
             first: Response[Any] = await module.asyncio_detailed(*args, client=current, page=1, **kwargs)
-            progress = _Progress(on_page, first.pages or 1)
-            bound = asyncio.Semaphore(max_concurrency or current.max_concurrency)
-            rest = await asyncio.gather(
-                *(
-                    _fetch_page(module, args, kwargs, current, page, bound, progress)
-                    for page in range(2, progress.total + 1)
+            progress = _Progress(on_page, _page_count(first, operation_id))
+            workers = min(max_concurrency or current.max_concurrency, max(progress.total - 1, 1))
+
+            async def fetch(page: int, client: ESIClient = current) -> Response[Any]:
+                response: Response[Any] = await module.asyncio_detailed(
+                    *args, client=client, page=page, **kwargs
                 )
-            )
+                return response
+
+            rest = await _fetch_in_tasks(fetch, progress, workers)
             items = _consistent([first, *rest])
             if items is not None:
                 return items
@@ -124,9 +141,68 @@ def _consistent(pages: list[Response[Any]]) -> list[Any] | None:
     return _flatten(pages)
 
 
-def _counted(response: Response[Any], progress: _Progress) -> Response[Any]:
-    progress.step()
-    return response
+def _fetch_in_threads(
+    fetch: Callable[[int], Response[Any]], progress: _Progress, workers: int
+) -> list[Response[Any]]:
+    """Pages 2..N by `workers` threads taking the next page number; the first error stops
+    every thread from taking another and is raised once the running ones have finished."""
+    pages: dict[int, Response[Any]] = {}
+    numbers = iter(range(2, progress.total + 1))
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        while True:
+            with lock:
+                if failures:
+                    return
+                page = next(numbers, None)
+            if page is None:
+                return
+            try:
+                response = fetch(page)
+            except BaseException as exc:
+                with lock:
+                    failures.append(exc)
+                return
+            with lock:
+                pages[page] = response
+                progress.step()
+
+    threads = [threading.Thread(target=work, name=f"esi-page-{n}", daemon=True) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return [pages[page] for page in range(2, progress.total + 1)]
+
+
+async def _fetch_in_tasks(
+    fetch: Callable[[int], Awaitable[Response[Any]]], progress: _Progress, workers: int
+) -> list[Response[Any]]:
+    """Pages 2..N by `workers` tasks; the first error cancels the others (their slots are given
+    back by their flows) and is raised."""
+    pages: dict[int, Response[Any]] = {}
+    numbers = iter(range(2, progress.total + 1))
+
+    async def work() -> None:
+        for page in numbers:
+            pages[page] = await fetch(page)
+            progress.step()
+
+    tasks = [asyncio.ensure_future(work()) for _ in range(workers)]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return [pages[page] for page in range(2, progress.total + 1)]
 
 
 class _Progress:
@@ -143,32 +219,33 @@ class _Progress:
             self.callback(self.done, self.total)
 
 
-async def _fetch_page(
-    module: ModuleType,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    client: ESIClient,
-    page: int,
-    bound: asyncio.Semaphore,
-    progress: _Progress,
-) -> Response[Any]:
-    async with bound:
-        response: Response[Any] = await module.asyncio_detailed(*args, client=client, page=page, **kwargs)
-    progress.step()
-    return response
+class _Cursors:
+    """The tokens a walk has used: CCP's walk ends on an empty page; a token seen before means
+    the server is looping, and the walk would never end."""
 
+    def __init__(self, module: ModuleType, direction: str, start: str) -> None:
+        self.operation_id = str(module.OPERATION.id)
+        self.direction = direction
+        self.seen = {start}
 
-def _cursor_page(model: Any, direction: str, token: str) -> tuple[list[Any], str | None]:
-    """The records of one cursor page and the token of the next one (None at the end)."""
-    records: list[Any] = []
-    for attribute in attrs.fields(type(model)):
-        value = getattr(model, attribute.name)
-        if isinstance(value, list) and attribute.name != "additional_properties":
-            records = value
-    following = getattr(getattr(model, "cursor", None), direction, None)
-    if not records or not isinstance(following, str) or following in (token, "0"):
-        return records, None
-    return records, following
+    def step(self, model: Any) -> tuple[list[Any], str | None]:
+        """The records of one page and the token of the next one (None at the end)."""
+        records: list[Any] = []
+        for attribute in attrs.fields(type(model)):
+            value = getattr(model, attribute.name)
+            if isinstance(value, list) and attribute.name != "additional_properties":
+                records = value
+        following = getattr(getattr(model, "cursor", None), self.direction, None)
+        if not records or not isinstance(following, str) or not following:
+            return records, None
+        if following in self.seen:
+            raise PagingError(
+                f"the server handed out the {self.direction} cursor {following!r} a second time: "
+                "the walk would never end",
+                operation_id=self.operation_id,
+            )
+        self.seen.add(following)
+        return records, following
 
 
 def _check_cursor(module: ModuleType, direction: str) -> None:
@@ -188,11 +265,10 @@ def iter_cursor(
 ) -> Iterator[Any]:
     """Every record of a cursor-paged operation, walking `after` (forwards) or `before`."""
     _check_cursor(module, direction)
+    cursors = _Cursors(module, direction, start)
     token: str | None = start
     while token is not None:
-        records, token = _cursor_page(
-            module.sync(*args, client=client, **{direction: token}, **kwargs), direction, token
-        )
+        records, token = cursors.step(module.sync(*args, client=client, **{direction: token}, **kwargs))
         yield from records
 
 
@@ -206,9 +282,10 @@ async def aiter_cursor(
 ) -> AsyncIterator[Any]:
     """The async form of iter_cursor."""
     _check_cursor(module, direction)
+    cursors = _Cursors(module, direction, start)
     token: str | None = start
     while token is not None:
         call: Awaitable[Any] = module.asyncio(*args, client=client, **{direction: token}, **kwargs)
-        records, token = _cursor_page(await call, direction, token)
+        records, token = cursors.step(await call)
         for record in records:
             yield record

@@ -184,15 +184,17 @@ class ESIRoutes:
         query = request.query_params
         limit = max(1, min(int(query.get("limit") or 10), 100))
         total = len(records)
+        # Tokens name a position ("c<k>"); "0" alone means the start (after) or the end (before),
+        # so the walk CCP documents (follow `before` until an empty list) ends.
         if "after" in query:
-            start = int(query["after"] or 0)
+            start = _position(query["after"], 0)
             chosen = range(start, min(start + limit, total))
         else:
-            end = int(query.get("before") or 0) or total
+            end = _position(query.get("before") or "0", total)
             chosen = range(max(end - limit, 0), end)
         cursor = {}
         if chosen:
-            cursor = {"before": str(chosen.start), "after": str(chosen.stop)}
+            cursor = {"before": f"c{chosen.start}", "after": f"c{chosen.stop}"}
         payload = {name: [records[i] for i in chosen], "cursor": cursor}
         return self._cached(f"{seed}:{request.url.query}", lambda: orjson.dumps(payload))
 
@@ -217,3 +219,9 @@ class ESIRoutes:
             response.headers["X-Ratelimit-Limit"] = f"{limit}/{window}m"
             response.headers["X-Ratelimit-Remaining"] = str(remaining)
             response.headers["X-Ratelimit-Used"] = str(used)
+
+
+def _position(token: str, default: int) -> int:
+    if token in ("", "0"):
+        return default
+    return int(token.removeprefix("c"))

@@ -132,7 +132,7 @@ def test_missing_token_names_character_and_scopes(pkce: AuthSetup, make_client: 
 def test_corporation_route_uses_the_named_character(pkce: AuthSetup, make_client: Any) -> None:
     token = pkce.log_in([CORP_WALLET_SCOPE])
     client = make_client(auth=pkce.auth)
-    with pytest.raises(NoTokenError, match="no character named"):
+    with pytest.raises(NoTokenError, match=r"client\.for_character\(character_id\)"):
         get_corporations_corporation_id_wallets.sync(98000001, client=client)
     wallets = get_corporations_corporation_id_wallets.sync(
         98000001, client=client.for_character(token.character_id)

@@ -25,14 +25,14 @@ def test_fresh_hit_makes_no_request(fake_esi: Any, make_client: Any) -> None:
     second = get_status.sync_detailed(client=client)
     assert fake_esi.state.stats.count("GetStatus") == 1
     assert not first.from_cache and second.from_cache
-    assert second.parsed is first.parsed
+    assert second.parsed == first.parsed and second.parsed is not first.parsed  # a copy of its own
     assert client.stats.cache_hits == 1 and client.stats.requests == 1
 
 
 async def test_fresh_hit_async(fake_esi: Any, make_client: Any) -> None:
     client = make_client()
     first = await get_status.asyncio(client=client)
-    assert await get_status.asyncio(client=client) is first
+    assert await get_status.asyncio(client=client) == first
     assert fake_esi.state.stats.count("GetStatus") == 1
     await client.aclose()
 
@@ -44,7 +44,7 @@ def test_stale_entry_revalidates_with_304(fake_esi: Any, make_client: Any, esi_c
     second = get_status.sync_detailed(client=client)
     assert fake_esi.state.stats.count("GetStatus") == 2
     assert fake_esi.state.stats.not_modified == 1
-    assert second.from_cache and second.parsed is first.parsed  # not decoded again
+    assert second.from_cache and second.parsed == first.parsed
     assert client.stats.not_modified == 1
     third = get_status.sync_detailed(client=client)  # fresh again after the 304
     assert third.from_cache and fake_esi.state.stats.count("GetStatus") == 2
@@ -96,7 +96,7 @@ def test_uncacheable_route_keeps_the_etag(fake_esi: Any, make_client: Any) -> No
     client = make_client()  # GetUniverseTypesTypeId has no cache age: every call asks, by ETag
     first = get_universe_types_type_id.sync(587, client=client)
     second = get_universe_types_type_id.sync_detailed(587, client=client)
-    assert second.parsed is first and fake_esi.state.stats.not_modified == 1
+    assert second.parsed == first and fake_esi.state.stats.not_modified == 1
 
 
 def test_cache_can_be_turned_off(fake_esi: Any, make_client: Any) -> None:
@@ -173,7 +173,7 @@ async def test_async_calls_use_a_slow_store_off_the_event_loop(
             again = await get_status.asyncio_detailed(client=client)  # revalidated: 304, store updated
     finally:
         await client.aclose()
-    assert not first.from_cache and again.from_cache and again.parsed is first.parsed
+    assert not first.from_cache and again.from_cache and again.parsed == first.parsed
     assert ticks.count >= 30, ticks.count  # 1.2 s of store I/O: ~120 ticks when free, ~1 when blocked
     reopened = make_client(cache=SQLiteCache(path))
     assert get_status.sync_detailed(client=reopened).from_cache
@@ -196,11 +196,11 @@ async def test_a_failing_store_never_fails_a_call(
     client = make_client(cache=BrokenStore(tmp_path / "broken.sqlite"))
     with caplog.at_level(logging.WARNING, logger="esi_client"):
         first = get_status.sync_detailed(client=client)  # load fails (a miss), save fails
-        assert get_status.sync_detailed(client=client).parsed is first.parsed  # memory still works
+        assert get_status.sync_detailed(client=client).parsed == first.parsed  # memory still works
         esi_clock.advance(31)
         revalidated = await get_status.asyncio_detailed(client=client)  # 304: refresh's load fails
     await client.aclose()
-    assert first.parsed is not None and revalidated.parsed is first.parsed
+    assert first.parsed is not None and revalidated.parsed == first.parsed
     assert client.cache.store_errors == 3
     failures = [record.getMessage() for record in caplog.records if "cache store" in record.getMessage()]
     assert len(failures) == 3 and all("ConnectionError: store unreachable" in text for text in failures)

@@ -34,7 +34,7 @@ def test_429_gives_up_after_the_retry_bound(fake_esi: Any, make_client: Any) -> 
 
 def test_slows_down_before_the_rate_limit(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
     fake_esi.state.rate_limits.overrides["killmail"] = 30  # 15 successful calls' worth
-    client = make_client()
+    client = make_client(max_wait=3600)
     for killmail_id in range(40):
         get_killmails_killmail_id_killmail_hash.sync(killmail_id, "hash", client=client)
     assert fake_esi.state.stats.by_status[429] == 0
@@ -70,7 +70,7 @@ async def test_error_budget_async(fake_esi: Any, make_client: Any) -> None:
     import asyncio
 
     fake_esi.state.error_limit.budget = 15
-    client = make_client(error_threshold=3, max_concurrency=8)
+    client = make_client(error_threshold=3, max_concurrency=8, deadline=None)  # the manual clock adds every sleeper's wait
 
     async def miss() -> None:
         with pytest.raises(NotFoundError):
