@@ -70,7 +70,9 @@ async def test_error_budget_async(fake_esi: Any, make_client: Any) -> None:
     import asyncio
 
     fake_esi.state.error_limit.budget = 15
-    client = make_client(error_threshold=3, max_concurrency=8, deadline=None)  # the manual clock adds every sleeper's wait
+    client = make_client(
+        error_threshold=3, max_concurrency=8, deadline=None
+    )  # the manual clock adds every sleeper's wait
 
     async def miss() -> None:
         with pytest.raises(NotFoundError):

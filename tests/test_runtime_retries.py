@@ -44,7 +44,9 @@ def test_connection_errors_are_retried_then_raised(generated_client: Any) -> Non
         closed_port = probe.getsockname()[1]
     clock = ManualClock()
     client = ESIClient(app_name="t", contact="t", base_url=f"http://127.0.0.1:{closed_port}", clock=clock)
-    with pytest.raises(TransportError, match="GetStatus: could not connect to ESI after 3 retries \\(ConnectError"):
+    with pytest.raises(
+        TransportError, match="GetStatus: could not connect to ESI after 3 retries \\(ConnectError"
+    ):
         get_status.sync(client=client)
     assert client.stats.requests == 4 and len(clock.sleeps) == 3
 

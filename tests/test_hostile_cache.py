@@ -1,0 +1,181 @@
+"""The cache never hands one caller's answer to another, and never trusts what it cannot read."""
+
+from __future__ import annotations
+
+import email.utils
+import socket
+import sqlite3
+import time
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from esi_client import BadResponseError, ESIClient
+from esi_client._cache import ResponseCache
+from esi_client.api.market import get_markets_region_id_orders
+from esi_client.api.status import get_status
+from esi_client.api.universe import get_universe_types_type_id
+from esi_client.api.wallet import get_corporations_corporation_id_wallets
+from esi_client.cache_stores import SQLiteCache
+from esi_client.clock import ManualClock
+from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server, replies
+
+STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
+FRESH = {"Cache-Control": "max-age=300", "ETag": '"e1"'}
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    with hostile_server() as running:
+        yield running
+
+
+def client_for(url: str, **options: Any) -> ESIClient:
+    return ESIClient(app_name="hostile-tests", contact="tests@example.invalid", base_url=url, **options)
+
+
+def _type(name: str) -> dict[str, Any]:
+    return {"description": "d", "group_id": 1, "name": name, "published": True, "type_id": 34}
+
+
+def test_language_tenant_date_and_server_are_in_the_key(server: HostileServer, tmp_path: Path) -> None:
+    def named(request: RawRequest, conn: socket.socket) -> None:
+        where = f"{request.headers.get('accept-language')}/{request.headers.get('x-tenant')}"
+        answer(conn, 200, _type(f"{where}/{request.headers.get('x-compatibility-date')}"), FRESH)
+
+    server.on("/universe/types/34", named)
+    for shared in (ResponseCache(), SQLiteCache(tmp_path / "cache.sqlite")):
+        clients = {
+            "de": client_for(server.url, language="de", cache=shared),
+            "en": client_for(server.url, language="en", cache=shared),
+            "sisi": client_for(server.url, language="en", tenant="singularity", cache=shared),
+            "old": client_for(server.url, language="en", compatibility_date="2025-01-01", cache=shared),
+        }
+        names = {key: get_universe_types_type_id.sync(34, client=c).name for key, c in clients.items()}
+        assert names["de"].startswith("de/") and names["en"].startswith("en/tranquility")
+        assert "singularity" in names["sisi"] and names["old"].endswith("2025-01-01")
+    with hostile_server() as other:
+        other.on("/universe/types/34", replies(200, _type("other server"), FRESH))
+        shared = ResponseCache()
+        get_universe_types_type_id.sync(34, client=client_for(server.url, cache=shared))
+        assert (
+            get_universe_types_type_id.sync(34, client=client_for(other.url, cache=shared)).name
+            == "other server"
+        )
+
+
+class _Bearer(httpx2.Auth):
+    """An auth of the user's own: the runtime cannot know whose token it sends."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+def test_another_auth_never_shares_authenticated_answers(server: HostileServer) -> None:
+    def wallets(request: RawRequest, conn: socket.socket) -> None:
+        balance = 1.0 if request.headers["authorization"].endswith("A") else 2.0
+        answer(conn, 200, [{"balance": balance, "division": 1}], FRESH)
+
+    server.on("/corporations/98000001/wallets", wallets)
+    shared = ResponseCache()
+    alice = client_for(server.url, cache=shared, auth=_Bearer("A"))
+    bob = client_for(server.url, cache=shared, auth=_Bearer("B"))
+    assert get_corporations_corporation_id_wallets.sync(98000001, client=alice)[0].balance == 1.0
+    assert get_corporations_corporation_id_wallets.sync(98000001, client=bob)[0].balance == 2.0
+    assert server.count("/corporations/98000001/wallets") == 2
+
+
+def test_a_caller_cannot_change_what_the_next_caller_gets(server: HostileServer) -> None:
+    from tests.test_hostile_paging import order
+
+    server.on("/markets/10000002/orders", replies(200, [order(n) for n in range(3)], FRESH))
+    client = client_for(server.url)
+    orders = get_markets_region_id_orders.sync(10000002, client=client)
+    orders[0].price = 0.0
+    orders.clear()
+    again = get_markets_region_id_orders.sync(10000002, client=client)
+    assert len(again) == 3 and again[0].price == 5.5
+    assert server.count("/markets/10000002/orders") == 1
+
+
+def test_an_unreadable_stored_entry_is_a_counted_miss(server: HostileServer, tmp_path: Path) -> None:
+    server.on("/status", replies(200, STATUS, FRESH))
+    path = tmp_path / "cache.sqlite"
+    get_status.sync(client=client_for(server.url, cache=SQLiteCache(path)))
+    with sqlite3.connect(path) as db:  # as an older version, or a broken disk, might leave it
+        db.execute("UPDATE esi_cache SET body = ?", (b'{"players": "many"}',))
+    fresh = client_for(server.url, cache=SQLiteCache(path))
+    assert get_status.sync(client=fresh).players == 1
+    assert server.count("/status") == 2
+    assert fresh.cache is not None and fresh.cache.store_errors == 1
+
+
+@pytest.mark.parametrize("control", ["Max-Age=300", "public, MAX-AGE=300"])
+def test_cache_control_is_read_case_insensitively(server: HostileServer, control: str) -> None:
+    server.on("/status", replies(200, STATUS, {"Cache-Control": control}))
+    client = client_for(server.url)
+    get_status.sync(client=client)
+    assert get_status.sync_detailed(client=client).from_cache
+    assert server.count("/status") == 1
+
+
+def test_no_store_is_never_kept(server: HostileServer, tmp_path: Path) -> None:
+    server.on("/status", replies(200, STATUS, {"Cache-Control": "no-store, max-age=300", "ETag": '"x"'}))
+    store = SQLiteCache(tmp_path / "cache.sqlite")
+    client = client_for(server.url, cache=store)
+    get_status.sync(client=client)
+    get_status.sync(client=client)
+    assert server.count("/status") == 2
+    assert server.requests[1].headers.get("if-none-match") is None
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM esi_cache").fetchone()[0] == 0
+
+
+def test_expires_without_date_uses_the_local_clock(server: HostileServer) -> None:
+    clock = ManualClock()
+    expires = email.utils.formatdate(clock.now() + 120, usegmt=True)
+    server.on("/status", replies(200, STATUS, {"Expires": expires}))
+    client = client_for(server.url, clock=clock)
+    get_status.sync(client=client)
+    clock.advance(60)
+    assert get_status.sync_detailed(client=client).from_cache
+    clock.advance(70)
+    assert not get_status.sync_detailed(client=client).from_cache
+
+
+@pytest.mark.parametrize("route", ["/status", "/markets/10000002/orders"])
+def test_an_empty_body_is_a_bad_response(server: HostileServer, route: str) -> None:
+    server.on(route, replies(200, b"", FRESH))
+    client = client_for(server.url)
+    call = (
+        (lambda: get_status.sync(client=client))
+        if route == "/status"
+        else (lambda: get_markets_region_id_orders.sync(10000002, client=client))
+    )
+    with pytest.raises(BadResponseError, match="empty"):
+        call()
+    with pytest.raises(BadResponseError):
+        call()  # not cached either
+    assert server.count(route) == 2
+
+
+def test_a_stale_304_entry_keeps_serving_its_own_copy(server: HostileServer) -> None:
+    calls = iter([200, 304])
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        status = next(calls)
+        answer(conn, status, STATUS if status == 200 else b"", {"ETag": '"e1"', "Cache-Control": "max-age=1"})
+
+    server.on("/status", handle)
+    client = client_for(server.url)
+    first = get_status.sync(client=client)
+    first.players = 99
+    time.sleep(1.1)
+    assert get_status.sync(client=client).players == 1

@@ -1,0 +1,99 @@
+"""Every failure is an ESIError with one clear sentence naming the operation and the cause."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from esi_client import (
+    BadResponseError,
+    ESIClient,
+    ESIResponseError,
+    NotFoundError,
+    RetryPolicy,
+    TransportError,
+)
+from esi_client.api.status import get_status
+from esi_client.clock import ManualClock
+from tests.hostile_server import HostileServer, hostile_server, replies, silent
+
+STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    with hostile_server() as running:
+        yield running
+
+
+def client_for(server: HostileServer, **options: Any) -> ESIClient:
+    return ESIClient(
+        app_name="hostile-tests", contact="tests@example.invalid", base_url=server.url, **options
+    )
+
+
+def test_a_304_to_an_unconditional_request(server: HostileServer) -> None:
+    server.on("/status", replies(304, b""))
+    with pytest.raises(BadResponseError, match="GetStatus: ESI answered 304 Not Modified to a request that"):
+        get_status.sync(client=client_for(server))
+
+
+def test_an_html_error_page_is_not_pasted_whole(server: HostileServer) -> None:
+    page = b"<html><head><title>502</title></head><body>" + b"<p>bad gateway</p>" * 500 + b"</body></html>"
+    server.on("/status", replies(404, page, {"Content-Type": "text/html"}))
+    with pytest.raises(NotFoundError) as caught:
+        get_status.sync(client=client_for(server))
+    message = str(caught.value)
+    assert "GetStatus: HTTP 404" in message and "non-JSON error page" in message
+    assert "<p>" not in message and len(message) < 200
+
+
+async def test_an_async_read_timeout_says_what_happened(server: HostileServer) -> None:
+    server.on("/status", silent(3))
+    client = client_for(server, timeout=0.3, retry=RetryPolicy(max_retries=0))
+    with pytest.raises(TransportError) as caught:
+        await get_status.asyncio(client=client)
+    assert "GetStatus: ESI sent no data within the read timeout (ReadTimeout" in str(caught.value)
+    await client.aclose()
+
+
+def test_waits_are_counted_once_each_with_the_time_waited(server: HostileServer) -> None:
+    calls = iter([429, 200])
+
+    def handle(_request: object, conn: Any) -> None:
+        from tests.hostile_server import answer
+
+        status = next(calls)
+        answer(conn, status, STATUS if status == 200 else {"error": "x"}, {"Retry-After": "5"})
+
+    server.on("/status", handle)
+    clock = ManualClock()
+    client = client_for(server, clock=clock)
+    get_status.sync(client=client)
+    assert client.stats.waits == 1
+    assert client.stats.wait_seconds == pytest.approx(5.0, abs=0.1)
+
+
+async def test_error_budget_waits_are_not_counted_per_poll(server: HostileServer) -> None:
+    def handle(_request: object, conn: Any) -> None:
+        import time
+
+        from tests.hostile_server import answer
+
+        time.sleep(0.05)
+        answer(conn, 404, {"error": "x"}, {"X-ESI-Error-Limit-Remain": "12", "X-ESI-Error-Limit-Reset": "1"})
+
+    server.on("/status", handle)
+    client = client_for(server, error_threshold=10, retry=RetryPolicy(max_retries=0), cache=False)
+
+    async def one() -> None:
+        with pytest.raises(ESIResponseError):
+            await get_status.asyncio(client=client)
+
+    await asyncio.gather(*(one() for _ in range(6)))
+    assert client.stats.waits <= 6  # at most one wait per call, however often it looked again
+    assert client.stats.wait_seconds < 10
+    await client.aclose()

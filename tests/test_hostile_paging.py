@@ -1,0 +1,192 @@
+"""Paging against a lying ESI: it never drops pages, never loops and stops at the first error."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from esi_client import BadResponseError, ESIClient, NotFoundError, RetryPolicy
+from esi_client.api.freelance_jobs import get_freelance_jobs_listing
+from esi_client.api.market import get_markets_region_id_orders
+from esi_client.clock import ManualClock
+from esi_client.paging import PagingError, aiter_cursor, all_pages, all_pages_async, iter_cursor
+from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server
+
+MODIFIED = "Thu, 01 Jan 2026 00:00:00 GMT"
+
+
+def order(order_id: int) -> dict[str, Any]:
+    return {
+        "duration": 90,
+        "is_buy_order": False,
+        "issued": "2026-01-01T00:00:00Z",
+        "location_id": 60003760,
+        "min_volume": 1,
+        "order_id": order_id,
+        "price": 5.5,
+        "range": "region",
+        "system_id": 30000142,
+        "type_id": 34,
+        "volume_remain": 10,
+        "volume_total": 10,
+    }
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    with hostile_server() as running:
+        yield running
+
+
+def client_for(server: HostileServer, **options: Any) -> ESIClient:
+    return ESIClient(
+        app_name="hostile-tests", contact="tests@example.invalid", base_url=server.url, **options
+    )
+
+
+class _Market:
+    """An orders route whose page count and snapshot the test changes; supports ETag/304."""
+
+    def __init__(self, pages: int) -> None:
+        self.pages, self.modified, self.version = pages, MODIFIED, 1
+
+    def etag(self, page: int) -> str:
+        return f'"v{self.version}-p{page}"'
+
+    def __call__(self, request: RawRequest, conn: socket.socket) -> None:
+        page = int(request.query("page") or 1)
+        headers = {
+            "X-Pages": str(self.pages),
+            "Last-Modified": self.modified,
+            "ETag": self.etag(page),
+            "Cache-Control": "max-age=300",
+        }
+        if request.headers.get("if-none-match") == self.etag(page):
+            answer(conn, 304, b"", headers)
+            return
+        answer(conn, 200, [order(page * 1000 + n) for n in range(3)], headers)
+
+
+def test_a_304_brings_its_own_headers(server: HostileServer) -> None:
+    market = _Market(pages=5)
+    server.on("/markets/10000002/orders", market)
+    clock = ManualClock()
+    client = client_for(server, clock=clock)
+    assert len(all_pages(get_markets_region_id_orders, 10000002, client=client)) == 15
+    clock.advance(301)
+    market.pages, market.modified = 6, "Thu, 01 Jan 2026 00:05:00 GMT"  # page 1 unchanged: a 304
+    orders = all_pages(get_markets_region_id_orders, 10000002, client=client)
+    assert len(orders) == 18, "the 304 of page 1 must carry the new X-Pages"
+    assert client.stats.not_modified >= 1
+    clock.advance(301)
+    assert len(all_pages(get_markets_region_id_orders, 10000002, client=client)) == 18  # no PagingError
+
+
+def test_all_pages_stops_at_the_first_error(server: HostileServer) -> None:
+    def pages(request: RawRequest, conn: socket.socket) -> None:
+        page = int(request.query("page") or 1)
+        if page == 2:
+            answer(conn, 404, {"error": "gone"})
+            return
+        time.sleep(0.01)
+        answer(conn, 200, [order(page)], {"X-Pages": "100000", "Last-Modified": MODIFIED})
+
+    server.on("/markets/10000002/orders", pages)
+    client = client_for(server, retry=RetryPolicy(max_retries=0), max_concurrency=4)
+    with pytest.raises(NotFoundError):
+        all_pages(get_markets_region_id_orders, 10000002, client=client)
+    sent = server.count("/markets/10000002/orders")
+    assert sent < 50, f"{sent} requests after the failing page"
+    time.sleep(0.3)
+    assert server.count("/markets/10000002/orders") == sent  # nothing left running
+
+
+async def test_all_pages_async_cancels_what_is_in_flight(server: HostileServer) -> None:
+    def pages(request: RawRequest, conn: socket.socket) -> None:
+        page = int(request.query("page") or 1)
+        if page == 3:
+            answer(conn, 404, {"error": "gone"})
+            return
+        if page > 1:
+            time.sleep(0.2)
+        answer(conn, 200, [order(page)], {"X-Pages": "100000", "Last-Modified": MODIFIED})
+
+    server.on("/markets/10000002/orders", pages)
+    client = client_for(server, retry=RetryPolicy(max_retries=0), max_concurrency=4)
+    with pytest.raises(NotFoundError):
+        await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+    sent = server.count("/markets/10000002/orders")
+    await asyncio.sleep(0.6)
+    assert server.count("/markets/10000002/orders") == sent, "pages went on being requested"
+    assert sent < 20
+    assert client.error_budget.in_flight == 0
+    await client.aclose()
+
+
+@pytest.mark.parametrize("pages", ["abc", "0", "-3", "2.5"])
+def test_a_bad_page_count_is_a_bad_response(server: HostileServer, pages: str) -> None:
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        answer(conn, 200, [order(1)], {"X-Pages": pages})
+
+    server.on("/markets/10000002/orders", handle)
+    with pytest.raises(BadResponseError, match="X-Pages"):
+        all_pages(get_markets_region_id_orders, 10000002, client=client_for(server))
+
+
+def _listing(cursor: dict[str, str], jobs: int = 1) -> dict[str, Any]:
+    return {"cursor": cursor, "freelance_jobs": [_job(n) for n in range(jobs)]}
+
+
+def _job(n: int) -> dict[str, Any]:
+    return {
+        "id": f"00000000-0000-0000-0000-{n:012d}",
+        "last_modified": "2026-01-01T00:00:00Z",
+        "name": f"job {n}",
+        "progress": {"current": 0, "desired": 10},
+        "reward": {"initial": 1.0, "remaining": 1.0},
+        "state": "Active",
+    }
+
+
+def test_a_cursor_walk_that_alternates_raises(server: HostileServer) -> None:
+    def alternate(request: RawRequest, conn: socket.socket) -> None:
+        token = request.query("before")
+        following = "B" if token in ("0", "A") else "A"
+        answer(conn, 200, _listing({"before": following, "after": "x"}))
+
+    server.on("/freelance-jobs", alternate)
+    client = client_for(server, cache=False)
+    with pytest.raises(PagingError, match="a second time"):
+        list(iter_cursor(get_freelance_jobs_listing, client=client, direction="before"))
+    assert server.count("/freelance-jobs") <= 4
+
+
+async def test_a_cursor_walk_that_alternates_raises_async(server: HostileServer) -> None:
+    def alternate(request: RawRequest, conn: socket.socket) -> None:
+        token = request.query("after")
+        following = "B" if token in ("0", "A") else "A"
+        answer(conn, 200, _listing({"after": following, "before": "x"}))
+
+    server.on("/freelance-jobs", alternate)
+    client = client_for(server, cache=False)
+    with pytest.raises(PagingError):
+        [record async for record in aiter_cursor(get_freelance_jobs_listing, client=client)]
+    await client.aclose()
+
+
+def test_a_cursor_walk_ends_on_an_empty_page(server: HostileServer) -> None:
+    def walk(request: RawRequest, conn: socket.socket) -> None:
+        token = request.query("before") or "0"
+        step = 0 if token == "0" else int(token.removeprefix("t"))
+        jobs = 0 if step >= 3 else 2
+        answer(conn, 200, _listing({"before": f"t{step + 1}", "after": "x"}, jobs=jobs))
+
+    server.on("/freelance-jobs", walk)
+    records = list(iter_cursor(get_freelance_jobs_listing, client=client_for(server), direction="before"))
+    assert len(records) == 6
+    assert server.count("/freelance-jobs") == 4  # three pages and the empty one
