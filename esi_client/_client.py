@@ -105,7 +105,7 @@ class ESIClient:
         max_concurrency: int = 16,
         error_threshold: int = 10,
         max_wait: float = DEFAULT_MAX_WAIT,
-        deadline: float | None | Literal["auto"] = "auto",
+        deadline: float | Literal["auto"] | None = "auto",
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
