@@ -332,8 +332,9 @@ class ESIClient:
             return None
         if self.token is not None:
             return f"{getattr(self.token, 'client_id', '')}/{self.token.character_id}"
-        if isinstance(self.auth, PrincipalAuth):
-            return self.auth.cache_principal(self._character(operation, request))
+        auth: object = self.auth
+        if isinstance(auth, PrincipalAuth):
+            return auth.cache_principal(self._character(operation, request))
         return None  # another auth: the runtime cannot know whose token it sends
 
     def _bucket_principal(

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from esi_client._check import DECODING, WrongType
 from esi_client._operation import Operation
 from esi_client._stats import ClientStats
 from esi_client._wire import ModelParser, WireMismatch
@@ -52,7 +53,7 @@ def decode_and_parse(
     operation: Operation, parse: Parser[T], content: bytes, stats: ClientStats | None = None
 ) -> T:
     if len(content) < BIG_BODY_BYTES:
-        return parse_body(operation, parse, decode_json(operation, content))
+        return parse_body(operation, parse, decode_json(operation, content), stats)
     with gc_paused():
         if isinstance(parse, ModelParser) and parse.has_wire:
             try:
@@ -67,7 +68,7 @@ def decode_and_parse(
                 if stats is not None:
                     stats.add("fast_decodes")
                 return parsed
-        return parse_body(operation, parse, decode_json(operation, content))
+        return parse_body(operation, parse, decode_json(operation, content), stats)
 
 
 def decode_json(operation: Operation, content: bytes) -> Any:
@@ -79,10 +80,25 @@ def decode_json(operation: Operation, content: bytes) -> Any:
         ) from None
 
 
-def parse_body(operation: Operation, parse: Parser[T], data: Any) -> T:
-    """Run the generated parser, turning its failures into a BadResponseError naming the field."""
+def parse_body(operation: Operation, parse: Parser[T], data: Any, stats: ClientStats | None = None) -> T:
+    """Run the generated (checked) parser; a value of the wrong type becomes one BadResponseError
+    naming its JSON path, the value and the expected type."""
+    context = DECODING.set((operation, stats))
     try:
         return parse(data)
+    except WrongType as exc:
+        where = f"at {exc.path}" if exc.path else "at the top level"
+        if exc.expected == "a required field":
+            message = f"response lacks the required field {exc.path!r}"
+        else:
+            message = f"response does not match the spec {where}: expected {exc.expected}, got {_shown(exc.value)}"
+        raise BadResponseError(
+            message,
+            operation_id=operation.id,
+            path=exc.path,
+            value=exc.value,
+            expected=exc.expected,
+        ) from None
     except KeyError as exc:
         field = str(exc.args[0]) if exc.args else "?"
         raise BadResponseError(
@@ -94,6 +110,13 @@ def parse_body(operation: Operation, parse: Parser[T], data: Any) -> T:
         raise BadResponseError(
             f"response does not match the spec{where}: {exc}", operation_id=operation.id, path=named
         ) from None
+    finally:
+        DECODING.reset(context)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _field_from_message(message: str) -> str | None:

@@ -18,6 +18,8 @@ class ClientStats:
     errors: int = 0  # error responses (4xx/5xx)
     fast_decodes: int = 0  # big bodies decoded by msgspec straight into the models
     slow_decodes: int = 0  # big bodies that were not exactly the spec's (new keys): from_dict
+    unknown_enum_values: int = 0  # enum values the spec does not list: kept as strings
+    unknown_keys: int = 0  # object keys the spec does not name: kept in additional_properties
     _lock: threading.Lock = field(factory=threading.Lock, repr=False, eq=False, alias="_lock")
 
     def add(self, name: str, amount: float = 1) -> None:
@@ -38,5 +40,7 @@ class ClientStats:
                     "errors",
                     "fast_decodes",
                     "slow_decodes",
+                    "unknown_enum_values",
+                    "unknown_keys",
                 )
             }

@@ -56,6 +56,7 @@ class _Mirror:
                 inner = mirrors.get(inner_model) or _Mirror(inner_model, mirrors)
                 kind = list[inner.struct] if shape == "list" else inner.struct  # type: ignore[name-defined]
                 nested.append((index, shape == "list", inner.convert))
+            kind = _known_values(kind)
             members.append((name, kind) if required else (name, kind, UNSET))
         self.struct = msgspec.defstruct(
             f"{model.__name__}Wire",
@@ -69,6 +70,22 @@ class _Mirror:
         self.flat = not nested
         self.convert = _converter(model, nested, msgspec.structs.astuple)
         mirrors[model] = self
+
+
+def _known_values(kind: Any) -> Any:
+    """An enum field's Literal of known values: an unknown value then takes the checked from_dict
+    path, which keeps it as an UnknownEnumValue."""
+    from typing import Union, get_args, get_origin
+
+    from esi_client._check import UnknownEnumValue
+
+    members = get_args(kind)
+    if get_origin(kind) is list:
+        return list[_known_values(members[0])]  # type: ignore[misc]
+    if UnknownEnumValue in members:
+        known = tuple(member for member in members if member is not UnknownEnumValue)
+        return known[0] if len(known) == 1 else Union[known]  # noqa: UP007 (built from a tuple)
+    return kind
 
 
 def _converter(

@@ -197,6 +197,8 @@ def _run_openapi_python_client(
         esi_operations=facts,
         esi_wire_fields=WireRules(project.openapi.models).fields,
         esi_response_model=esi_response_model,
+        esi_kind=lambda prop: type(prop).__name__,
+        esi_code_text=lambda code: code.as_unembedded_code(),
         esi_meta={
             "compatibility_date": date,
             "spec_sha256": spec_sha256,
