@@ -220,4 +220,6 @@ def unknown_keys(model_name: str, keys: Sequence[str]) -> None:
         context[1].add("unknown_keys", len(keys))
     for key in keys:
         if _first_time(operation_id, model_name, key):
-            logger.info("%s: ESI sent the key %r, which %s does not name (kept)", operation_id, key, model_name)
+            logger.info(
+                "%s: ESI sent the key %r, which %s does not name (kept)", operation_id, key, model_name
+            )

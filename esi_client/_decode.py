@@ -91,7 +91,9 @@ def parse_body(operation: Operation, parse: Parser[T], data: Any, stats: ClientS
         if exc.expected == "a required field":
             message = f"response lacks the required field {exc.path!r}"
         else:
-            message = f"response does not match the spec {where}: expected {exc.expected}, got {_shown(exc.value)}"
+            message = (
+                f"response does not match the spec {where}: expected {exc.expected}, got {_shown(exc.value)}"
+            )
         raise BadResponseError(
             message,
             operation_id=operation.id,

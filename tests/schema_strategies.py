@@ -9,6 +9,7 @@ type lists with "null" and local $refs. Objects may get extra keys, as ESI may a
 from __future__ import annotations
 
 import datetime
+import math
 from typing import Any
 
 from hypothesis import strategies as st
@@ -51,12 +52,14 @@ def from_schema(schema: Any, document: dict[str, Any], depth: int = 0) -> st.Sea
         low, high = INT32 if schema.get("format") == "int32" else INT64
         return st.integers(min_value=schema.get("minimum", low), max_value=schema.get("maximum", high))
     if kind == "number":
-        return st.floats(
-            min_value=schema.get("minimum"),
-            max_value=schema.get("maximum"),
-            allow_nan=False,
-            allow_infinity=False,
+        low, high = schema.get("minimum"), schema.get("maximum")
+        floats = st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False)
+        # ESI writes whole doubles as integer literals (31000000), some beyond 2^53.
+        whole = st.integers(
+            min_value=math.ceil(low) if low is not None else -(2**60),
+            max_value=math.floor(high) if high is not None else 2**60,
         )
+        return st.one_of(floats, whole)
     if kind == "string":
         if schema.get("format") in FORMATS:
             return FORMATS[schema["format"]]

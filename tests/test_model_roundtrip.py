@@ -32,6 +32,8 @@ def _json_operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def normalise(value: Any) -> Any:
+    if type(value) is int and abs(value) > 2**53:
+        return float(value)  # a whole number in a number field: the model holds the nearest float
     if isinstance(value, dict):
         return {key: normalise(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -42,6 +44,15 @@ def normalise(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def typed(value: Any) -> Any:
+    """The value with every scalar paired with its type: 5 and 5.0 differ here."""
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    return (type(value).__name__, value)
 
 
 def has_extra_keys(value: Any) -> bool:
@@ -100,6 +111,7 @@ def test_responses_round_trip(
                     parser.decode_bytes(orjson.dumps(data))
             exact = without_extra_keys(data)
             fast = parser.decode_bytes(orjson.dumps(exact))
-            assert fast == module._parse(exact), f"{operation_id}: fast path differs"
+            slow = module._parse(exact)
+            assert typed(to_jsonable(fast)) == typed(to_jsonable(slow)), f"{operation_id}: fast path differs"
 
     round_trip()
