@@ -105,7 +105,12 @@ def test_a_keyboard_interrupt_mid_request_leaks_no_slot(server: HostileServer) -
     time.sleep(1.1)
     before = server.count("/status")
     done = threading.Event()
-    threading.Thread(target=lambda: (get_status.sync(client=client.revalidating()), done.set())).start()
+
+    def call() -> None:
+        get_status.sync(client=client.revalidating())
+        done.set()
+
+    threading.Thread(target=call, daemon=True).start()
     assert done.wait(3), "the client is wedged after a KeyboardInterrupt"
     assert server.count("/status") == before + 1
 
