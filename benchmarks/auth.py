@@ -57,12 +57,25 @@ def _median_ms(store: SQLTokenStore, picks: list[tuple[int, tuple[str, ...]]]) -
     return statistics.median(samples)
 
 
+def _as_keyring_store(work: Path, url: str) -> str:
+    """A copy of the store recorded as keeping its secrets in the keyring (a store's mode is
+    fixed when it is made; choosing a token reads no secret, so the rows can stay as they are)."""
+    import sqlite3
+
+    source = Path(url.removeprefix("sqlite:///"))
+    copy = work / "keyring-tokens.sqlite"
+    shutil.copyfile(source, copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE esi_store_meta SET value = 'keyring' WHERE key = 'secrets'")
+    return f"sqlite:///{copy}"
+
+
 def run() -> dict[str, float]:
     rng = random.Random(7)  # noqa: S311 (seeded sample data)
     work = Path(tempfile.mkdtemp(prefix="esikit-auth-bench-"))
     try:
         url = f"sqlite:///{work / 'tokens.sqlite'}"
-        sql_store = SQLTokenStore(url)
+        sql_store = SQLTokenStore(url, secrets="plaintext")
         tokens = _tokens(rng)
         sql_store.save_many(tokens)
         sample = rng.sample(tokens, SAMPLES)
@@ -78,7 +91,8 @@ def run() -> dict[str, float]:
             if token.character_id in {c for c, _ in picks}:
                 secrets.seal(token.id or 0, "access", token.access_token)
                 secrets.seal(token.id or 0, "refresh", token.refresh_token)
-        default_ms = _median_ms(SQLTokenStore(url, secrets=secrets), picks)
+        keyring_url = _as_keyring_store(work, url)
+        default_ms = _median_ms(SQLTokenStore(keyring_url, secrets=secrets), picks)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     query = f"query().filter(character_id=c, client_id=app).require_scopes(3 scopes).first(), {TOKENS} tokens"

@@ -1,10 +1,14 @@
 """Refreshing tokens safely when EVE SSO rotates refresh tokens.
 
 A refresh of one token runs once at a time in a process (a lock per token) and across
-processes (the store's lock). Under the lock the token is read again: if another thread or
-process already refreshed it, that result is used, so a rotated-away refresh token is never
-sent twice (EVE SSO would revoke the grant). The new refresh token is saved before the new
-access token is handed out. invalid_grant deletes the token; transient failures keep it.
+processes and hosts (the store's lock: a PostgreSQL advisory lock, or a lock beside the SQLite
+file). Under the lock the token is read again: if another thread or process already refreshed
+it, that result is used, so a rotated-away refresh token is never sent twice (EVE SSO would
+revoke the grant). SSO's answer is persisted before anything else is done with it: the rotated
+refresh token is the only copy, so a crash, an unreachable JWKS or a new signing key while the
+new access token is validated loses nothing (the token is kept expired, with the new refresh
+token, and refreshed again next time). A token is known by its identity (character, application,
+creation time), never by its id alone. invalid_grant deletes the token; transient failures keep it.
 """
 
 from __future__ import annotations
@@ -47,22 +51,26 @@ class TokenRefresher:
 
     def refresh(self, token: Token, *, force: bool = False) -> Token:
         """Refresh now (`force`: even if still valid, e.g. after a 401)."""
-        assert token.id is not None, "only stored tokens are refreshed"
+        if token.id is None:
+            return self._refresh_unstored(token)
         with self._lock(token.id), self.store.lock(token.id):
             current = self.store.get(token.id)
-            if current is None:
+            if current is None or not _same_token(current, token):
                 raise InvalidGrantError(400, "invalid_grant", "the token was deleted")
-            replaced = current.access_token != token.access_token
+            replaced = current.access_token != token.access_token and current.expires_at > 0
             if replaced or (not force and not current.expires_within(self.margin, self.sso.clock.now())):
                 return current  # someone else refreshed it meanwhile
             if current.refresh_token is None:
                 raise InvalidGrantError(400, "invalid_grant", "the token has no refresh token")
             try:
-                grant = self.sso.refresh(current.refresh_token)
+                answer = self.sso.refresh_answer(current.refresh_token)
             except InvalidGrantError:
                 self.store.delete(current.id or 0)
                 self.events.emit("token_revoked", character_id=current.character_id, token_id=current.id)
                 raise
+            rotated = answer.get("refresh_token") or current.refresh_token
+            self.store.save_rotation(current.id or 0, rotated, answer["access_token"])
+            grant = self.sso.validate(answer)
             if grant.claims.owner_hash != current.owner_hash:
                 removed = self.store.query().filter(character_id=current.character_id).delete()
                 self.events.emit("owner_changed", character_id=current.character_id, removed=removed)
@@ -76,3 +84,21 @@ class TokenRefresher:
             self.store.save(current)
             self.events.emit("token_refreshed", character_id=current.character_id, token_id=current.id)
             return current
+
+    def _refresh_unstored(self, token: Token) -> Token:
+        """A single-use token (never stored): refreshed in memory, for this use only."""
+        if not token.refresh_token:
+            raise InvalidGrantError(400, "invalid_grant", "this single-use token has no refresh token")
+        grant = self.sso.refresh(token.refresh_token)
+        token.access_token = grant.access_token
+        token.refresh_token = grant.refresh_token or token.refresh_token
+        token.expires_at = grant.claims.expires_at
+        return token
+
+
+def _same_token(current: Token, expected: Token) -> bool:
+    return (current.character_id, current.client_id, current.created_at) == (
+        expected.character_id,
+        expected.client_id,
+        expected.created_at,
+    )

@@ -6,7 +6,7 @@ import time
 from urllib.parse import urlencode
 
 import httpx2
-from attrs import frozen
+from attrs import field, frozen
 
 from esi_auth.config import SSOConfig
 from esi_auth.errors import InvalidGrantError, SSOError
@@ -19,11 +19,11 @@ from esi_client.clock import Clock, SystemClock
 
 @frozen
 class Grant:
-    """What SSO answered, the access token validated."""
+    """What SSO answered, the access token validated. Its repr shows neither token."""
 
     claims: TokenClaims
-    access_token: str
-    refresh_token: str | None
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
 
     def to_token(self, now: float | None = None) -> Token:
         now = time.time() if now is None else now
@@ -75,12 +75,35 @@ class SSOClient:
         except httpx2.HTTPError as exc:
             raise SSOError(0, type(exc).__name__, "no answer from EVE SSO") from None
 
-    def _grant(self, response: httpx2.Response) -> Grant:
+    def _answer(self, response: httpx2.Response) -> dict[str, str]:
+        """SSO's token answer (access and refresh token), not yet validated."""
         if response.status_code != 200:
             raise _sso_error(response)
-        data = response.json()
-        claims = validate_access_token(data["access_token"], self.config, self.jwks, now=self.clock.now())
-        return Grant(claims, data["access_token"], data.get("refresh_token"))
+        try:
+            data = response.json()
+        except ValueError:
+            raise SSOError(response.status_code, "invalid_response", "EVE SSO's answer is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+            raise SSOError(response.status_code, "invalid_response", "EVE SSO's answer has no access token")
+        refresh = data.get("refresh_token")
+        return {
+            "access_token": data["access_token"],
+            **({"refresh_token": refresh} if isinstance(refresh, str) else {}),
+        }
+
+    def validate(self, answer: dict[str, str]) -> Grant:
+        """The Grant for an answer of SSO's, its access token validated against CCP's JWKS."""
+        claims = validate_access_token(answer["access_token"], self.config, self.jwks, now=self.clock.now())
+        return Grant(claims, answer["access_token"], answer.get("refresh_token"))
+
+    def _grant(self, response: httpx2.Response) -> Grant:
+        return self.validate(self._answer(response))
+
+    def refresh_answer(self, refresh_token: str) -> dict[str, str]:
+        """SSO's answer to a refresh, unvalidated: persist its refresh token before validating."""
+        return self._answer(
+            self._post(self.config.token_url, {"grant_type": "refresh_token", "refresh_token": refresh_token})
+        )
 
     def exchange_code(self, code: str, verifier: str | None) -> Grant:
         form = {"grant_type": "authorization_code", "code": code}

@@ -41,7 +41,11 @@ def sso_app(client_id: str | None = None) -> Any:
         callback_url=current.callback_url,
         login_base_url=current.login_url,
     )
-    store = default_store() if current.store == "default" else SQLTokenStore(current.store)
+    if current.store == "default":
+        store = default_store()
+    else:
+        key = current.store_key()
+        store = SQLTokenStore(current.store, secret_key=key, secrets=None if key else current.secrets)
     app = SSOApp(config, store)
     if current.browser:
         command = shlex.split(current.browser)

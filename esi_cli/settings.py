@@ -5,7 +5,11 @@
     client_id = "your-sso-client-id"
     callback_url = "http://localhost:8080/callback"
     contact = "you@example.com"
-    store = "default"          # or an SQLAlchemy URL: sqlite:///..., postgresql://...
+    store = "default"          # or an SQLAlchemy URL: sqlite:///..., postgresql+psycopg://...
+    secret_key_file = "~/.config/esikit/store.key"   # the Fernet key of a URL store's secrets
+    # secrets = "plaintext"    # or keep them unencrypted, knowingly
+
+The key itself may come from ESI_SECRET_KEY; it is never taken on the command line.
 """
 
 from __future__ import annotations
@@ -34,12 +38,32 @@ class Settings:
     app_name: str = "esikit-cli"
     contact: str = "esikit-cli-user"
     browser: str | None = None  # a command to open URLs with; default: the system browser
+    secret_key: str | None = field(default=None, repr=False)  # from ESI_SECRET_KEY or the file
+    secret_key_file: str | None = None
+    secrets: str | None = None  # "plaintext" to store a URL store's secrets unencrypted
 
     def shown(self) -> dict[str, Any]:
-        """For `esi config show`: every setting, the secret only as set / not set."""
+        """For `esi config show`: every setting; secrets only as set / not set, and the store
+        URL without its password."""
+        from sqlalchemy.engine import make_url
+
         data = asdict(self)
         data["client_secret"] = "(set)" if self.client_secret else "(not set)"
+        data["secret_key"] = "(set)" if self.secret_key else "(not set)"
+        if self.store != "default":
+            try:
+                data["store"] = make_url(self.store).render_as_string(hide_password=True)
+            except Exception:
+                data["store"] = self.store.split(":", 1)[0] + ":…"
         return data
+
+    def store_key(self) -> str | None:
+        """The Fernet key of the store: ESI_SECRET_KEY / secret_key, else the key file."""
+        if self.secret_key:
+            return self.secret_key
+        if self.secret_key_file:
+            return Path(self.secret_key_file).expanduser().read_text(encoding="utf-8").strip()
+        return None
 
 
 def config_path() -> Path:

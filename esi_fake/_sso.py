@@ -54,6 +54,9 @@ class SSOState:
     fail_refresh: str | None = None  # "invalid_grant" or "unavailable", for every refresh
     fail_refresh_for: dict[str, str] = field(default_factory=dict)  # refresh token -> the same
     token_delay_s: float = 0.0  # the token endpoint answers this much later (real time)
+    jwks_fail: bool = False  # the JWKS endpoint answers 503
+    jwks_delay_s: float = 0.0  # the JWKS endpoint answers this much later (real time)
+    revoked: int = 0  # grant families revoked because a rotated refresh token was reused
     refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
     _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
     _grants: dict[str, _Grant] = field(default_factory=dict)
@@ -192,6 +195,7 @@ def sso_routes(state: SSOState) -> list[Route]:
                 if failure == "invalid_grant" or grant is None or grant.client_id != client:
                     return _oauth_error("invalid_grant", "Invalid refresh token")
                 if not grant.active:  # reuse of a rotated token: revoke the whole family
+                    state.revoked += 1
                     for other in state._grants.values():
                         if other.family == grant.family:
                             other.active = False
@@ -222,6 +226,10 @@ def sso_routes(state: SSOState) -> list[Route]:
         return Response(b"", 200)
 
     async def jwks(request: Request) -> Response:
+        if state.jwks_delay_s:
+            await asyncio.sleep(state.jwks_delay_s)
+        if state.jwks_fail:
+            return JSONResponse({"error": "temporarily_unavailable"}, 503)
         return JSONResponse(state.keys.as_dict(private=False))
 
     async def metadata(request: Request) -> Response:

@@ -12,6 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig, Token, TokenQuery
 from esi_auth.cleanup import cleanup_token
 from esi_auth.decorators import set_default_app, token_required, tokens_required
@@ -41,7 +43,10 @@ def main() -> None:
         fake.sso.apps["example-app"] = None
         app = SSOApp(
             SSOConfig(client_id="example-app", login_base_url=fake.url, callback_url=callback),
-            SQLTokenStore(f"sqlite:///{Path(tempfile.mkdtemp()) / 'tokens.sqlite'}"),
+            # secrets encrypted with a key you keep outside the database (here: a fresh one)
+            SQLTokenStore(
+                f"sqlite:///{Path(tempfile.mkdtemp()) / 'tokens.sqlite'}", secret_key=Fernet.generate_key()
+            ),
         )
         # On a desktop, the system browser opens; here a stand-in approves the fake login.
         from esi_fake.browser import main as stand_in_browser

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from rich.console import Console
 from rich.progress import Progress
 
@@ -48,6 +49,8 @@ def main() -> None:
             "ESI_CONFIG": str(work / "config.toml"),
             "ESI_CLIENT_ID": CLIENT_ID,
             "ESI_STORE": f"sqlite:///{work / 'tokens.sqlite'}",
+            # the store's secrets are encrypted with this key (kept outside the database)
+            "ESI_SECRET_KEY": Fernet.generate_key().decode(),
             "ESI_BASE_URL": fake.url,
             "ESI_LOGIN_URL": fake.url,
             "ESI_CALLBACK_URL": f"http://127.0.0.1:{_free_port()}/callback",
@@ -68,7 +71,7 @@ def main() -> None:
             console.print(f"[bold]$ esi {' '.join(command)}[/]")
             subprocess.run([*esi, *command], env=env, check=True)
 
-        store = SQLTokenStore(env["ESI_STORE"])
+        store = SQLTokenStore(env["ESI_STORE"], secret_key=env["ESI_SECRET_KEY"])
         app = SSOApp(SSOConfig(client_id=CLIENT_ID, login_base_url=fake.url), store)
         with ESIClient(
             app_name="esikit-demo", contact="demo@example.invalid", base_url=fake.url, auth=app.auth

@@ -39,12 +39,20 @@ class AuthSetup:
 
 
 def make_setup(
-    fake: Any, clock: Any, tmp_path: Path, *, secret: str | None = None, **store_options: Any
+    fake: Any,
+    clock: Any,
+    tmp_path: Path,
+    *,
+    secret: str | None = None,
+    url: str | None = None,
+    **store_options: Any,
 ) -> AuthSetup:
     client_id = f"app-{len(fake.sso.apps)}"
     fake.sso.apps[client_id] = secret
     config = SSOConfig(client_id=client_id, client_secret=secret, login_base_url=fake.url)
-    store = SQLTokenStore(f"sqlite:///{tmp_path / 'tokens.sqlite'}", **store_options)
+    if "secrets" not in store_options and "secret_key" not in store_options:
+        store_options["secrets"] = "plaintext"
+    store = SQLTokenStore(url or f"sqlite:///{tmp_path / 'tokens.sqlite'}", **store_options)
     sso = SSOClient(config, clock=clock)
     events = Events()
     refresher = TokenRefresher(store, sso, events=events)

@@ -78,3 +78,30 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from tests.services import redis_server
 
     yield from redis_server(tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server on 127.0.0.1 for the session (a throwaway cluster)."""
+    from tests.services import postgres_server
+
+    yield from postgres_server()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty token-store database: a SQLite file, or a new database on the session's
+    PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tokens.sqlite'}"
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    server: str = request.getfixturevalue("postgres_url")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as db:
+        db.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return f"{server.rsplit('/', 1)[0]}/{name}"

@@ -7,7 +7,10 @@ import sys
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 from esi_auth.decorators import token_required
 
-app = SSOApp(SSOConfig(client_id=sys.argv[3], login_base_url=sys.argv[2]), SQLTokenStore(sys.argv[1]))
+app = SSOApp(
+    SSOConfig(client_id=sys.argv[3], login_base_url=sys.argv[2]),
+    SQLTokenStore(sys.argv[1], secrets="plaintext"),
+)
 
 
 @token_required(scopes="esi-wallet.read_character_wallet.v1", app=app)

@@ -65,3 +65,84 @@ def redis_server(workdir: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _postgres_binaries() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        message = "PostgreSQL is not installed (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return Path(initdb).parent
+
+
+def _as_service_user() -> list[str]:
+    """PostgreSQL refuses to run as root: run it as `nobody` then."""
+    if os.geteuid() != 0:
+        return []
+    return ["runuser", "-u", "nobody", "--"]
+
+
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free loopback port, as a non-root user in a temp dir;
+    yields a SQLAlchemy URL (psycopg 3) for its database."""
+    import tempfile
+
+    binaries = _postgres_binaries()
+    workdir = Path(tempfile.mkdtemp(prefix="esikit-pg-"))
+    workdir.chmod(0o755)
+    data = workdir / "data"
+    data.mkdir()
+    runner = _as_service_user()
+    if runner:
+        shutil.chown(workdir, "nobody")
+        shutil.chown(data, "nobody")
+    port = free_port()
+    subprocess.run(
+        [*runner, str(binaries / "initdb"), "-D", str(data), "-U", "esikit", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    process = subprocess.Popen(
+        [
+            *runner,
+            str(binaries / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(workdir),
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, 30)
+        deadline = time.monotonic() + 30
+        while True:
+            ready = subprocess.run(
+                [str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-U", "esikit"],
+                capture_output=True,
+            )
+            if ready.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        createdb = [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "esikit"]
+        subprocess.run([*createdb, "esikit"], check=True)
+        yield f"postgresql+psycopg://esikit@127.0.0.1:{port}/esikit"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)

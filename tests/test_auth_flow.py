@@ -148,7 +148,7 @@ async def test_async_call_and_app_facade(
     fake_esi.sso.apps["facade-app"] = None
     app = SSOApp(
         SSOConfig(client_id="facade-app", login_base_url=fake_esi.url),
-        SQLTokenStore(f"sqlite:///{tmp_path / 'facade.sqlite'}"),
+        SQLTokenStore(f"sqlite:///{tmp_path / 'facade.sqlite'}", secrets="plaintext"),
         clock=esi_clock,
     )
     pending = app.start_login(WALLET_SCOPE)

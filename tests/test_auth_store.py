@@ -39,7 +39,7 @@ def _token(
 
 @pytest.fixture
 def store(tmp_path: Path) -> SQLTokenStore:
-    store = SQLTokenStore(f"sqlite:///{tmp_path / 't.sqlite'}")
+    store = SQLTokenStore(f"sqlite:///{tmp_path / 't.sqlite'}", secrets="plaintext")
     for token in (
         _token(1, (A,), 1.0),
         _token(1, (A, B), 2.0),

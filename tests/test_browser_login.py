@@ -30,6 +30,7 @@ def test_esi_login_through_headless_chromium(fake_esi: Any, tmp_path: Path) -> N
         "ESI_CONFIG": str(tmp_path / "config.toml"),
         "ESI_CLIENT_ID": "browser-app",
         "ESI_STORE": store_url,
+        "ESI_SECRETS": "plaintext",
         "ESI_LOGIN_URL": fake_esi.url,
         "ESI_BASE_URL": fake_esi.url,
         "ESI_CALLBACK_URL": f"http://127.0.0.1:{free_port()}/callback",
@@ -44,5 +45,5 @@ def test_esi_login_through_headless_chromium(fake_esi: Any, tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Logged in as Fake Pilot (90000001)" in result.stdout
-    tokens = SQLTokenStore(store_url).query().all()
+    tokens = SQLTokenStore(store_url, secrets="plaintext").query().all()
     assert [(t.character_id, t.scopes) for t in tokens] == [(90000001, (WALLET,))]

@@ -25,7 +25,9 @@ def test_cleanup_tasks_in_a_real_worker(
     fake_esi.sso.apps["celery-app"] = None
     db_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
     app = SSOApp(
-        SSOConfig(client_id="celery-app", login_base_url=fake_esi.url), SQLTokenStore(db_url), clock=esi_clock
+        SSOConfig(client_id="celery-app", login_base_url=fake_esi.url),
+        SQLTokenStore(db_url, secrets="plaintext"),
+        clock=esi_clock,
     )
     made = []
     for _ in range(2):

@@ -15,6 +15,7 @@ from tests.services import free_port
 
 runner = CliRunner()
 WALLET = "esi-wallet.read_character_wallet.v1"
+STORE_KEY = "kLQ0YcXc0Cq2TUyXXx4u2rDxVHbDqJl-dgvA8m3TJQk="  # a Fernet key for the test stores
 
 
 @pytest.fixture
@@ -24,6 +25,7 @@ def cli_env(fake_esi: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
         "ESI_CONFIG": str(tmp_path / "config.toml"),
         "ESI_CLIENT_ID": "cli-app",
         "ESI_STORE": f"sqlite:///{tmp_path / 'cli-tokens.sqlite'}",
+        "ESI_SECRET_KEY": STORE_KEY,
         "ESI_BASE_URL": fake_esi.url,
         "ESI_LOGIN_URL": fake_esi.url,
         "ESI_CALLBACK_URL": f"http://127.0.0.1:{free_port()}/callback",
@@ -70,7 +72,7 @@ def test_login_tokens_and_authenticated_call(cli_env: dict[str, str]) -> None:
     assert "No stored tokens." in esi("tokens", "list").output
     from esi_auth import SQLTokenStore
 
-    assert SQLTokenStore(cli_env["ESI_STORE"]).query().count() == 0
+    assert SQLTokenStore(cli_env["ESI_STORE"], secret_key=STORE_KEY).query().count() == 0
 
 
 def test_missing_token_is_one_line(cli_env: dict[str, str]) -> None:
@@ -124,7 +126,7 @@ def test_no_secret_in_cli_output(cli_env: dict[str, str]) -> None:
     ]
     from esi_auth import SQLTokenStore
 
-    token = SQLTokenStore(cli_env["ESI_STORE"]).query().first()
+    token = SQLTokenStore(cli_env["ESI_STORE"], secret_key=STORE_KEY).query().first()
     assert token is not None
     text = "\n".join(outputs)
     assert token.access_token not in text and (token.refresh_token or "") not in text

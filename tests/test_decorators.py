@@ -30,7 +30,9 @@ def app(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> SSOApp:
         login_base_url=fake_esi.url,
         callback_url=f"http://127.0.0.1:{free_port()}/callback",
     )
-    app = SSOApp(config, SQLTokenStore(f"sqlite:///{tmp_path / 'd.sqlite'}"), clock=esi_clock)
+    app = SSOApp(
+        config, SQLTokenStore(f"sqlite:///{tmp_path / 'd.sqlite'}", secrets="plaintext"), clock=esi_clock
+    )
     app.logins = 0  # type: ignore[attr-defined]
 
     def browser(url: str) -> bool:

@@ -1,4 +1,5 @@
-"""Tables of the token store (portable SQL: SQLite and PostgreSQL)."""
+"""Tables of the token store (portable SQL: SQLite and PostgreSQL), as the newest migration
+leaves them (esi_auth/store/migrations): queries are built from these, tables made by Alembic."""
 
 from __future__ import annotations
 
@@ -32,6 +33,15 @@ tokens = Table(
     Column("updated_at", Float, nullable=False),
     Index("ix_esi_tokens_character", "character_id", "client_id"),
     Index("ix_esi_tokens_owner", "owner_hash"),
+    sqlite_autoincrement=True,  # a deleted token's id is never given to another token
+)
+
+# Facts about the store itself: how its secrets are kept (and a value to check the key with).
+store_meta = Table(
+    "esi_store_meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # One row per (token, scope): `require_scopes` is an indexed lookup, not a scan of every token.

@@ -7,10 +7,17 @@ from typing import Any, Protocol
 from esi_auth.errors import AuthError
 
 KEYRING_SERVICE = "esikit"
+KEY_CHECK = "esikit-key-check"
 
 
 class SecretBox(Protocol):
-    """Turns a secret into what the store's column holds, and back."""
+    """Turns a secret into what the store's column holds, and back.
+
+    `mode` ("plaintext", "encrypted", "keyring" or your own name) is recorded in the store, so
+    that a store is never opened in another mode (ciphertext handed out as a token).
+    """
+
+    mode: str
 
     def seal(self, token_id: int, kind: str, value: str | None) -> str | None: ...
 
@@ -28,10 +35,28 @@ class InlineSecrets:
 
     def __init__(self, key: bytes | str | None = None) -> None:
         self._fernet: Any = None
+        self.mode = "plaintext"
         if key is not None:
             from cryptography.fernet import Fernet
 
-            self._fernet = Fernet(key)
+            try:
+                self._fernet = Fernet(key)
+            except (ValueError, TypeError):
+                raise AuthError(
+                    "the secret key is not a Fernet key (32 url-safe base64 bytes; make one with `python -c "
+                    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+                ) from None
+            self.mode = "encrypted"
+
+    def key_check(self) -> str | None:
+        """A value only this key opens: the store keeps it to refuse a wrong key up front."""
+        return self.seal(0, "check", KEY_CHECK)
+
+    def opens(self, check: str) -> bool:
+        try:
+            return self.open(0, "check", check) == KEY_CHECK
+        except AuthError:
+            return False
 
     def seal(self, token_id: int, kind: str, value: str | None) -> str | None:
         if value is None or self._fernet is None:
@@ -67,6 +92,7 @@ class KeyringSecrets:
     ) -> None:
         import keyring
 
+        self.mode = "keyring"
         self.service = service  # one per token database sharing a keyring
         self._backend = backend or keyring.get_keyring()
         name = f"{type(self._backend).__module__}.{type(self._backend).__name__}"
@@ -106,3 +132,25 @@ class KeyringSecrets:
     def forget(self, token_id: int) -> None:
         for kind in ("access", "refresh"):
             self._delete(token_id, kind)
+
+
+def choose_secrets(secrets: SecretBox | str | None, secret_key: bytes | str | None, where: str) -> SecretBox:
+    """The SecretBox a store is opened with. Plaintext is an explicit choice, never a default."""
+    if secrets is not None and not isinstance(secrets, str):
+        return secrets
+    if secret_key is not None:
+        return InlineSecrets(secret_key)
+    if secrets == "plaintext":
+        import logging
+
+        logging.getLogger("esi_auth").warning(
+            "token secrets in %s are stored in plaintext (secrets='plaintext')", where
+        )
+        return InlineSecrets(None)
+    if secrets is not None:
+        raise AuthError(f"unknown secrets mode {secrets!r}: pass 'plaintext', a secret_key or a SecretBox")
+    raise AuthError(
+        f"{where}: choose where token secrets are kept. Options: secret_key=... (a Fernet key you "
+        "keep: ESI_SECRET_KEY or secret_key_file for the CLI), secrets=KeyringSecrets() (the "
+        "system keyring), or secrets='plaintext' to store them unencrypted knowingly"
+    )

@@ -1,28 +1,36 @@
 """The token store: tokens, their scopes and pending logins in one SQL database.
 
-SQLite by default (a file created 0600); any SQLAlchemy URL, PostgreSQL included, for servers.
-Secrets go through a SecretBox: inline (optionally encrypted with your key) or the keyring.
+SQLite by default (a file created 0600, tightened to 0600 if found looser); any SQLAlchemy URL,
+PostgreSQL (psycopg 3) included, for servers. The schema is migrated on open (Alembic). Secrets
+go through a SecretBox: encrypted with your key, the keyring, or plaintext by explicit choice;
+the store records which, and refuses to be opened otherwise. Refreshes are serialised by the
+store's own lock (esi_auth.store.locks), so processes sharing only the database are too.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
-import tempfile
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock
 from sqlalchemy import create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
+from esi_auth.errors import AuthError
 from esi_auth.scopes import normalise_scopes
-from esi_auth.store._schema import cleanup_positions, metadata, pending_logins, token_scopes, tokens
-from esi_auth.store.secrets import InlineSecrets, SecretBox
+from esi_auth.store._schema import cleanup_positions, pending_logins, store_meta, token_scopes, tokens
+from esi_auth.store.locks import StoreLock
+from esi_auth.store.secrets import InlineSecrets, SecretBox, choose_secrets
 from esi_auth.token import Token
+
+logger = logging.getLogger("esi_auth")
+POOL_SIZE = 20  # above the client's default concurrency (16): no pool timeouts under load
 
 if TYPE_CHECKING:
     from esi_auth.query import TokenQuery
@@ -40,26 +48,55 @@ class SQLTokenStore:
         self,
         url: str = "sqlite:///tokens.sqlite",
         *,
-        secrets: SecretBox | None = None,
+        secrets: SecretBox | str | None = None,
         secret_key: bytes | str | None = None,
     ) -> None:
+        """Open (and migrate) the store. Say where its secrets are kept: `secret_key=` (encrypted
+        with your Fernet key), `secrets=KeyringSecrets()`, or `secrets="plaintext"`."""
         self.url = url
-        self.secrets: SecretBox = secrets or InlineSecrets(secret_key)
         path = _sqlite_file(url)
+        shown = _shown_url(url)
+        self.secrets: SecretBox = choose_secrets(secrets, secret_key, f"the token store {shown}")
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        self.engine: Engine = create_engine(url, future=True)
+            _prepare_file(path)
+        options: dict[str, Any] = {"future": True}
+        if not url.startswith("sqlite"):
+            options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_pre_ping=True)
+        self.engine: Engine = create_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
-        self._lock_dir = (
-            Path(tempfile.gettempdir()) / f"esikit-locks-{hashlib.sha256(url.encode()).hexdigest()[:16]}"
-        )
+        self._lock = StoreLock(self.engine, path)
+        try:
+            from esi_auth.store.migrate import upgrade
+
+            upgrade(self.engine)
+            self._check_secrets_mode()
+        except DBAPIError as exc:
+            raise AuthError(f"the token store {shown} cannot be opened: {_reason(exc)}") from None
 
     def __repr__(self) -> str:
-        return f"SQLTokenStore({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"SQLTokenStore({_shown_url(self.url)!r})"
+
+    def _check_secrets_mode(self) -> None:
+        """Refuse, touching nothing, a store whose secrets are kept otherwise than this store
+        object would keep them (an encrypted store opened without its key, or with another)."""
+        mode = getattr(self.secrets, "mode", "custom")
+        with self.engine.begin() as db:
+            facts = dict(db.execute(select(store_meta.c.key, store_meta.c.value)).all())
+            recorded = facts.get("secrets") or _infer_mode(db)
+            if recorded is not None and recorded != mode:
+                raise AuthError(_mode_refusal(recorded, mode, _shown_url(self.url)))
+            check = facts.get("key_check")
+            if mode == "encrypted" and isinstance(self.secrets, InlineSecrets):
+                if check is not None and not self.secrets.opens(check):
+                    raise AuthError(
+                        f"the token store {_shown_url(self.url)} is encrypted with another key; "
+                        "nothing was read or changed"
+                    )
+                if check is None:
+                    db.execute(insert(store_meta).values(key="key_check", value=self.secrets.key_check()))
+            if "secrets" not in facts:
+                db.execute(insert(store_meta).values(key="secrets", value=mode))
 
     # -- tokens -------------------------------------------------------------------------
 
@@ -106,6 +143,21 @@ class SQLTokenStore:
                 refresh_token=self.secrets.seal(token.id, "refresh", token.refresh_token),
             )
         )
+
+    def save_rotation(self, token_id: int, refresh_token: str, access_token: str) -> None:
+        """Persist SSO's answer to a refresh before anything else is done with it: the rotated
+        refresh token is the only copy. The access token is kept as expired until validated."""
+        with self.engine.begin() as db:
+            db.execute(
+                update(tokens)
+                .where(tokens.c.id == token_id)
+                .values(
+                    refresh_token=self.secrets.seal(token_id, "refresh", refresh_token),
+                    access_token=self.secrets.seal(token_id, "access", access_token),
+                    expires_at=0.0,
+                    updated_at=time.time(),
+                )
+            )
 
     def get(self, token_id: int) -> Token | None:
         with self.engine.connect() as db:
@@ -155,35 +207,30 @@ class SQLTokenStore:
 
     @contextmanager
     def lock(self, token_id: int) -> Iterator[None]:
-        """Serialise refreshes of one token across processes (a lock file per token)."""
-        self._lock_dir.mkdir(exist_ok=True)
-        with FileLock(str(self._lock_dir / f"{token_id}.lock"), timeout=120):
+        """Serialise refreshes of one token for every process that reaches this database."""
+        with self._lock.hold(token_id):
             yield
 
     def advance_position(self, name: str, modulo: int) -> int:
-        """The position a rotating job works on now; the next call gets the following one."""
+        """The position a rotating job works on now; the next call gets the following one.
+        Atomic: concurrent callers (threads, processes, hosts) each get their own position."""
         with self.engine.begin() as db:
-            row = db.execute(
-                select(cleanup_positions.c.position).where(cleanup_positions.c.name == name).with_for_update()
-            ).first()
-            position = int(row[0]) % modulo if row else 0
-            if row is None:
-                db.execute(insert(cleanup_positions).values(name=name, position=1))
-            else:
-                db.execute(
-                    update(cleanup_positions)
-                    .where(cleanup_positions.c.name == name)
-                    .values(position=position + 1)
-                )
-        return position
+            db.execute(_insert_ignoring_duplicates(db.dialect.name, name))
+            taken = db.execute(
+                update(cleanup_positions)
+                .where(cleanup_positions.c.name == name)
+                .values(position=cleanup_positions.c.position + 1)
+                .returning(cleanup_positions.c.position)
+            ).scalar_one()
+        return (int(taken) - 1) % modulo
 
-    def token_ids(self, *, modulo: int = 1, remainder: int = 0) -> list[int]:
-        """Ids of the stored tokens whose id % modulo == remainder."""
+    def token_ids(self, *, modulo: int = 1, remainder: int = 0, client_id: str | None = None) -> list[int]:
+        """Ids of the stored tokens whose id % modulo == remainder (of one application, if named)."""
+        statement = select(tokens.c.id).where(tokens.c.id % modulo == remainder)
+        if client_id is not None:
+            statement = statement.where(tokens.c.client_id == client_id)
         with self.engine.connect() as db:
-            rows = db.execute(
-                select(tokens.c.id).where(tokens.c.id % modulo == remainder).order_by(tokens.c.id)
-            )
-            return [int(row[0]) for row in rows]
+            return [int(row[0]) for row in db.execute(statement.order_by(tokens.c.id))]
 
     # -- pending logins (the guide's CallbackRedirect) ------------------------------------
 
@@ -202,13 +249,17 @@ class SQLTokenStore:
             )
 
     def take_pending_login(self, state: str) -> dict[str, Any] | None:
-        """The pending login for `state`, removed so that it cannot be used twice."""
+        """The pending login for `state`, removed in the same statement: of two simultaneous
+        finishes of one login, exactly one gets it."""
         with self.engine.begin() as db:
-            row = db.execute(select(pending_logins).where(pending_logins.c.state == state)).mappings().first()
-            if row is None:
-                return None
-            db.execute(delete(pending_logins).where(pending_logins.c.state == state))
-        return dict(row)
+            row = (
+                db.execute(
+                    delete(pending_logins).where(pending_logins.c.state == state).returning(*pending_logins.c)
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row is not None else None
 
     def delete_pending_logins_older_than(self, max_age: float, now: float | None = None) -> int:
         cutoff = (time.time() if now is None else now) - max_age
@@ -229,6 +280,70 @@ def _row(token: Token) -> dict[str, Any]:
         "created_at": token.created_at,
         "updated_at": token.updated_at,
     }
+
+
+def _shown_url(url: str) -> str:
+    """The URL without its password, for messages and reprs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split(":", 1)[0] + ":…"
+
+
+def _reason(exc: DBAPIError) -> str:
+    text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+    return text[:200]
+
+
+def _prepare_file(path: Path) -> None:
+    """The SQLite file exists and only its owner can read it (tokens are in it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        try:
+            path.chmod(0o600)
+            logger.warning("the token store %s was readable by others (%o): now 0600", path, mode)
+        except OSError:
+            logger.warning(
+                "the token store %s is readable by others (%o) and cannot be tightened", path, mode
+            )
+
+
+def _infer_mode(db: Any) -> str | None:
+    """How a store made before modes were recorded keeps its secrets, from one stored value."""
+    value = db.execute(
+        select(tokens.c.access_token).where(tokens.c.access_token.is_not(None)).limit(1)
+    ).scalar()
+    if value is None:
+        return None
+    if value == "keyring":
+        return "keyring"
+    return "encrypted" if str(value).startswith("gAAAAA") else "plaintext"
+
+
+def _mode_refusal(recorded: str, mode: str, where: str) -> str:
+    how = {
+        "encrypted": "open it with its key (secret_key=..., ESI_SECRET_KEY or secret_key_file for the CLI)",
+        "keyring": "open it with secrets=KeyringSecrets()",
+        "plaintext": "open it with secrets='plaintext'",
+    }.get(recorded, f"open it with the SecretBox it was made with ({recorded})")
+    return (
+        f"the token store {where} keeps its secrets {recorded}, not {mode}: {how}; "
+        "nothing was read or changed"
+    )
+
+
+def _insert_ignoring_duplicates(dialect: str, name: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(cleanup_positions).values(name=name, position=0).on_conflict_do_nothing()
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -1,0 +1,124 @@
+"""Refresh across hosts and crashes: processes that share nothing but the database (their own
+temp dirs, as on separate hosts or under systemd PrivateTmp), on SQLite and on PostgreSQL; a
+process killed between SSO's answer and the end of the refresh; a JWKS that is down or has a new
+key. The rotated refresh token is never lost, no grant is ever revoked."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from esi_auth.errors import TokenValidationError
+from esi_auth.refresh import TokenRefresher
+from esi_auth.sso import SSOClient
+from esi_client.clock import SystemClock
+from esi_fake import FakeESIServer, FakeState
+from tests.auth_support import make_setup
+from tests.auth_workers import call_wallet, refresh_slowly
+
+PROCESSES, CALLS = 4, 3
+
+
+@pytest.fixture
+def fake(spec_document: dict[str, Any]) -> Any:
+    with FakeESIServer(spec_document, state=FakeState(clock=SystemClock())) as server:
+        from esi_client.api.wallet import get_characters_character_id_wallet
+
+        group = get_characters_character_id_wallet.OPERATION.rate_limit
+        assert group is not None
+        server.state.rate_limits.overrides[group.group] = 100_000
+        yield server
+
+
+@pytest.mark.slow
+def test_processes_sharing_only_the_database_refresh_once(fake: Any, store_url: str, tmp_path: Path) -> None:
+    setup = make_setup(fake, SystemClock(), tmp_path, url=store_url)
+    token = setup.log_in()
+    token.expires_at = time.time() - 5
+    setup.store.save(token)
+    start_at = time.time() + 4.0
+    homes = [tmp_path / f"host-{n}" for n in range(PROCESSES)]
+    for home in homes:
+        home.mkdir()
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(PROCESSES, mp_context=spawn) as processes:
+        futures = [
+            processes.submit(
+                call_wallet,
+                fake.url,
+                store_url,
+                setup.sso.config.client_id,
+                token.character_id,
+                start_at,
+                CALLS,
+                str(home),
+            )
+            for home in homes
+        ]
+        results = [future.result(timeout=120) for future in futures]
+    assert results == [CALLS] * PROCESSES
+    assert sum(fake.sso.refreshes.values()) == 1
+    survivor = setup.store.get(token.id or 0)
+    assert survivor is not None and survivor.expires_at > time.time()
+
+
+def test_an_unreachable_jwks_keeps_the_rotated_refresh_token(fake: Any, tmp_path: Path) -> None:
+    setup = make_setup(fake, SystemClock(), tmp_path)
+    token = setup.log_in()
+    fake.sso.jwks_fail = True
+    fresh_process = TokenRefresher(setup.store, SSOClient(setup.sso.config))  # no keys cached yet
+    with pytest.raises(TokenValidationError):
+        fresh_process.refresh(token, force=True)
+    kept = setup.store.get(token.id or 0)
+    assert kept is not None and kept.refresh_token != token.refresh_token
+    fake.sso.jwks_fail = False
+    again = TokenRefresher(setup.store, SSOClient(setup.sso.config)).ensure_fresh(kept)
+    assert again.expires_at > time.time() and fake.sso.revoked == 0
+
+
+def test_a_key_rotation_within_the_refetch_interval_loses_nothing(fake: Any, tmp_path: Path) -> None:
+    setup = make_setup(fake, SystemClock(), tmp_path)
+    token = setup.log_in()  # the JWKS is cached now
+    fake.sso.rotate_keys()
+    try:
+        refreshed = setup.refresher.refresh(token, force=True)
+    except TokenValidationError:
+        refreshed = None
+    kept = setup.store.get(token.id or 0)
+    assert kept is not None and kept.refresh_token != token.refresh_token
+    later = TokenRefresher(setup.store, SSOClient(setup.sso.config)).ensure_fresh(kept)
+    assert later.expires_at > time.time() and fake.sso.revoked == 0
+    assert refreshed is None or refreshed.refresh_token == kept.refresh_token
+
+
+@pytest.mark.slow
+def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(fake: Any, tmp_path: Path) -> None:
+    setup = make_setup(fake, SystemClock(), tmp_path)
+    token = setup.log_in()
+    fake.sso.jwks_delay_s = 60.0  # the refreshing process hangs while it validates the answer
+    spawn = multiprocessing.get_context("spawn")
+    child = spawn.Process(
+        target=refresh_slowly, args=(fake.url, setup.store.url, setup.sso.config.client_id, token.id)
+    )
+    child.start()
+    deadline = time.monotonic() + 60
+    while sum(fake.sso.refreshes.values()) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sum(fake.sso.refreshes.values()) == 1, "the child never refreshed"
+    time.sleep(0.5)  # SSO has answered; the child waits for the JWKS
+    assert child.pid is not None
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    fake.sso.jwks_delay_s = 0.0
+    kept = setup.store.get(token.id or 0)
+    assert kept is not None
+    after = TokenRefresher(setup.store, SSOClient(setup.sso.config)).refresh(kept, force=True)
+    assert after.expires_at > time.time()
+    assert fake.sso.revoked == 0
