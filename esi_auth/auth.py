@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator, Generator
 import anyio.to_thread
 import httpx2
 
-from esi_auth.errors import NoTokenError
+from esi_auth.errors import InvalidGrantError, NoTokenError
 from esi_auth.refresh import TokenRefresher
 from esi_auth.token import Token
 from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION
@@ -32,18 +32,25 @@ class ESIAuth(httpx2.Auth):
     def choose(
         self, character_id: int | None, scopes: tuple[str, ...], operation_id: str | None = None
     ) -> Token:
+        """The newest token of this application for the character with the scopes."""
+        return self.candidates(character_id, scopes, operation_id)[0]
+
+    def candidates(
+        self, character_id: int | None, scopes: tuple[str, ...], operation_id: str | None = None
+    ) -> list[Token]:
+        """Every token that fits, newest first (NoTokenError when none does)."""
         if character_id is None:
             raise NoTokenError(None, scopes, operation_id)
         store, client_id = self.refresher.store, self.refresher.sso.config.client_id
-        token: Token | None = (
+        tokens = (
             store.query()
             .filter(character_id=int(character_id), client_id=client_id)
             .require_scopes(scopes)
-            .first()
+            .all()
         )
-        if token is None:
+        if not tokens:
             raise NoTokenError(int(character_id), scopes, operation_id)
-        return token
+        return tokens
 
     def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         token = self._prepare(request)
@@ -71,10 +78,19 @@ class ESIAuth(httpx2.Auth):
         operation = request.extensions.get(OPERATION_EXTENSION)
         if operation is None or not operation.scopes:
             return None
-        token = request.extensions.get(TOKEN_EXTENSION) or self.choose(
+        given = request.extensions.get(TOKEN_EXTENSION)
+        if given is not None:
+            return self._authorise(request, self.refresher.ensure_fresh(given))
+        candidates = self.candidates(
             request.extensions.get(CHARACTER_EXTENSION), operation.scopes, operation.id
         )
-        return self._authorise(request, self.refresher.ensure_fresh(token))
+        for index, token in enumerate(candidates):
+            try:
+                return self._authorise(request, self.refresher.ensure_fresh(token))
+            except InvalidGrantError:
+                if index == len(candidates) - 1:
+                    raise  # the dead ones were deleted; none is left
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _refresh_and_authorise(self, request: httpx2.Request, token: Token) -> Token:
         return self._authorise(request, self.refresher.refresh(token, force=True))

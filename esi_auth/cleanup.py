@@ -65,9 +65,10 @@ def _visit(app: SSOApp, token_ids: list[int]) -> CleanupSummary:
 
 
 def cleanup_token(app: SSOApp) -> CleanupSummary:
-    """Visit every token: refresh the expired, delete the dead (invalid_grant), keep and count
-    the ones whose refresh failed transiently."""
-    return _visit(app, app.store.token_ids())
+    """Visit every token of this application (its client id; a shared store may hold other
+    applications' tokens, which are never touched): refresh the expired, delete the dead
+    (invalid_grant), keep and count the ones whose refresh failed transiently."""
+    return _visit(app, app.store.token_ids(client_id=app.config.client_id))
 
 
 def cleanup_token_subset(app: SSOApp, fraction: float = 1 / 48) -> CleanupSummary:
@@ -79,5 +80,6 @@ def cleanup_token_subset(app: SSOApp, fraction: float = 1 / 48) -> CleanupSummar
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], not {fraction}")
     buckets = max(1, round(1 / fraction))
-    position = app.store.advance_position(f"cleanup_token_subset:{buckets}", buckets)
-    return _visit(app, app.store.token_ids(modulo=buckets, remainder=position))
+    client_id = app.config.client_id
+    position = app.store.advance_position(f"cleanup_token_subset:{client_id}:{buckets}", buckets)
+    return _visit(app, app.store.token_ids(modulo=buckets, remainder=position, client_id=client_id))

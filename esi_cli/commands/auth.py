@@ -66,9 +66,16 @@ def list_command(client_id: Annotated[str | None, typer.Option(help="SSO applica
 
 
 def _token(app: object, token_id: int) -> object:
+    """The stored token, only if it is this application's (a store may be shared by several)."""
     token = app.store.get(token_id)  # type: ignore[attr-defined]
     if token is None:
         fail(f"no stored token {token_id}")
+    client_id = app.config.client_id  # type: ignore[attr-defined]
+    if token.client_id != client_id:
+        fail(
+            f"token {token_id} belongs to the application {token.client_id}, not {client_id}; "
+            f"pass --client-id {token.client_id} to act on it"
+        )
     return token
 
 
