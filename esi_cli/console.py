@@ -6,6 +6,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 # Exit statuses, documented in the README.
 EXIT_OK = 0
@@ -17,5 +18,6 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one error line (the message is text, never markup: `array[integer]` stays) and exit."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(status)

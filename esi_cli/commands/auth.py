@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from esi_cli.console import console, err_console, fail
@@ -30,7 +31,9 @@ def login_command(
     with one_line_errors():
         app = sso_app(client_id)
         options: dict[str, object] = {
-            "announce": lambda url: err_console.print(f"Open this URL to log in:\n{url}", soft_wrap=True),
+            "announce": lambda url: err_console.print(
+                escape(f"Open this URL to log in:\n{url}"), soft_wrap=True
+            ),
             "timeout": timeout,
         }
         if no_browser:
@@ -57,7 +60,7 @@ def list_command(client_id: Annotated[str | None, typer.Option(help="SSO applica
     for token in tokens:
         table.add_row(
             str(token.id),
-            f"{token.character_name} ({token.character_id})",
+            escape(f"{token.character_name} ({token.character_id})"),
             str(len(token.scopes)),
             _expires_in(token.expires_at),
             app.store.engine.url.render_as_string(hide_password=True),
@@ -85,9 +88,9 @@ def show_command(token_id: int, client_id: Annotated[str | None, typer.Option()]
     with one_line_errors():
         token = _token(sso_app(client_id), token_id)
     for name in ("character_name", "character_id", "owner_hash", "client_id"):
-        console.print(f"{name}: {getattr(token, name)}", highlight=False)
+        console.print(escape(f"{name}: {getattr(token, name)}"), highlight=False)
     console.print(f"expires in: {_expires_in(token.expires_at)}")  # type: ignore[attr-defined]
-    console.print("scopes:\n  " + "\n  ".join(token.scopes), highlight=False)  # type: ignore[attr-defined]
+    console.print(escape("scopes:\n  " + "\n  ".join(token.scopes)), highlight=False)  # type: ignore[attr-defined]
 
 
 @tokens_app.command("refresh")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -119,14 +120,14 @@ def _show(data: Any, as_json: bool) -> None:
     if isinstance(data, dict):
         table = Table("field", "value")
         for key, value in data.items():
-            table.add_row(str(key), str(value))
+            table.add_row(escape(str(key)), escape(str(value)))
         console.print(table)
         return
     rows = [row if isinstance(row, dict) else {"value": row} for row in data]
     columns = list(dict.fromkeys(key for row in rows[:50] for key in row))[:10]
-    table = Table(*columns, caption=f"{len(rows)} rows")
+    table = Table(*(escape(str(column)) for column in columns), caption=f"{len(rows)} rows")
     for row in rows:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
+        table.add_row(*(escape(str(row.get(column, ""))) for column in columns))
     console.print(table)
 
 

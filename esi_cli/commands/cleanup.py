@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from esi_cli.console import console
 from esi_cli.context import one_line_errors, settings, sso_app
@@ -42,6 +43,6 @@ def show_command() -> None:
     """Print the settings in force (secrets shown only as set / not set)."""
     from esi_cli.settings import config_path
 
-    console.print(f"config file: {config_path()}", highlight=False)
+    console.print(escape(f"config file: {config_path()}"), highlight=False)
     for key, value in settings().shown().items():
-        console.print(f"{key} = {value}", highlight=False)
+        console.print(escape(f"{key} = {value}"), highlight=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from esi_cli.console import console, fail
 
@@ -59,7 +60,7 @@ def generate_command(
         highlight=False,
     )
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if result.diff is not None:
         console.print(render(result.diff, "text"), highlight=False, end="")
     elif result.previous_sha256:
