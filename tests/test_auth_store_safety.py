@@ -346,3 +346,15 @@ def test_config_show_hides_the_database_password(tmp_path: Path, monkeypatch: py
     result = CliRunner().invoke(cli, ["config", "show"])
     assert result.exit_code == 0 and "hunter2" not in result.output and "db.example" in result.output
     assert "secret_key = (set)" in result.output
+
+
+def test_cli_errors_keep_bracketed_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from esi_cli.app import app as cli
+
+    monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "none.toml"))
+    result = CliRunner().invoke(
+        cli, ["call", "DeleteCharactersCharacterIdContacts", "--character-id", "1", "--contact-ids", "x"]
+    )
+    assert result.exit_code == 2 and "array[integer]" in result.output, result.output
