@@ -22,8 +22,10 @@ from esi_auth.config import AUDIENCE, SSOConfig
 from esi_auth.errors import TokenValidationError
 from esi_auth.scopes import normalise_scopes
 
-_SUBJECT = re.compile(r"CHARACTER:EVE:(\d+)")
-REFETCH_AFTER_SECONDS = 60.0  # at most one JWKS fetch a minute for unknown kids
+_SUBJECT = re.compile(r"CHARACTER:EVE:([0-9]{1,19})", re.ASCII)
+# At most one JWKS fetch this often, whether the last one worked or failed: an unknown kid (a new
+# CCP key) is looked up again after this long, and a JWKS that is down is not hammered.
+REFETCH_AFTER_SECONDS = 10.0
 
 
 @frozen
@@ -43,7 +45,8 @@ class JWKSCache:
         self.jwks_url = jwks_url
         self._http = http
         self._keys: jwk.KeySet | None = None
-        self._fetched_at = 0.0
+        self._attempted_at = -REFETCH_AFTER_SECONDS  # monotonic time of the last fetch, good or bad
+        self._failure: str | None = None
         self._lock = threading.Lock()
 
     def _fetch(self) -> jwk.KeySet:
@@ -57,17 +60,43 @@ class JWKSCache:
         finally:
             if self._http is None:
                 http.close()
-        # Only RSA signing keys matter here (CCP also publishes an ES256 key).
-        keys = [key for key in data.get("keys", []) if key.get("kty") == "RSA"]
-        return jwk.KeySet.import_key_set({"keys": keys})
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+            raise TokenValidationError(f"the JWKS at {self.jwks_url} is not a key set")
+        # Only RSA signing keys matter here (CCP also publishes an ES256 key); a key that does
+        # not import is skipped, as JWKS clients do (SkipUnresolvedJsonWebKeys).
+        keys = []
+        for key in data["keys"]:
+            if isinstance(key, dict) and key.get("kty") == "RSA":
+                try:
+                    keys.append(jwk.RSAKey.import_key(key))
+                except (JoseError, ValueError, TypeError):
+                    continue
+        if not keys:
+            raise TokenValidationError(f"the JWKS at {self.jwks_url} holds no usable RSA key")
+        return jwk.KeySet(keys)
 
     def key_set(self, kid: str | None) -> jwk.KeySet:
         with self._lock:
             known = self._keys is not None and any(key.kid == kid for key in self._keys.keys)
-            stale = time.monotonic() - self._fetched_at > REFETCH_AFTER_SECONDS
-            if self._keys is None or (not known and stale):
+            if known:
+                assert self._keys is not None
+                return self._keys
+            waited = time.monotonic() - self._attempted_at
+            if waited < REFETCH_AFTER_SECONDS:
+                if self._keys is not None:
+                    return self._keys  # the kid is unknown; looked up again after the interval
+                raise TokenValidationError(
+                    f"{self._failure or 'the JWKS is unavailable'} (tried {waited:.0f} s ago; "
+                    f"next try in {REFETCH_AFTER_SECONDS - waited:.0f} s)"
+                )
+            self._attempted_at = time.monotonic()
+            try:
                 self._keys = self._fetch()
-                self._fetched_at = time.monotonic()
+                self._failure = None
+            except TokenValidationError as exc:
+                self._failure = exc.reason
+                if self._keys is None:
+                    raise
             return self._keys
 
 
@@ -96,7 +125,12 @@ def _check_claims(claims: dict[str, Any], config: SSOConfig, now: float) -> Toke
     if claims.get("iss") not in config.issuers:
         raise TokenValidationError(f"issuer {claims.get('iss')!r} is not EVE SSO")
     audience = claims.get("aud")
-    audiences = [audience] if isinstance(audience, str) else list(audience or [])
+    if isinstance(audience, str):
+        audiences = [audience]
+    elif isinstance(audience, list) and all(isinstance(item, str) for item in audience):
+        audiences = audience
+    else:
+        raise TokenValidationError("audience is neither a string nor a list of strings")
     if config.client_id not in audiences:
         raise TokenValidationError("audience does not contain this application's client id")
     if AUDIENCE not in audiences:
@@ -106,15 +140,28 @@ def _check_claims(claims: dict[str, Any], config: SSOConfig, now: float) -> Toke
         raise TokenValidationError("no expiry (exp)")
     if expires + config.leeway_seconds < now:
         raise TokenValidationError("expired")
-    match = _SUBJECT.fullmatch(str(claims.get("sub", "")))
+    for name, meaning in (("nbf", "not valid before"), ("iat", "issued in the future")):
+        moment = claims.get(name)
+        if moment is not None and (
+            not isinstance(moment, int | float) or moment - config.leeway_seconds > now
+        ):
+            raise TokenValidationError(f"{meaning}: {name} is {moment!r}")
+    subject = claims.get("sub")
+    match = _SUBJECT.fullmatch(subject) if isinstance(subject, str) else None
     if match is None:
-        raise TokenValidationError(f"subject {claims.get('sub')!r} is not CHARACTER:EVE:<id>")
-    scp = claims.get("scp")
+        raise TokenValidationError(f"subject {subject!r} is not CHARACTER:EVE:<id>")
+    scp = claims.get("scp", [])
+    scopes = [scp] if isinstance(scp, str) else scp
+    if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
+        raise TokenValidationError("scopes (scp) are neither a string nor a list of strings")
+    for name in ("name", "owner"):
+        if not isinstance(claims.get(name, ""), str):
+            raise TokenValidationError(f"the {name} claim is not a string")
     return TokenClaims(
         character_id=int(match.group(1)),
         character_name=str(claims.get("name", "")),
         owner_hash=str(claims.get("owner", "")),
-        scopes=normalise_scopes([scp] if isinstance(scp, str) else scp or []),
+        scopes=normalise_scopes(scopes),
         expires_at=float(expires),
         client_id=config.client_id,
     )

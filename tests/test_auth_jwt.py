@@ -122,7 +122,7 @@ def test_rotated_key_is_fetched_on_unknown_kid(sso: SSOState, config: SSOConfig)
     jwks = JWKSCache(config.jwks_url)
     validate_access_token(sso.issue_access_token(CLIENT_ID, sso.character, ()), config, jwks, now=time.time())
     sso.rotate_keys()
-    jwks._fetched_at -= 3600  # the last fetch was long ago
+    jwks._attempted_at -= 3600  # the last fetch was long ago
     token = sso.issue_access_token(CLIENT_ID, sso.character, ())
     assert (
         validate_access_token(token, config, jwks, now=time.time()).character_id == sso.character.character_id

@@ -1,0 +1,79 @@
+"""Access tokens and key sets that are wrong in the ways the first checks missed: each is a
+TokenValidationError with its reason, never a raw exception; a failing JWKS is not hammered."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from esi_auth.config import SSOConfig
+from esi_auth.errors import TokenValidationError
+from esi_auth.jwt import JWKSCache, validate_access_token
+from esi_fake import SSOState
+from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server
+from tests.test_auth_jwt import CLIENT_ID, _claims, _sign
+
+
+@pytest.fixture
+def sso(fake_esi: Any) -> SSOState:
+    fake_esi.sso.apps[CLIENT_ID] = None
+    return fake_esi.sso  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def config(fake_esi: Any) -> SSOConfig:
+    return SSOConfig(client_id=CLIENT_ID, login_base_url=fake_esi.url)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"nbf": int(time.time()) + 3600}, "not valid before"),
+        ({"iat": int(time.time()) + 3600}, "issued in the future"),
+        ({"aud": {"client": CLIENT_ID, "game": "EVE Online"}}, "audience"),
+        ({"sub": "CHARACTER:EVE:١٢٣"}, "subject"),
+        ({"scp": 42}, "scopes"),
+        ({"scp": ["esi-a.v1", 7]}, "scopes"),
+        ({"name": ["not", "a", "name"]}, "name"),
+    ],
+)
+def test_a_defective_claim_is_rejected(
+    sso: SSOState, config: SSOConfig, changes: dict[str, Any], reason: str
+) -> None:
+    token = _sign(sso, _claims(sso, **changes))
+    with pytest.raises(TokenValidationError, match=reason):
+        validate_access_token(token, config, JWKSCache(config.jwks_url))
+
+
+@pytest.fixture
+def jwks_server() -> Iterator[HostileServer]:
+    with hostile_server() as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    "body", [b"[]", b'{"keys": 5}', b'{"keys": [{"kty": "RSA", "kid": "x", "n": 1}]}', b"nonsense"]
+)
+def test_a_malformed_jwks_is_a_rejection(sso: SSOState, jwks_server: HostileServer, body: bytes) -> None:
+    jwks_server.on("/oauth/jwks", lambda _r, conn: answer(conn, 200, body))
+    config = SSOConfig(client_id=CLIENT_ID, login_base_url=jwks_server.url)
+    token = _sign(sso, _claims(sso))
+    with pytest.raises(TokenValidationError):
+        validate_access_token(token, config, JWKSCache(config.jwks_url))
+
+
+def test_a_failing_jwks_is_not_fetched_for_every_token(sso: SSOState, jwks_server: HostileServer) -> None:
+    def down(_request: RawRequest, conn: socket.socket) -> None:
+        answer(conn, 503, {"error": "down"})
+
+    jwks_server.on("/oauth/jwks", down)
+    config = SSOConfig(client_id=CLIENT_ID, login_base_url=jwks_server.url)
+    keys = JWKSCache(config.jwks_url)
+    for _ in range(50):
+        with pytest.raises(TokenValidationError):
+            validate_access_token(_sign(sso, _claims(sso)), config, keys)
+    assert jwks_server.count("/oauth/jwks") <= 2
