@@ -106,7 +106,7 @@ class SSOClient:
         )
 
     def exchange_code(self, code: str, verifier: str | None) -> Grant:
-        form = {"grant_type": "authorization_code", "code": code}
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.config.callback_url}
         if verifier is not None:
             form["code_verifier"] = verifier
         return self._grant(self._post(self.config.token_url, form))

@@ -47,6 +47,12 @@ class ManualClock:
         with self._lock:
             return self._now
 
+    def reset(self, to: float | None = None) -> None:
+        """Back to `to` (default: the real time now), with no sleeps recorded."""
+        with self._lock:
+            self._now = time.time() if to is None else to
+            self.sleeps.clear()
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds

@@ -47,6 +47,8 @@ class SSOState:
 
     clock: Clock = field(default_factory=SystemClock)
     apps: dict[str, str | None] = field(default_factory=dict)  # client id -> secret (None: PKCE app)
+    callbacks: dict[str, str] = field(default_factory=dict)  # client id -> its registered callback URL
+    code_seconds: float = 300.0  # authorization codes expire after this, as at EVE SSO
     character: Character = field(default_factory=lambda: Character(90000001, "Fake Pilot", "owner-hash-1"))
     auto_approve: bool = True
     access_token_seconds: int = 1199
@@ -59,6 +61,7 @@ class SSOState:
     revoked: int = 0  # grant families revoked because a rotated refresh token was reused
     refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
     _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
+    _code_times: dict[str, float] = field(default_factory=dict)
     _grants: dict[str, _Grant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -146,13 +149,18 @@ def sso_routes(state: SSOState) -> list[Route]:
         client_id = query.get("client_id", "")
         if client_id not in state.apps or query.get("response_type") != "code":
             return _oauth_error("invalid_request", "Unknown client_id or response_type")
+        redirect_uri = query.get("redirect_uri", "")
+        registered = state.callbacks.get(client_id)
+        if registered is not None and redirect_uri != registered:
+            # Never redirect to an address the app did not register (the code would leak).
+            return _oauth_error("invalid_request", "redirect_uri does not match the application's callback")
         code = secrets.token_urlsafe(16)
         scopes = tuple(query.get("scope", "").split())
         challenge = query.get("code_challenge")
         if state.apps[client_id] is None and not challenge:
             return _oauth_error("invalid_request", "A PKCE client must send code_challenge")
-        state._codes[code] = (client_id, query.get("redirect_uri", ""), scopes, challenge, state.character)
-        redirect_uri = query.get("redirect_uri", "")
+        state._codes[code] = (client_id, redirect_uri, scopes, challenge, state.character)
+        state._code_times[code] = state.clock.now()
         answer = {"code": code, "state": query.get("state", "")}
         if state.auto_approve:
             return RedirectResponse(f"{redirect_uri}?{urlencode(answer)}", 302)
@@ -177,10 +185,16 @@ def sso_routes(state: SSOState) -> list[Route]:
         grant_type = form.get("grant_type")
         with state._lock:
             if grant_type == "authorization_code":
-                found = state._codes.pop(form.get("code", ""), None)
+                presented_code = form.get("code", "")
+                found = state._codes.pop(presented_code, None)
+                issued = state._code_times.pop(presented_code, 0.0)
                 if found is None or found[0] != client:
                     return _oauth_error("invalid_grant", "Unknown or used authorization code")
-                _, _redirect, scopes, challenge, character = found
+                if state.clock.now() - issued > state.code_seconds:
+                    return _oauth_error("invalid_grant", "The authorization code has expired")
+                _, authorized_redirect, scopes, challenge, character = found
+                if "redirect_uri" in form and form["redirect_uri"] != authorized_redirect:
+                    return _oauth_error("invalid_grant", "redirect_uri differs from the one authorized")
                 if challenge is not None:
                     digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
                     if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:

@@ -28,8 +28,9 @@ def fake_esi_server(esi_clock: ManualClock) -> Iterator[FakeESIServer]:
 
 @pytest.fixture
 def fake_esi(fake_esi_server: FakeESIServer, esi_clock: ManualClock) -> FakeESIServer:
-    """The session's fake ESI, with faults, counters and budgets reset for this test."""
-    esi_clock.sleeps.clear()
+    """The session's fake ESI, with faults, counters and budgets reset for this test, and its
+    clock back at the real time (tokens it issues agree with processes that use the real clock)."""
+    esi_clock.reset()
     fake_esi_server.state.reset()
     fake_esi_server.sso.reset()
     return fake_esi_server

@@ -1,0 +1,56 @@
+"""The fake SSO is as strict as EVE SSO about codes and redirect URIs, so clients' mistakes show."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx2
+
+from esi_auth.pkce import challenge_for
+
+
+def _authorize(fake: Any, redirect_uri: str) -> httpx2.Response:
+    query = {
+        "response_type": "code",
+        "client_id": "strict-app",
+        "redirect_uri": redirect_uri,
+        "scope": "esi-wallet.read_character_wallet.v1",
+        "state": "s1",
+        "code_challenge": challenge_for("v" * 43),
+        "code_challenge_method": "S256",
+    }
+    return httpx2.get(f"{fake.url}/v2/oauth/authorize?{urlencode(query)}", follow_redirects=False)
+
+
+def _exchange(fake: Any, code: str, **extra: str) -> httpx2.Response:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": "strict-app",
+        "code_verifier": "v" * 43,
+    }
+    return httpx2.post(f"{fake.url}/v2/oauth/token", data={**form, **extra})
+
+
+def test_redirect_uri_must_match_the_registered_callback(fake_esi: Any) -> None:
+    fake_esi.sso.apps["strict-app"] = None
+    fake_esi.sso.callbacks["strict-app"] = "http://localhost:8080/callback"
+    stolen = _authorize(fake_esi, "https://attacker.example/steal")
+    assert stolen.status_code == 400 and "location" not in stolen.headers
+    good = _authorize(fake_esi, "http://localhost:8080/callback")
+    code = parse_qs(urlsplit(good.headers["location"]).query)["code"][0]
+    other = _exchange(fake_esi, code, redirect_uri="http://localhost:9999/other")
+    assert other.status_code == 400 and other.json()["error"] == "invalid_grant"
+
+
+def test_codes_expire_and_are_single_use(fake_esi: Any, esi_clock: Any) -> None:
+    fake_esi.sso.apps["strict-app"] = None
+    location = _authorize(fake_esi, "http://localhost:8080/callback").headers["location"]
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    assert _exchange(fake_esi, code).status_code == 200
+    assert _exchange(fake_esi, code).json()["error"] == "invalid_grant"
+    later = _authorize(fake_esi, "http://localhost:8080/callback").headers["location"]
+    esi_clock.advance(301)
+    expired = _exchange(fake_esi, parse_qs(urlsplit(later).query)["code"][0])
+    assert expired.status_code == 400 and "expired" in expired.json()["error_description"]
