@@ -48,7 +48,7 @@ def _in_threads(count: int, work: Callable[[], Any]) -> list[Any]:
         barrier.wait()
         try:
             results.append(work())
-        except Exception as exc:  # noqa: BLE001 (collected and asserted on)
+        except Exception as exc:
             results.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(count)]
