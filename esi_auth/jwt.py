@@ -64,7 +64,7 @@ class JWKSCache:
             raise TokenValidationError(f"the JWKS at {self.jwks_url} is not a key set")
         # Only RSA signing keys matter here (CCP also publishes an ES256 key); a key that does
         # not import is skipped, as JWKS clients do (SkipUnresolvedJsonWebKeys).
-        keys = []
+        keys: list[Any] = []
         for key in data["keys"]:
             if isinstance(key, dict) and key.get("kty") == "RSA":
                 try:

@@ -340,10 +340,12 @@ def _mode_refusal(recorded: str, mode: str, where: str) -> str:
 
 def _insert_ignoring_duplicates(dialect: str, name: str) -> Any:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(cleanup_positions).values(name=name, position=0).on_conflict_do_nothing()
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(cleanup_positions).values(name=name, position=0).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(cleanup_positions).values(name=name, position=0).on_conflict_do_nothing()
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
