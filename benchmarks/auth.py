@@ -2,7 +2,9 @@
 
 `token_choice_100k_sql_ms`: the SQL store (secrets inline). `token_choice_100k_ms`: the default
 store's layout (metadata in SQLite, secrets in a keyring; here keyrings.alt's file backend, as
-no desktop keyring runs on a server). Baseline: fetching one token by primary key, same database.
+no desktop keyring runs on a server). `token_choice_100k_pg_ms`: the SQL store on a throwaway
+PostgreSQL cluster (tests/services.py starts it). Baseline: fetching one token by primary key,
+same database.
 """
 
 from __future__ import annotations
@@ -104,7 +106,37 @@ def run() -> dict[str, float]:
         f"SQLite + keyring (file backend): {query}",
         ("get by primary key", by_id),
     )
-    return {"token_choice_100k_ms": default_ms, "token_choice_100k_sql_ms": sql_ms}
+    figures = {"token_choice_100k_ms": default_ms, "token_choice_100k_sql_ms": sql_ms}
+    figures.update(_postgres(rng, query))
+    return figures
+
+
+def _postgres(rng: random.Random, query: str) -> dict[str, float]:
+    from tests.services import postgres_server
+
+    server = postgres_server()
+    try:
+        url = next(server)
+    except BaseException as exc:  # noqa: BLE001 (no PostgreSQL here: the figure is left out)
+        print(f"token_choice_100k_pg_ms: not measured ({type(exc).__name__}: {exc})")
+        return {}
+    try:
+        store = SQLTokenStore(url, secrets="plaintext")
+        tokens = _tokens(rng)
+        store.save_many(tokens)
+        with store.engine.begin() as db:
+            from sqlalchemy import text
+
+            db.execute(text("ANALYZE"))
+        sample = rng.sample(tokens, SAMPLES)
+        picks = [(t.character_id, tuple(rng.sample(t.scopes, 3))) for t in sample]
+        by_id = statistics.median(_time_ms(lambda token_id=t.id or 0: store.get(token_id)) for t in sample)
+        pg_ms = _median_ms(store, picks)
+        store.engine.dispose()
+    finally:
+        server.close()
+    report("token_choice_100k_pg_ms", pg_ms, "ms", f"PostgreSQL store: {query}", ("get by primary key", by_id))
+    return {"token_choice_100k_pg_ms": pg_ms}
 
 
 def _time_ms(action: object) -> float:

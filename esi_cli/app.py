@@ -12,6 +12,7 @@ from esi_cli.commands.cleanup import cleanup_command, config_app
 from esi_cli.commands.fake_server import fake_server_command
 from esi_cli.commands.generate import generate_command
 from esi_cli.commands.spec import spec_app
+from esi_cli.commands.store import store_app
 from esi_cli.context import set_global_flags
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.command("ops")(ops_command)
 app.command("call", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(call_command)
 app.command("cleanup")(cleanup_command)
 app.add_typer(config_app, name="config")
+app.add_typer(store_app, name="store")
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ THREADS, PROCESSES, CALLS = 32, 4, 3
 
 @pytest.mark.slow
 def test_one_refresh_per_expiry_across_threads_and_processes(
-    spec_document: dict[str, Any], tmp_path: Path
+    spec_document: dict[str, Any], tmp_path: Path, store_url: str
 ) -> None:
     with FakeESIServer(spec_document, state=FakeState(clock=SystemClock())) as fake:
         from esi_client.api.wallet import get_characters_character_id_wallet
@@ -32,7 +32,7 @@ def test_one_refresh_per_expiry_across_threads_and_processes(
         assert group is not None
         # 36 clients x 3 calls would spend this character's real budget (and rightly be held back).
         fake.state.rate_limits.overrides[group.group] = 100_000
-        setup = make_setup(fake, SystemClock(), tmp_path)
+        setup = make_setup(fake, SystemClock(), tmp_path, url=store_url)
         token = setup.log_in()
         token.expires_at = time.time() - 5  # it has just expired
         setup.store.save(token)

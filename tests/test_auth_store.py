@@ -38,8 +38,9 @@ def _token(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLTokenStore:
-    store = SQLTokenStore(f"sqlite:///{tmp_path / 't.sqlite'}", secrets="plaintext")
+def store(store_url: str) -> SQLTokenStore:
+    """The module's queries run on SQLite and on PostgreSQL."""
+    store = SQLTokenStore(store_url, secrets="plaintext")
     for token in (
         _token(1, (A,), 1.0),
         _token(1, (A, B), 2.0),

@@ -358,3 +358,16 @@ def test_cli_errors_keep_bracketed_text(tmp_path: Path, monkeypatch: pytest.Monk
         cli, ["call", "DeleteCharactersCharacterIdContacts", "--character-id", "1", "--contact-ids", "x"]
     )
     assert result.exit_code == 2 and "array[integer]" in result.output, result.output
+
+
+def test_esi_store_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from esi_cli.app import app as cli
+
+    monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ESI_STORE", f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    first = CliRunner().invoke(cli, ["store", "upgrade"])
+    assert first.exit_code == 0 and "from revision (empty) to 0002" in first.output, first.output
+    again = CliRunner().invoke(cli, ["store", "upgrade"])
+    assert again.exit_code == 0 and "up to date" in again.output

@@ -61,7 +61,7 @@ class SQLTokenStore:
             _prepare_file(path)
         options: dict[str, Any] = {"future": True}
         if not url.startswith("sqlite"):
-            options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_pre_ping=True)
+            options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_recycle=1800)
         self.engine: Engine = create_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
