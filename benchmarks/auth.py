@@ -117,7 +117,7 @@ def _postgres(rng: random.Random, query: str) -> dict[str, float]:
     server = postgres_server()
     try:
         url = next(server)
-    except BaseException as exc:  # noqa: BLE001 (no PostgreSQL here: the figure is left out)
+    except BaseException as exc:
         print(f"token_choice_100k_pg_ms: not measured ({type(exc).__name__}: {exc})")
         return {}
     try:
@@ -135,7 +135,9 @@ def _postgres(rng: random.Random, query: str) -> dict[str, float]:
         store.engine.dispose()
     finally:
         server.close()
-    report("token_choice_100k_pg_ms", pg_ms, "ms", f"PostgreSQL store: {query}", ("get by primary key", by_id))
+    report(
+        "token_choice_100k_pg_ms", pg_ms, "ms", f"PostgreSQL store: {query}", ("get by primary key", by_id)
+    )
     return {"token_choice_100k_pg_ms": pg_ms}
 
 

@@ -61,7 +61,7 @@ class LoginFlow:
             return token
         stale = [
             t.id
-            for t in self.store.query().filter(character_id=token.character_id)
+            for t in self.store.query().filter(character_id=token.character_id, client_id=token.client_id)
             if t.owner_hash != token.owner_hash
         ]
         if stale:

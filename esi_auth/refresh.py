@@ -72,7 +72,11 @@ class TokenRefresher:
             self.store.save_rotation(current.id or 0, rotated, answer["access_token"])
             grant = self.sso.validate(answer)
             if grant.claims.owner_hash != current.owner_hash:
-                removed = self.store.query().filter(character_id=current.character_id).delete()
+                removed = (
+                    self.store.query()
+                    .filter(character_id=current.character_id, client_id=current.client_id)
+                    .delete()
+                )
                 self.events.emit("owner_changed", character_id=current.character_id, removed=removed)
                 raise InvalidGrantError(
                     400, "invalid_grant", "the character changed owner; its tokens were removed"

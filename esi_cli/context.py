@@ -68,6 +68,8 @@ def esi_client(auth: Any = None) -> Any:
 @contextmanager
 def one_line_errors() -> Iterator[None]:
     """Known failures print one line (the traceback with --debug) and exit with a status."""
+    from sqlalchemy.exc import DBAPIError
+
     from esi_auth.errors import AuthError
     from esi_client.errors import ESIError
 
@@ -75,6 +77,11 @@ def one_line_errors() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
+    except DBAPIError as exc:  # the token store's database failed (an outage, say)
+        if _debug:
+            raise
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        fail(f"the token store's database failed: {reason}", EXIT_FAILED)
     except (AuthError, ESIError, LookupError, ValueError) as exc:
         if _debug:
             raise

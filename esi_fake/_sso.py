@@ -59,6 +59,7 @@ class SSOState:
     jwks_fail: bool = False  # the JWKS endpoint answers 503
     jwks_delay_s: float = 0.0  # the JWKS endpoint answers this much later (real time)
     revoked: int = 0  # grant families revoked because a rotated refresh token was reused
+    lose_refresh_answers: int = 0  # this many refreshes rotate the token, then drop the connection
     refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
     _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
     _code_times: dict[str, float] = field(default_factory=dict)
@@ -121,6 +122,16 @@ class SSOState:
             "expires_in": self.access_token_seconds,
             "refresh_token": refresh_token,
         }
+
+
+class _DroppedAnswer(Response):
+    """An answer cut off mid-body: the connection closes with the client still waiting."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"1000")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"access_token": "', "more_body": True})
+        raise ConnectionAbortedError("the fake SSO dropped this answer (lose_refresh_answers)")
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
@@ -224,7 +235,11 @@ def sso_routes(state: SSOState) -> list[Route]:
                     answer["refresh_token"] = presented
                     return JSONResponse(answer)
                 grant.active = False
-                return JSONResponse(state.grant(client, character, grant.scopes, grant.family))
+                answer = state.grant(client, character, grant.scopes, grant.family)
+                if state.lose_refresh_answers > 0:
+                    state.lose_refresh_answers -= 1
+                    return _DroppedAnswer()  # rotated, and the client never hears of it
+                return JSONResponse(answer)
         return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r}")
 
     async def revoke(request: Request) -> Response:

@@ -142,6 +142,22 @@ def test_no_secret_in_logs_reprs_or_errors(
     stored = setup.store.get(token.id or 0)
     captured += [r.getMessage() for r in caplog.records] + [repr(token), str(token), repr(setup.sso.config)]
     captured += [repr(setup.store), repr(stored)]
+    # every esi_auth type a user may print
+    from esi_auth import SSOApp
+
+    app = SSOApp(setup.sso.config, setup.store, clock=esi_clock)
+    pending = app.start_login("esi-wallet.read_character_wallet.v1")
+    objects: list[object] = [
+        app,
+        app.sso,
+        app.refresher,
+        app.login,
+        app.auth,
+        app.sso.jwks,
+        app.store.secrets,
+    ]
+    objects += [pending, setup.events]
+    captured += [repr(thing) for thing in objects] + [str(thing) for thing in objects]
     secrets = [token.access_token, token.refresh_token or "", "the-web-app-secret"]
     text = "\n".join(captured)
     assert len(text) > 200

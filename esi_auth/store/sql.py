@@ -60,8 +60,10 @@ class SQLTokenStore:
         if path is not None:
             _prepare_file(path)
         options: dict[str, Any] = {"future": True}
+        if path is not None or not url.startswith("sqlite"):
+            options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
         if not url.startswith("sqlite"):
-            options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_recycle=1800)
+            options.update(pool_recycle=1800)
         self.engine: Engine = create_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
