@@ -105,3 +105,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         db.execute(text(f"CREATE DATABASE {name}"))
     engine.dispose()
     return f"{server.rsplit('/', 1)[0]}/{name}"
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A misbehaving ESI on 127.0.0.1, scripted at the byte level (tests/hostile_server.py)."""
+    from tests.hostile_server import hostile_server
+
+    with hostile_server() as running:
+        yield running

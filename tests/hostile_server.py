@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -185,3 +185,12 @@ def hostile_server() -> Iterator[HostileServer]:
         for conn in open_connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
+
+
+def client_for(server: HostileServer, **options: Any) -> Any:
+    """An ESIClient against the hostile server."""
+    from esi_client import ESIClient
+
+    return ESIClient(
+        app_name="hostile-tests", contact="tests@example.invalid", base_url=server.url, **options
+    )

@@ -6,7 +6,7 @@ import email.utils
 import socket
 import sqlite3
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,6 @@ from tests.hostile_server import HostileServer, RawRequest, answer, hostile_serv
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
 FRESH = {"Cache-Control": "max-age=300", "ETag": '"e1"'}
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with hostile_server() as running:
-        yield running
 
 
 def client_for(url: str, **options: Any) -> ESIClient:

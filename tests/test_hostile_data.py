@@ -7,7 +7,7 @@ Bodies come from a loopback server: small ones take the checked `from_dict` path
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import Any
 
 import httpx2
@@ -21,16 +21,10 @@ from esi_client.api.wallet import (
     get_characters_character_id_wallet,
     get_characters_character_id_wallet_journal,
 )
-from tests.hostile_server import HostileServer, hostile_server, replies
+from tests.hostile_server import HostileServer, replies
 from tests.test_hostile_paging import order
 
 BIG = 400  # orders: over 32 KiB, the fast path
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with hostile_server() as running:
-        yield running
 
 
 class _Bearer(httpx2.Auth):

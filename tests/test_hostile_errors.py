@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from esi_client import (
     BadResponseError,
-    ESIClient,
     ESIResponseError,
     NotFoundError,
     RetryPolicy,
@@ -18,21 +16,9 @@ from esi_client import (
 )
 from esi_client.api.status import get_status
 from esi_client.clock import ManualClock
-from tests.hostile_server import HostileServer, hostile_server, replies, silent
+from tests.hostile_server import HostileServer, client_for, replies, silent
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with hostile_server() as running:
-        yield running
-
-
-def client_for(server: HostileServer, **options: Any) -> ESIClient:
-    return ESIClient(
-        app_name="hostile-tests", contact="tests@example.invalid", base_url=server.url, **options
-    )
 
 
 def test_a_304_to_an_unconditional_request(server: HostileServer) -> None:

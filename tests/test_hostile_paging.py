@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from esi_client import BadResponseError, ESIClient, NotFoundError, RetryPolicy
+from esi_client import BadResponseError, NotFoundError, RetryPolicy
 from esi_client.api.freelance_jobs import get_freelance_jobs_listing
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.clock import ManualClock
 from esi_client.paging import PagingError, aiter_cursor, all_pages, all_pages_async, iter_cursor
-from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server
+from tests.hostile_server import HostileServer, RawRequest, answer, client_for
 
 MODIFIED = "Thu, 01 Jan 2026 00:00:00 GMT"
 
@@ -35,18 +34,6 @@ def order(order_id: int) -> dict[str, Any]:
         "volume_remain": 10,
         "volume_total": 10,
     }
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with hostile_server() as running:
-        yield running
-
-
-def client_for(server: HostileServer, **options: Any) -> ESIClient:
-    return ESIClient(
-        app_name="hostile-tests", contact="tests@example.invalid", base_url=server.url, **options
-    )
 
 
 class _Market:

@@ -10,7 +10,6 @@ import email.utils
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -31,22 +30,18 @@ from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.clock import ManualClock
 from esi_client.paging import all_pages_async
-from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server, replies, silent, trickle
+from tests.hostile_server import (
+    HostileServer,
+    RawRequest,
+    answer,
+    client_for,
+    replies,
+    silent,
+    trickle,
+)
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
 BUDGET = {"X-ESI-Error-Limit-Remain": "100", "X-ESI-Error-Limit-Reset": "1"}
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with hostile_server() as running:
-        yield running
-
-
-def client_for(server: HostileServer, **options: Any) -> ESIClient:
-    return ESIClient(
-        app_name="hostile-tests", contact="tests@example.invalid", base_url=server.url, **options
-    )
 
 
 class _Switch:
