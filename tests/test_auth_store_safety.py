@@ -371,3 +371,19 @@ def test_esi_store_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert first.exit_code == 0 and "from revision (empty) to 0002" in first.output, first.output
     again = CliRunner().invoke(cli, ["store", "upgrade"])
     assert again.exit_code == 0 and "up to date" in again.output
+
+
+def test_a_database_outage_is_one_line_in_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from esi_cli.app import app as cli
+    from tests.services import free_port
+
+    monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ESI_CLIENT_ID", "cli-app")
+    monkeypatch.setenv("ESI_STORE", f"postgresql+psycopg://esi@127.0.0.1:{free_port()}/esi")
+    monkeypatch.setenv("ESI_SECRETS", "plaintext")
+    result = CliRunner().invoke(cli, ["tokens", "list"])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot be opened" in lines[0], result.output
