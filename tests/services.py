@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -87,7 +87,7 @@ def _as_service_user() -> list[str]:
     return ["runuser", "-u", "nobody", "--"]
 
 
-def postgres_server() -> Iterator[str]:
+def postgres_server() -> Generator[str, None, None]:
     """A throwaway PostgreSQL cluster on a free loopback port, as a non-root user in a temp dir;
     yields a SQLAlchemy URL (psycopg 3) for its database."""
     import tempfile
