@@ -15,7 +15,7 @@ from esi_auth.auth import ESIAuth
 from esi_auth.config import SSOConfig
 from esi_auth.events import Events
 from esi_auth.login import LoginFlow, PendingLogin
-from esi_auth.query import TokenQuery
+from esi_auth.query import ANYONE, Anyone, TokenQuery
 from esi_auth.refresh import DEFAULT_MARGIN_SECONDS, TokenRefresher
 from esi_auth.sso import SSOClient
 from esi_auth.store.sql import SQLTokenStore, default_store
@@ -45,9 +45,9 @@ class SSOApp:
     def __repr__(self) -> str:
         return f"SSOApp({self.config!r}, {self.store!r})"
 
-    def tokens(self) -> TokenQuery:
-        """This application's tokens."""
-        return self.store.query().filter(client_id=self.config.client_id)
+    def tokens(self, owner: str | Anyone | None = ANYONE) -> TokenQuery:
+        """This application's tokens; `owner=` narrows them to one site user's (None: nobody's)."""
+        return self.store.query().filter(client_id=self.config.client_id, owner=owner)
 
     def start_login(self, scopes: str | Iterable[str]) -> PendingLogin:
         """Web apps: redirect the user to `.url`; call finish_login with the callback URL."""

@@ -25,22 +25,47 @@ class PendingLogin:
     state: str
 
 
+@frozen
+class CompletedLogin:
+    """A finished login: the token (its `owner` set), and the page a web login goes back to."""
+
+    token: Token
+    return_to: str | None
+
+
 class LoginFlow:
     def __init__(self, store: SQLTokenStore, sso: SSOClient, *, events: Events | None = None) -> None:
         self.store, self.sso = store, sso
         self.events = events or Events()
 
-    def start(self, scopes: str | Iterable[str]) -> PendingLogin:
+    def start(
+        self, scopes: str | Iterable[str], *, owner: str | None = None, return_to: str | None = None
+    ) -> PendingLogin:
+        """A pending login (for the site user `owner`, going back to `return_to` when done)."""
         state = make_state()
         verifier = make_verifier() if self.sso.config.uses_pkce else None
         wanted = normalise_scopes(scopes)
-        self.store.add_pending_login(state, verifier, wanted, self.sso.config.client_id, self.sso.clock.now())
+        self.store.add_pending_login(
+            state,
+            verifier,
+            wanted,
+            self.sso.config.client_id,
+            self.sso.clock.now(),
+            owner=owner,
+            return_to=return_to,
+        )
         return PendingLogin(self.sso.authorize_url(wanted, state, verifier), state)
 
     def finish(
         self, callback: str, *, store_token: bool = True, max_age: float = PENDING_LOGIN_MAX_AGE
     ) -> Token:
         """Finish from the callback URL (or its query string) the browser was sent to."""
+        return self.complete(callback, store_token=store_token, max_age=max_age).token
+
+    def complete(
+        self, callback: str, *, store_token: bool = True, max_age: float = PENDING_LOGIN_MAX_AGE
+    ) -> CompletedLogin:
+        """Finish, and say where a web login goes back to."""
         query = parse_qs(urlsplit(callback).query if "?" in callback or "://" in callback else callback)
         if "error" in query:
             raise LoginError(f"EVE SSO refused the login: {query['error'][0]}")
@@ -57,8 +82,10 @@ class LoginFlow:
         except SSOError as exc:
             raise LoginError(f"the code exchange failed: {exc}") from None
         token = grant.to_token(self.sso.clock.now())
+        token.owner = pending.get("owner")
+        return_to = pending.get("return_to")
         if not store_token:
-            return token
+            return CompletedLogin(token, return_to)
         stale = [
             t.id
             for t in self.store.query().filter(character_id=token.character_id, client_id=token.client_id)
@@ -69,4 +96,4 @@ class LoginFlow:
             self.events.emit("owner_changed", character_id=token.character_id, removed=len(stale))
         self.store.save(token)
         self.events.emit("token_saved", character_id=token.character_id, token_id=token.id)
-        return token
+        return CompletedLogin(token, return_to)

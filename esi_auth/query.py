@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from esi_auth.store.sql import SQLTokenStore
 
 
+class Anyone:
+    """The default of `owner=`: tokens of every owner (and of none)."""
+
+    def __repr__(self) -> str:
+        return "ANYONE"
+
+
+ANYONE = Anyone()
+
+
 class TokenQuery:
     """An immutable query over a store; each method returns a narrower query."""
 
@@ -28,9 +38,20 @@ class TokenQuery:
         return TokenQuery(self.store, self.statement.where(*conditions))
 
     def filter(
-        self, *, character_id: int | None = None, owner_hash: str | None = None, client_id: str | None = None
+        self,
+        *,
+        character_id: int | None = None,
+        owner_hash: str | None = None,
+        client_id: str | None = None,
+        owner: str | Anyone | None = ANYONE,
     ) -> TokenQuery:
+        """Narrow by character, EVE owner hash, application and owner (the site's user id;
+        `owner=None` is the tokens nobody owns, the default ANYONE does not narrow)."""
         conditions = []
+        if owner is None:
+            conditions.append(tokens.c.owner.is_(None))
+        elif not isinstance(owner, Anyone):
+            conditions.append(tokens.c.owner == owner)
         if character_id is not None:
             conditions.append(tokens.c.character_id == character_id)
         if owner_hash is not None:

@@ -26,6 +26,7 @@ class Token:
     created_at: float = field(factory=time.time)
     updated_at: float = field(factory=time.time)
     id: int | None = None
+    owner: str | None = None  # the site's user id the token belongs to (web apps); None: nobody's
     _load_secret: SecretLoader | None = field(default=None, repr=False, eq=False, alias="load_secret")
     _loaded: set[str] = field(factory=set, repr=False, eq=False, init=False)
 

@@ -279,7 +279,7 @@ def test_migrates_a_store_made_before_migrations(tmp_path: Path) -> None:
     assert survivor is not None and survivor.refresh_token == "r1"
     assert store.query().require_scopes("esi-a.v1").count() == 1
     with store.engine.connect() as db:
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     assert (store.save(_token(5)).id or 0) >= 2
 
 
@@ -368,7 +368,7 @@ def test_esi_store_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("ESI_STORE", f"sqlite:///{tmp_path / 'fresh.sqlite'}")
     first = CliRunner().invoke(cli, ["store", "upgrade"])
-    assert first.exit_code == 0 and "from revision (empty) to 0002" in first.output, first.output
+    assert first.exit_code == 0 and "from revision (empty) to 0003" in first.output, first.output
     again = CliRunner().invoke(cli, ["store", "upgrade"])
     assert again.exit_code == 0 and "up to date" in again.output
 

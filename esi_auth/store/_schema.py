@@ -31,7 +31,9 @@ tokens = Table(
     Column("expires_at", Float, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("owner", String(200), nullable=True),  # the site's user id; None: a CLI user's token
     Index("ix_esi_tokens_character", "character_id", "client_id"),
+    Index("ix_esi_tokens_owner_client", "owner", "client_id"),
     Index("ix_esi_tokens_owner", "owner_hash"),
     sqlite_autoincrement=True,  # a deleted token's id is never given to another token
 )
@@ -69,4 +71,6 @@ pending_logins = Table(
     Column("scopes", Text, nullable=False),
     Column("client_id", String(200), nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("owner", String(200), nullable=True),
+    Column("return_to", Text, nullable=True),  # a web login's page to go back to
 )

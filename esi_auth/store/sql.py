@@ -202,6 +202,7 @@ class SQLTokenStore:
             expires_at=float(row["expires_at"]),
             created_at=float(row["created_at"]),
             updated_at=float(row["updated_at"]),
+            owner=row["owner"],
         )
 
     def tokens_from_rows(self, rows: Sequence[Any]) -> list[Token]:
@@ -237,7 +238,15 @@ class SQLTokenStore:
     # -- pending logins (the guide's CallbackRedirect) ------------------------------------
 
     def add_pending_login(
-        self, state: str, verifier: str | None, scopes: Sequence[str], client_id: str, created_at: float
+        self,
+        state: str,
+        verifier: str | None,
+        scopes: Sequence[str],
+        client_id: str,
+        created_at: float,
+        *,
+        owner: str | None = None,
+        return_to: str | None = None,
     ) -> None:
         with self.engine.begin() as db:
             db.execute(
@@ -247,6 +256,8 @@ class SQLTokenStore:
                     scopes=" ".join(normalise_scopes(scopes)),
                     client_id=client_id,
                     created_at=created_at,
+                    owner=owner,
+                    return_to=return_to,
                 )
             )
 
@@ -281,6 +292,7 @@ def _row(token: Token) -> dict[str, Any]:
         "expires_at": token.expires_at,
         "created_at": token.created_at,
         "updated_at": token.updated_at,
+        "owner": token.owner,
     }
 
 

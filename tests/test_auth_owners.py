@@ -1,0 +1,49 @@
+"""Tokens belong to someone: queries, logins, refreshes and cleanup keep a site user's tokens
+theirs, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from esi_auth import SSOApp
+from esi_auth.cleanup import cleanup_token
+from esi_fake._sso import Character
+from tests.auth_support import WALLET_SCOPE, AuthSetup, make_setup
+
+
+def _log_in(setup: AuthSetup, owner: str | None, character: Character, fake: Any) -> Any:
+    fake.sso.character = character
+    pending = setup.login.start(WALLET_SCOPE, owner=owner, return_to="/wallet?x=1")
+    callback = httpx2.get(pending.url, follow_redirects=False).headers["location"]
+    return setup.login.complete(callback)
+
+
+def test_each_user_sees_only_their_tokens(
+    fake_esi: Any, esi_clock: Any, tmp_path: Path, store_url: str
+) -> None:
+    setup = make_setup(fake_esi, esi_clock, tmp_path, url=store_url)
+    app = SSOApp(setup.sso.config, setup.store, clock=esi_clock)
+    alice_1 = _log_in(setup, "alice", Character(91000001, "A One", "oa1"), fake_esi)
+    _log_in(setup, "alice", Character(91000002, "A Two", "oa2"), fake_esi)
+    _log_in(setup, "bob", Character(92000001, "B One", "ob1"), fake_esi)
+    _log_in(setup, None, Character(93000001, "Cli Pilot", "oc1"), fake_esi)
+    assert alice_1.return_to == "/wallet?x=1" and alice_1.token.owner == "alice"
+    assert {t.character_id for t in app.tokens(owner="alice")} == {91000001, 91000002}
+    assert {t.character_id for t in app.tokens(owner="bob").require_scopes(WALLET_SCOPE)} == {92000001}
+    assert {t.character_id for t in app.tokens(owner=None)} == {93000001}
+    assert app.tokens().count() == 4
+
+
+def test_refresh_and_cleanup_keep_the_owner(
+    fake_esi: Any, esi_clock: Any, tmp_path: Path, store_url: str
+) -> None:
+    setup = make_setup(fake_esi, esi_clock, tmp_path, url=store_url)
+    done = _log_in(setup, "alice", Character(91000001, "A One", "oa1"), fake_esi)
+    esi_clock.advance(1300)
+    app = SSOApp(setup.sso.config, setup.store, clock=esi_clock)
+    assert cleanup_token(app).refreshed == 1
+    refreshed = setup.store.get(done.token.id)
+    assert refreshed is not None and refreshed.owner == "alice" and refreshed.expires_at > esi_clock.now()
