@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 
 from esi_auth.errors import InvalidGrantError, SSOError
 from esi_auth.scopes import normalise_scopes
@@ -47,7 +47,7 @@ class TokenQuery:
     ) -> TokenQuery:
         """Narrow by character, EVE owner hash, application and owner (the site's user id;
         `owner=None` is the tokens nobody owns, the default ANYONE does not narrow)."""
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if owner is None:
             conditions.append(tokens.c.owner.is_(None))
         elif not isinstance(owner, Anyone):
