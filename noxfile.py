@@ -1,4 +1,4 @@
-"""Sessions: `nox -s tests` (CI), `nox -s lint`, `nox -s bench`, `nox -s demo`."""
+"""Sessions: `nox -s tests` (CI), `nox -s lint`, `nox -s bench`, `nox -s demo`, `nox -s web-demo`."""
 
 from __future__ import annotations
 
@@ -85,3 +85,10 @@ def demo(session: nox.Session) -> None:
     """The main job: generate the client, start the fake ESI + SSO, log in with the CLI, call ESI."""
     _install_and_generate(session, extras="generate,fake")
     session.run("python", "examples/demo.py", env=_spec_env())
+
+
+@nox.session(python=PYTHON, name="web-demo")
+def web_demo(session: nox.Session) -> None:
+    """The FastAPI example site (the guide's view decorators) against the fake ESI + SSO."""
+    _install_and_generate(session, extras="generate,fake,web")
+    session.run("python", "examples/web_fastapi.py", env=_spec_env())
