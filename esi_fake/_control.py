@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from esi_fake._sso import Character, SSOState
 from esi_fake._state import FakeState, ForcedReply
 
 SETTINGS = ("market_pages", "market_page_size", "page_count", "page_size")
@@ -32,7 +33,40 @@ def apply_faults(state: FakeState, settings: dict[str, Any]) -> None:
             raise KeyError(key)
 
 
-def control_routes(state: FakeState) -> list[Route]:
+SSO_KNOBS = (
+    "fail_refresh",
+    "fail_refresh_for",
+    "token_delay_s",
+    "jwks_fail",
+    "jwks_delay_s",
+    "access_token_seconds",
+    "rotate_refresh_tokens",
+    "auto_approve",
+    "lose_refresh_answers",
+    "code_seconds",
+)
+
+
+def apply_sso(sso: SSOState, settings: dict[str, Any]) -> None:
+    """Register apps and set the fake SSO's test knobs (what tests set on SSOState in-process)."""
+    for key, value in settings.items():
+        if key == "apps":
+            for client_id, app in value.items():
+                sso.apps[str(client_id)] = app.get("secret")
+                if app.get("callback"):
+                    sso.callbacks[str(client_id)] = str(app["callback"])
+        elif key == "rotate_keys":
+            if value:
+                sso.rotate_keys()
+        elif key == "character":  # who logs in next; a new owner hash is an owner change
+            sso.character = Character(int(value["character_id"]), str(value["name"]), str(value["owner"]))
+        elif key in SSO_KNOBS:
+            setattr(sso, key, value)
+        else:
+            raise KeyError(key)
+
+
+def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]:
     async def stats(request: Request) -> Response:
         remain, reset = state.error_limit.snapshot()
         data = {
@@ -57,7 +91,17 @@ def control_routes(state: FakeState) -> list[Route]:
             return JSONResponse({"error": f"unknown or bad setting: {exc}"}, 400)
         return JSONResponse({"ok": True})
 
+    async def sso_settings(request: Request) -> Response:
+        if sso is None:
+            return JSONResponse({"error": "this fake has no SSO"}, 404)
+        try:
+            apply_sso(sso, await request.json())
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return JSONResponse({"error": f"unknown or bad setting: {exc}"}, 400)
+        return JSONResponse({"ok": True})
+
     return [
+        Route("/_fake/sso", sso_settings, methods=["POST"]),
         Route("/_fake/stats", stats, methods=["GET"]),
         Route("/_fake/reset", reset, methods=["POST"]),
         Route("/_fake/faults", faults, methods=["POST"]),

@@ -115,7 +115,10 @@ class ESIRoutes:
             return Response(b"", operation.success_status, headers)
         query = request.query_params
         if operation.paging == "page":
-            page = int(query.get("page") or 1)
+            raw_page = query.get("page") or "1"
+            if not raw_page.isdigit():
+                return _error(400, f"page must be a positive whole number, not {raw_page[:20]!r}")
+            page = int(raw_page)
             pages = state.market_pages if operation.id == MARKET_ORDERS else state.page_count
             state.page_served()
             if not 1 <= page <= pages:
@@ -203,6 +206,8 @@ class ESIRoutes:
         status = response.status_code
         state.record(operation.id, status)
         remain, reset = state.error_limit.snapshot()
+        if status == 420:
+            remain = 0  # a real 420 comes when nothing is left
         response.headers["X-ESI-Error-Limit-Remain"] = str(remain)
         response.headers["X-ESI-Error-Limit-Reset"] = str(reset)
         response.headers["X-ESI-Request-ID"] = f"fake-{state.stats.requests}"

@@ -276,6 +276,7 @@ def sso_routes(state: SSOState) -> list[Route]:
 
     return [
         Route("/v2/oauth/authorize", authorize, methods=["GET"]),
+        Route("/v2/oauth/authorize/", authorize, methods=["GET"]),  # as CCP documents it
         Route("/v2/oauth/token", token, methods=["POST"]),
         Route("/v2/oauth/revoke", revoke, methods=["POST"]),
         Route("/oauth/jwks", jwks, methods=["GET"]),

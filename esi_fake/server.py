@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 
 from esi_fake._control import control_routes
 from esi_fake._esi import ESIRoutes, sso_authorizer
+from esi_fake._meta import error_handlers, meta_routes
 from esi_fake._sso import SSOState, sso_routes
 from esi_fake._state import FakeState
 
@@ -28,10 +29,16 @@ def load_spec(spec: str | Path | None = None) -> dict[str, Any]:
 
 
 def build_app(spec: dict[str, Any], state: FakeState, sso: SSOState) -> Starlette:
-    """The fake ESI's routes, the fake SSO's, and the /_fake/ controls, on one server."""
+    """The fake ESI's routes, the fake SSO's, its spec, and the /_fake/ controls, on one server.
+    Anything else gets ESI-shaped JSON errors, counted in the error limit."""
     esi = ESIRoutes(spec, state, sso_authorizer(sso))
-    routes: list[BaseRoute] = [*control_routes(state), *sso_routes(sso), *esi.routes()]
-    return Starlette(routes=routes)
+    routes: list[BaseRoute] = [
+        *control_routes(state, sso),
+        *sso_routes(sso),
+        *meta_routes(spec),
+        *esi.routes(),
+    ]
+    return Starlette(routes=routes, exception_handlers=error_handlers(state))
 
 
 class FakeESIServer:

@@ -17,6 +17,13 @@ def fake_server_command(
     market_pages: Annotated[int, typer.Option(help="Pages of market orders per region.")] = 5,
     error_budget: Annotated[int, typer.Option(help="Errors allowed per error-limit window.")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
+    app: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--app",
+            help="Register an SSO app: CLIENT_ID[:SECRET]=CALLBACK_URL (repeatable; no secret: PKCE).",
+        ),
+    ] = None,
 ) -> None:
     """Serve every ESI operation with seeded data, ESI's headers and limits, and /_fake/ controls."""
     from esi_fake.server import FakeESIServer
@@ -28,6 +35,13 @@ def fake_server_command(
         )
     except SpecError as exc:
         fail(str(exc), exc.exit_status)
+    for registration in app or ():
+        client, _, callback = registration.partition("=")
+        client_id, _, secret = client.partition(":")
+        if not client_id or not callback.startswith(("http://", "https://")):
+            fail(f"--app {registration!r}: expected CLIENT_ID[:SECRET]=CALLBACK_URL")
+        server.sso.apps[client_id] = secret or None
+        server.sso.callbacks[client_id] = callback
     try:
         sock = server.bind()
     except OSError as exc:

@@ -1,0 +1,63 @@
+"""What ESI serves about itself: its OpenAPI document (naming the fake as its server) and the
+compatibility dates; and ESI-shaped answers for routes and input the fake does not know."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from esi_fake._state import FakeState
+
+
+def meta_routes(spec: dict[str, Any]) -> list[Route]:
+    date = str(spec.get("info", {}).get("version", ""))
+
+    async def openapi(request: Request) -> Response:
+        wanted = request.query_params.get("compatibility_date") or request.headers.get("x-compatibility-date")
+        if wanted and wanted > date:
+            return esi_error(400, f"compatibility date {wanted} is after the newest one ({date})")
+        served = copy.copy(spec)
+        served["servers"] = [{"url": str(request.base_url).rstrip("/")}]
+        return Response(orjson.dumps(served), 200, {"X-Compatibility-Date": date}, "application/json")
+
+    async def dates(request: Request) -> Response:
+        return Response(orjson.dumps({"compatibility_dates": [date]}), 200, media_type="application/json")
+
+    return [
+        Route("/meta/openapi.json", openapi, methods=["GET"]),
+        Route("/meta/compatibility-dates", dates, methods=["GET"]),
+    ]
+
+
+def esi_error(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps({"error": text, "status": status}), status, headers, "application/json")
+
+
+def counted_error(state: FakeState, status: int, text: str) -> Response:
+    """An error of the fake's own (unknown route, bad input), counted in the error limit and
+    carrying ESI's headers, as ESI's are."""
+    state.record("(unrouted)", status)
+    remain, reset = state.error_limit.snapshot()
+    return esi_error(
+        status,
+        text,
+        {"X-ESI-Error-Limit-Remain": str(remain), "X-ESI-Error-Limit-Reset": str(reset)},
+    )
+
+
+def error_handlers(state: FakeState) -> dict[Any, Any]:
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return counted_error(state, 404, "Not found")
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return counted_error(state, 405, "Method not allowed")
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        return counted_error(state, 500, f"the fake ESI failed: {type(exc).__name__}")
+
+    return {404: not_found, 405: not_allowed, 500: failed, Exception: failed}

@@ -1,0 +1,112 @@
+"""The fake ESI + SSO as a standalone server any client can use: apps registered on its command
+line or over HTTP, CCP's spec served, every error ESI-shaped and counted, no dropped connections."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx2
+import pytest
+
+from esi_fake import ForcedReply
+from tests.services import free_port, wait_for_port
+
+
+@pytest.fixture(scope="module")
+def standalone(spec_path: Any) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "esi_cli", "fake-server", "--port", str(port), "--spec", str(spec_path),
+            "--app", "native-app=http://localhost:8080/callback",
+            "--app", "web-app:s3cret=http://127.0.0.1:9000/sso/callback",
+        ],
+        env={**os.environ, "ESI_CONFIG": os.devnull},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, 60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_apps_registered_on_the_command_line_can_log_in(standalone: str) -> None:
+    query = {
+        "response_type": "code",
+        "client_id": "web-app",
+        "redirect_uri": "http://127.0.0.1:9000/sso/callback",
+        "scope": "esi-wallet.read_character_wallet.v1",
+        "state": "abc",
+    }
+    answer = httpx2.get(f"{standalone}/v2/oauth/authorize/?{urlencode(query)}", follow_redirects=False)
+    assert answer.status_code == 302, answer.text  # the trailing slash, as CCP documents it
+    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    token = httpx2.post(
+        f"{standalone}/v2/oauth/token",
+        data={"grant_type": "authorization_code", "code": code},
+        auth=("web-app", "s3cret"),
+    )
+    assert token.status_code == 200 and "access_token" in token.json()
+    wrong = httpx2.get(
+        f"{standalone}/v2/oauth/authorize?{urlencode({**query, 'redirect_uri': 'https://attacker.example/'})}",
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 400
+
+
+def test_apps_and_sso_knobs_over_http(standalone: str) -> None:
+    answer = httpx2.post(
+        f"{standalone}/_fake/sso",
+        json={
+            "apps": {"late-app": {"secret": None, "callback": "http://localhost:7000/cb"}},
+            "token_delay_s": 0,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    query = {
+        "response_type": "code",
+        "client_id": "late-app",
+        "redirect_uri": "http://localhost:7000/cb",
+        "scope": "publicData",
+        "state": "s",
+        "code_challenge": "x" * 43,
+        "code_challenge_method": "S256",
+    }
+    assert httpx2.get(f"{standalone}/v2/oauth/authorize?{urlencode(query)}").status_code == 302
+    for knob in ({"fail_refresh": "invalid_grant"}, {"rotate_keys": True}, {"fail_refresh": None}):
+        assert httpx2.post(f"{standalone}/_fake/sso", json=knob).status_code == 200
+    assert httpx2.post(f"{standalone}/_fake/sso", json={"no_such_knob": 1}).status_code == 400
+
+
+def test_the_spec_is_served_naming_the_fake(standalone: str, spec_document: dict[str, Any]) -> None:
+    served = httpx2.get(f"{standalone}/meta/openapi.json").json()
+    assert served["servers"] == [{"url": standalone}]
+    assert len(served["paths"]) == len(spec_document["paths"])
+    dates = httpx2.get(f"{standalone}/meta/compatibility-dates").json()
+    assert dates["compatibility_dates"] == [spec_document["info"]["version"]]
+
+
+def test_unknown_routes_and_bad_input_are_esi_shaped_and_counted(standalone: str) -> None:
+    with httpx2.Client(base_url=standalone) as client:
+        before = int(client.get("/status").headers["x-esi-error-limit-remain"])
+        unknown = client.get("/no/such/route")
+        assert unknown.status_code == 404 and "error" in unknown.json()
+        assert unknown.headers["x-esi-error-limit-remain"] == str(before - 1)
+        bad_page = client.get("/markets/10000002/orders", params={"page": "abc"})
+        assert bad_page.status_code == 400 and "error" in bad_page.json()
+        assert int(bad_page.headers["x-esi-error-limit-remain"]) == before - 2
+        assert client.get("/status").status_code == 200  # the same connection still works
+
+
+def test_a_forced_420_reports_no_errors_left(fake_esi: Any) -> None:
+    fake_esi.state.faults.forced = [ForcedReply(420, count=1)]
+    answer = httpx2.get(f"{fake_esi.url}/status")
+    assert answer.status_code == 420 and answer.headers["x-esi-error-limit-remain"] == "0"
