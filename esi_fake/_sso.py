@@ -9,6 +9,7 @@ import hashlib
 import html
 import secrets
 import threading
+import uuid
 from collections import Counter
 from dataclasses import MISSING, dataclass, field
 from typing import Any
@@ -69,6 +70,13 @@ class SSOState:
     def __post_init__(self) -> None:
         self.keys = jwk.KeySet([self.new_key()])
         self._signing_key = self.keys
+        # CCP also publishes an ES256 key (clients skip what they do not use).
+        self.other_keys = [
+            jwk.ECKey.generate_key(
+                "P-256", parameters={"kid": "JWT-Signature-Key-ES256", "use": "sig", "alg": "ES256"}
+            )
+        ]
+        self.known_scopes: frozenset[str] | None = None  # from the spec; None: any scope
 
     def reset(self) -> None:
         """Back to a fresh SSO (the signing key is kept: making one takes a while)."""
@@ -86,9 +94,15 @@ class SSOState:
             2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"}, private=True
         )
 
-    def rotate_keys(self) -> None:
-        """A new signing key with a new kid (CCP rotating its key)."""
-        self.keys = jwk.KeySet([self.new_key(f"{KEY_ID}-{secrets.token_hex(4)}")])
+    def rotate_keys(self, *, grace: bool = True) -> None:
+        """A new signing key with a new kid (CCP rotating its key). The old key stays published
+        and accepted for a grace period (until `retire_old_keys`), as CCP does: tokens already
+        handed out keep working; `grace=False` drops it at once."""
+        old = list(self.keys.keys)[:1] if grace else []
+        self.keys = jwk.KeySet([self.new_key(f"{KEY_ID}-{secrets.token_hex(4)}"), *old])
+
+    def retire_old_keys(self) -> None:
+        self.keys = jwk.KeySet(list(self.keys.keys)[:1])
 
     def issue_access_token(self, client_id: str, character: Character, scopes: tuple[str, ...]) -> str:
         now = int(self.clock.now())
@@ -101,7 +115,8 @@ class SSOState:
             "azp": client_id,
             "exp": now + self.access_token_seconds,
             "iat": now,
-            "jti": secrets.token_hex(16),
+            "jti": str(uuid.uuid4()),
+            "kid": self.keys.keys[0].kid,
             "tenant": "tranquility",
             "tier": "live",
             "region": "world",
@@ -132,6 +147,11 @@ class _DroppedAnswer(Response):
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b'{"access_token": "', "more_body": True})
         raise ConnectionAbortedError("the fake SSO dropped this answer (lose_refresh_answers)")
+
+
+def _token_answer(answer: dict[str, Any]) -> JSONResponse:
+    """Tokens are never cached by anyone on the way (RFC 6749 §5.1)."""
+    return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
@@ -170,9 +190,14 @@ def sso_routes(state: SSOState) -> list[Route]:
         challenge = query.get("code_challenge")
         if state.apps[client_id] is None and not challenge:
             return _oauth_error("invalid_request", "A PKCE client must send code_challenge")
+        if challenge and query.get("code_challenge_method") != "S256":
+            return _oauth_error("invalid_request", "code_challenge_method must be S256 (plain is refused)")
+        unknown = [s for s in scopes if state.known_scopes is not None and s not in state.known_scopes]
+        if unknown:
+            return _oauth_error("invalid_scope", f"Unknown scope(s): {' '.join(unknown)}")
         state._codes[code] = (client_id, redirect_uri, scopes, challenge, state.character)
         state._code_times[code] = state.clock.now()
-        answer = {"code": code, "state": query.get("state", "")}
+        answer = {"code": code, **({"state": query["state"]} if query.get("state") else {})}
         if state.auto_approve:
             return RedirectResponse(f"{redirect_uri}?{urlencode(answer)}", 302)
         hidden = "".join(
@@ -210,7 +235,7 @@ def sso_routes(state: SSOState) -> list[Route]:
                     digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
                     if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:
                         return _oauth_error("invalid_grant", "code_verifier does not match code_challenge")
-                return JSONResponse(state.grant(client, character, scopes, secrets.token_hex(8)))
+                return _token_answer(state.grant(client, character, scopes, secrets.token_hex(8)))
             if grant_type == "refresh_token":
                 presented = form.get("refresh_token", "")
                 failure = state.fail_refresh_for.get(presented, state.fail_refresh)
@@ -233,13 +258,13 @@ def sso_routes(state: SSOState) -> list[Route]:
                     answer = state.grant(client, character, grant.scopes, grant.family)
                     state._grants.pop(answer["refresh_token"])
                     answer["refresh_token"] = presented
-                    return JSONResponse(answer)
+                    return _token_answer(answer)
                 grant.active = False
                 answer = state.grant(client, character, grant.scopes, grant.family)
                 if state.lose_refresh_answers > 0:
                     state.lose_refresh_answers -= 1
                     return _DroppedAnswer()  # rotated, and the client never hears of it
-                return JSONResponse(answer)
+                return _token_answer(answer)
         return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r}")
 
     async def revoke(request: Request) -> Response:
@@ -259,7 +284,10 @@ def sso_routes(state: SSOState) -> list[Route]:
             await asyncio.sleep(state.jwks_delay_s)
         if state.jwks_fail:
             return JSONResponse({"error": "temporarily_unavailable"}, 503)
-        return JSONResponse(state.keys.as_dict(private=False))
+        published = state.keys.as_dict(private=False)
+        published["keys"] = [*published["keys"], *(key.as_dict(private=False) for key in state.other_keys)]
+        published["SkipUnresolvedJsonWebKeys"] = True
+        return JSONResponse(published, headers={"Cache-Control": "public, max-age=300"})
 
     async def metadata(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")

@@ -41,6 +41,13 @@ def build_app(spec: dict[str, Any], state: FakeState, sso: SSOState) -> Starlett
     return Starlette(routes=routes, exception_handlers=error_handlers(state))
 
 
+def spec_scopes(spec: dict[str, Any]) -> frozenset[str]:
+    """The scopes EVE SSO knows: the spec's OAuth2 flows, and publicData."""
+    flows = spec.get("components", {}).get("securitySchemes", {}).get("OAuth2", {}).get("flows", {})
+    scopes = {scope for flow in flows.values() for scope in flow.get("scopes", {})}
+    return frozenset(scopes | {"publicData"})
+
+
 class FakeESIServer:
     """A real HTTP server on 127.0.0.1 serving every ESI operation of the spec.
 
@@ -62,6 +69,8 @@ class FakeESIServer:
         self.spec = spec if isinstance(spec, dict) else load_spec(spec)
         self.state = state or FakeState(**state_options)
         self.sso = sso or SSOState(clock=self.state.clock)
+        if self.sso.known_scopes is None:
+            self.sso.known_scopes = spec_scopes(self.spec)
         self.host, self.port = host, port
         self.app = build_app(self.spec, self.state, self.sso)
         self._server: uvicorn.Server | None = None

@@ -78,7 +78,7 @@ def test_expired_token_is_refreshed_and_rotated(pkce: AuthSetup, make_client: An
 
 def test_401_refreshes_once_and_retries(pkce: AuthSetup, make_client: Any) -> None:
     token = pkce.log_in()
-    pkce.fake.sso.rotate_keys()  # ESI no longer accepts the old access token
+    pkce.fake.sso.rotate_keys(grace=False)  # ESI no longer accepts the old access token
     pkce.sso.jwks._attempted_at -= 3600
     client = make_client(auth=pkce.auth)
     assert isinstance(get_characters_character_id_wallet.sync(token.character_id, client=client), float)

@@ -73,3 +73,56 @@ def test_a_rotated_answer_that_never_arrives_keeps_the_token(
     assert sum(fake_esi.sso.refreshes.values()) == 1  # SSO did rotate
     kept = setup.store.get(token.id or 0)
     assert kept is not None and kept.refresh_token == token.refresh_token  # nothing to persist
+
+
+def _authorize_with(fake: Any, **changes: str) -> httpx2.Response:
+    query = {
+        "response_type": "code",
+        "client_id": "strict-app",
+        "redirect_uri": "http://localhost:8080/callback",
+        "scope": "esi-wallet.read_character_wallet.v1",
+        "state": "s1",
+        "code_challenge": challenge_for("v" * 43),
+        "code_challenge_method": "S256",
+        **changes,
+    }
+    query = {key: value for key, value in query.items() if value != ""}
+    return httpx2.get(f"{fake.url}/v2/oauth/authorize?{urlencode(query)}", follow_redirects=False)
+
+
+def test_unknown_scopes_plain_pkce_and_absent_state(fake_esi: Any) -> None:
+    fake_esi.sso.apps["strict-app"] = None
+    unknown = _authorize_with(fake_esi, scope="esi-wallet.read_character_wallet.v1 esi-made-up.v1")
+    assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_scope"
+    plain = _authorize_with(fake_esi, code_challenge="v" * 43, code_challenge_method="plain")
+    assert plain.status_code == 400
+    stateless = _authorize_with(fake_esi, state="")
+    assert "state=" not in stateless.headers["location"]
+
+
+def test_tokens_and_keys_look_like_ccps(fake_esi: Any) -> None:
+    import uuid
+
+    from joserfc import jwt
+
+    fake_esi.sso.apps["strict-app"] = None
+    location = _authorize_with(fake_esi).headers["location"]
+    answer = _exchange(fake_esi, parse_qs(urlsplit(location).query)["code"][0])
+    assert answer.headers["cache-control"] == "no-store"
+    claims = jwt.decode(answer.json()["access_token"], fake_esi.sso.keys).claims
+    assert claims["kid"] == fake_esi.sso.keys.keys[0].kid and uuid.UUID(claims["jti"])
+    published = httpx2.get(f"{fake_esi.url}/oauth/jwks")
+    keys = published.json()
+    assert {key["alg"] for key in keys["keys"]} == {"RS256", "ES256"} and keys["SkipUnresolvedJsonWebKeys"]
+    assert "max-age" in published.headers["cache-control"]
+
+
+def test_a_key_rotation_keeps_outstanding_tokens_working(fake_esi: Any) -> None:
+    fake_esi.sso.apps["strict-app"] = None
+    location = _authorize_with(fake_esi).headers["location"]
+    token = _exchange(fake_esi, parse_qs(urlsplit(location).query)["code"][0]).json()["access_token"]
+    wallet = f"{fake_esi.url}/characters/{fake_esi.sso.character.character_id}/wallet"
+    fake_esi.sso.rotate_keys()
+    assert httpx2.get(wallet, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    fake_esi.sso.retire_old_keys()
+    assert httpx2.get(wallet, headers={"Authorization": f"Bearer {token}"}).status_code == 401
