@@ -284,9 +284,11 @@ def sso_routes(state: SSOState) -> list[Route]:
             await asyncio.sleep(state.jwks_delay_s)
         if state.jwks_fail:
             return JSONResponse({"error": "temporarily_unavailable"}, 503)
-        published = state.keys.as_dict(private=False)
-        published["keys"] = [*published["keys"], *(key.as_dict(private=False) for key in state.other_keys)]
-        published["SkipUnresolvedJsonWebKeys"] = True
+        keys = [
+            *state.keys.as_dict(private=False)["keys"],
+            *(k.as_dict(private=False) for k in state.other_keys),
+        ]
+        published = {"keys": keys, "SkipUnresolvedJsonWebKeys": True}
         return JSONResponse(published, headers={"Cache-Control": "public, max-age=300"})
 
     async def metadata(request: Request) -> Response:
