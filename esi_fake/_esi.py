@@ -18,6 +18,7 @@ from esi_fake._market import market_orders_page
 from esi_fake._spec import FakeOperation, fake_operations
 from esi_fake._sso import SSOState, verify_bearer
 from esi_fake._state import FakeState
+from esi_fake._validate import check_request
 
 MARKET_ORDERS = "GetMarketsRegionIdOrders"
 PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
@@ -62,6 +63,7 @@ class ESIRoutes:
         self.state = state
         self.authorize = authorize
         self.data = DataMaker(spec)
+        self.newest_date = str(spec.get("info", {}).get("version", "9999-12-31"))
         self.operations = fake_operations(spec)
         self._bodies: dict[str, tuple[bytes, str]] = {}
 
@@ -86,6 +88,17 @@ class ESIRoutes:
         request.state.principal = principal or (request.client.host if request.client else "?")
         if state.error_limit.exhausted():
             return _error(420, "This software has exceeded the error limit for ESI.")
+        problem = check_request(
+            operation.parameters,
+            operation.body,
+            dict(request.path_params),
+            request.query_params,
+            request.headers,
+            await request.body(),
+            self.newest_date,
+        )
+        if problem is not None:
+            return _error(400, problem)
         forced = state.take_forced(operation.id)
         if forced is not None:
             retry = {"Retry-After": str(int(forced.retry_after))} if forced.retry_after is not None else {}

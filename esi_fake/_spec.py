@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from esi_fake._validate import ParameterRule, body_rule, parameter_rules
 from generator.facts import window_seconds
 from generator.validate import iter_operations, resolve_ref
 
@@ -22,6 +23,9 @@ class FakeOperation:
     rate_window: float
     success_status: int
     schema: Any  # None for a response without a body
+    parameters: tuple[ParameterRule, ...] = ()
+    body: tuple[bool, dict[str, Any]] | None = None
+    languages: bool = False  # declares Content-Language: names follow Accept-Language
 
 
 def fake_operations(spec: dict[str, Any]) -> list[FakeOperation]:
@@ -50,6 +54,9 @@ def fake_operations(spec: dict[str, Any]) -> list[FakeOperation]:
                 rate_window=float(window_seconds(limit["window-size"])) if limit else 0.0,
                 success_status=int(success),
                 schema=schema,
+                parameters=parameter_rules(spec, operation),
+                body=body_rule(spec, operation),
+                languages="Content-Language" in response.get("headers", {}),
             )
         )
     return result

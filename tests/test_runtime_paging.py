@@ -81,7 +81,12 @@ def test_gives_up_when_data_never_settles(
 
 def test_cursor_walk_forwards(fake_esi: Any, make_client: Any) -> None:
     records = list(
-        iter_cursor(get_military_campaigns_objectives_listing, "campaign-1", client=make_client(), limit=10)
+        iter_cursor(
+            get_military_campaigns_objectives_listing,
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            client=make_client(),
+            limit=10,
+        )
     )
     assert len(records) == fake_esi.state.cursor_records
     assert len({record.id for record in records}) == len(records)
@@ -91,13 +96,18 @@ def test_cursor_walk_forwards(fake_esi: Any, make_client: Any) -> None:
 async def test_cursor_walk_backwards_async(fake_esi: Any, make_client: Any) -> None:
     client = make_client()
     forwards = list(
-        iter_cursor(get_military_campaigns_objectives_listing, "campaign-1", client=client, limit=10)
+        iter_cursor(
+            get_military_campaigns_objectives_listing,
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            client=client,
+            limit=10,
+        )
     )
     backwards = [
         record
         async for record in aiter_cursor(
             get_military_campaigns_objectives_listing,
-            "campaign-1",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
             client=client,
             direction="before",
             limit=10,
