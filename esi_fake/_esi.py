@@ -88,13 +88,14 @@ class ESIRoutes:
         request.state.principal = principal or (request.client.host if request.client else "?")
         if state.error_limit.exhausted():
             return _error(420, "This software has exceeded the error limit for ESI.")
+        request.state.body = await request.body()
         problem = check_request(
             operation.parameters,
             operation.body,
             dict(request.path_params),
             request.query_params,
             request.headers,
-            await request.body(),
+            request.state.body,
             self.newest_date,
         )
         if problem is not None:
@@ -142,6 +143,8 @@ class ESIRoutes:
             body, etag = self._cursor_body(operation, request)
         else:
             body, etag = self._body(operation, request)
+        if operation.languages:
+            headers["Content-Language"] = _language(request)
         now = state.clock.now()
         headers.update(
             {
@@ -163,9 +166,12 @@ class ESIRoutes:
         return Response(body, operation.success_status, headers, "application/json")
 
     def _seed(self, operation: FakeOperation, request: Request) -> str:
+        """What the data depends on: route, parameters, body, language (and the data's generation)."""
         params = sorted((k, v) for k, v in request.query_params.items() if k not in PAGING_PARAMS)
         path = sorted(request.path_params.items())
-        return f"{self.state.seed}:{self.state.generation}:{operation.id}:{path}:{params}"
+        body = hashlib.blake2b(getattr(request.state, "body", b""), digest_size=8).hexdigest()
+        language = _language(request) if operation.languages else ""
+        return f"{self.state.seed}:{self.state.generation}:{operation.id}:{path}:{params}:{body}:{language}"
 
     def _cached(self, key: str, make: Callable[[], bytes]) -> tuple[bytes, str]:
         found = self._bodies.get(key)
@@ -179,12 +185,22 @@ class ESIRoutes:
 
     def _body(self, operation: FakeOperation, request: Request) -> tuple[bytes, str]:
         seed = self._seed(operation, request)
-        return self._cached(seed, lambda: orjson.dumps(self.data.make(operation.schema, seed)))
+        return self._cached(
+            seed, lambda: orjson.dumps(follow_request(self.data.make(operation.schema, seed), request))
+        )
 
     def _page_body(self, operation: FakeOperation, request: Request, page: int) -> tuple[bytes, str]:
         seed = self._seed(operation, request)
         if operation.id == MARKET_ORDERS:
             size = self.state.market_page_size
+            filters = {k: v for k, v in request.query_params.items() if k in ("type_id", "order_type")}
+            if filters:
+                return self._cached(
+                    f"{seed}:{page}",
+                    lambda: orjson.dumps(
+                        follow_request(orjson.loads(market_orders_page(seed, page, size)), request)
+                    ),
+                )
             return self._cached(f"{seed}:{page}", lambda: market_orders_page(seed, page, size))
         size = self.state.page_size
         return self._cached(
@@ -243,3 +259,47 @@ def _position(token: str, default: int) -> int:
     if token in ("", "0"):
         return default
     return int(token.removeprefix("c"))
+
+
+LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
+
+
+def _language(request: Request) -> str:
+    wanted = request.headers.get("accept-language", "en").split(",")[0].split("-")[0].strip().lower()
+    return wanted if wanted in LANGUAGES else "en"
+
+
+def follow_request(data: Any, request: Request) -> Any:
+    """Generated data made to agree with the request: ids in the path come back, query filters
+    hold for every item (`order_type` as `is_buy_order`), and a body of ids is answered id by id."""
+    path = {k: int(v) for k, v in request.path_params.items() if str(v).isdigit()}
+    filters = {
+        k: int(v) if v.isdigit() else v for k, v in request.query_params.items() if k not in PAGING_PARAMS
+    }
+    body_ids = _body_ids(getattr(request.state, "body", b""))
+
+    def agree(item: Any) -> Any:
+        if isinstance(item, dict):
+            for key, value in (*path.items(), *filters.items()):
+                if key in item and type(item[key]) is type(value):
+                    item[key] = value
+            order_type = filters.get("order_type")
+            if "is_buy_order" in item and order_type in ("buy", "sell"):
+                item["is_buy_order"] = order_type == "buy"
+        return item
+
+    if isinstance(data, list):
+        if body_ids and data and isinstance(data[0], dict) and "id" in data[0]:
+            data = [{**data[index % len(data)], "id": item_id} for index, item_id in enumerate(body_ids)]
+        return [agree(item) for item in data]
+    return agree(data)
+
+
+def _body_ids(body: bytes) -> list[int]:
+    if not body.strip().startswith(b"["):
+        return []
+    try:
+        ids = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return []
+    return [i for i in ids if type(i) is int] if isinstance(ids, list) else []
