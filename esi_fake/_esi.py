@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import hashlib
 from collections.abc import Awaitable, Callable
@@ -140,7 +141,10 @@ class ESIRoutes:
             headers["X-Pages"] = str(pages)
             body, etag = self._page_body(operation, request, page)
         elif operation.paging == "cursor":
-            body, etag = self._cursor_body(operation, request)
+            walked = self._cursor_body(operation, request)
+            if isinstance(walked, Response):
+                return walked
+            body, etag = walked
         else:
             body, etag = self._body(operation, request)
         if operation.languages:
@@ -207,26 +211,32 @@ class ESIRoutes:
             f"{seed}:{page}", lambda: orjson.dumps(self.data.items(operation.schema, f"{seed}:{page}", size))
         )
 
-    def _cursor_body(self, operation: FakeOperation, request: Request) -> tuple[bytes, str]:
-        """Records 0..N-1 oldest first; `after=k` walks forwards from k, `before=k` backwards."""
+    def _cursor_body(self, operation: FakeOperation, request: Request) -> Response | tuple[bytes, str]:
+        """CCP's cursor contract: records ordered by `last_modified`; opaque tokens; `before`
+        walks back to the oldest and then answers an empty list (the end); `after` gives what
+        changed since the token ("0": from the start; for `before`, "0" is from the end)."""
         schema = self.data.resolve(operation.schema)
         name = next(k for k, v in schema["properties"].items() if self.data.resolve(v).get("type") == "array")
         seed = self._seed(operation, request)
         records = self.data.items(schema["properties"][name], seed, self.state.cursor_records)
+        records.sort(
+            key=lambda record: str(record.get("last_modified", "")) if isinstance(record, dict) else ""
+        )
         query = request.query_params
         limit = max(1, min(int(query.get("limit") or 10), 100))
         total = len(records)
-        # Tokens name a position ("c<k>"); "0" alone means the start (after) or the end (before),
-        # so the walk CCP documents (follow `before` until an empty list) ends.
-        if "after" in query:
-            start = _position(query["after"], 0)
-            chosen = range(start, min(start + limit, total))
-        else:
-            end = _position(query.get("before") or "0", total)
-            chosen = range(max(end - limit, 0), end)
+        try:
+            if "after" in query:
+                start = min(_position(query["after"], 0), total)
+                chosen = range(start, min(start + limit, total))
+            else:
+                end = min(_position(query.get("before") or "0", total), total)
+                chosen = range(max(end - limit, 0), end)
+        except ValueError:
+            return _error(400, "the cursor token is not one this server handed out")
         cursor = {}
         if chosen:
-            cursor = {"before": f"c{chosen.start}", "after": f"c{chosen.stop}"}
+            cursor = {"before": _token(chosen.start), "after": _token(chosen.stop)}
         payload = {name: [records[i] for i in chosen], "cursor": cursor}
         return self._cached(f"{seed}:{request.url.query}", lambda: orjson.dumps(payload))
 
@@ -255,10 +265,23 @@ class ESIRoutes:
             response.headers["X-Ratelimit-Used"] = str(used)
 
 
+def _token(position: int) -> str:
+    """An opaque cursor token (base64 of a versioned position, as a client must not parse it)."""
+    return base64.urlsafe_b64encode(f"esi-fake-cursor:v1:{position}".encode()).decode().rstrip("=")
+
+
 def _position(token: str, default: int) -> int:
+    """The position a token names; ValueError for a token this server did not hand out."""
     if token in ("", "0"):
         return default
-    return int(token.removeprefix("c"))
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(token) from None
+    prefix, _, number = text.rpartition(":")
+    if prefix != "esi-fake-cursor:v1" or not number.isdigit():
+        raise ValueError(token)
+    return int(number)
 
 
 LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")

@@ -35,3 +35,29 @@ def test_names_follow_accept_language(fake_esi: Any) -> None:
     english = httpx2.get(url, headers={**HEADERS, "Accept-Language": "en"})
     assert german.headers["content-language"] == "de" and english.headers["content-language"] == "en"
     assert german.json()["name"] != english.json()["name"]
+
+
+def _walk(fake: Any, direction: str) -> tuple[list[dict[str, Any]], list[str], int]:
+    url = f"{fake.url}/freelance-jobs"
+    token, seen, records, requests = "0", [], [], 0
+    while requests < 50:
+        requests += 1
+        page = httpx2.get(url, params={direction: token, "limit": "10"}, headers=HEADERS).json()
+        if not page["freelance_jobs"]:
+            break
+        records += page["freelance_jobs"]
+        token = page["cursor"][direction]
+        seen.append(token)
+    return records, seen, requests
+
+
+def test_cursor_walks_follow_ccps_contract(fake_esi: Any) -> None:
+    backwards, tokens, requests = _walk(fake_esi, "before")
+    assert requests < 50, "the backward walk never reached its empty page"
+    assert len(backwards) == fake_esi.state.cursor_records
+    assert all(not token.isdigit() for token in tokens)  # opaque, not offsets
+    forwards, _, _ = _walk(fake_esi, "after")
+    stamps = [record["last_modified"] for record in forwards]
+    assert stamps == sorted(stamps)
+    bad = httpx2.get(f"{fake_esi.url}/freelance-jobs", params={"after": "not-a-token"}, headers=HEADERS)
+    assert bad.status_code == 400 and "cursor" in bad.json()["error"]
