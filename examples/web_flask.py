@@ -48,23 +48,23 @@ def make_app(sso: SSOApp, esi_base_url: str, session_secret: str | None = None) 
         return flask.redirect("/", 303)  # type: ignore[return-value]
 
     @app.get("/wallet")
-    @token_required(web, scopes=WALLET)
+    @token_required(scopes=WALLET)
     def wallet(token: Token) -> str:
         return wallet_page(token)
 
     @app.get("/wallet/new")
-    @token_required(web, scopes=WALLET, new=True)
+    @token_required(scopes=WALLET, new=True)
     def wallet_new(token: Token) -> str:
         return wallet_page(token)
 
     @app.get("/characters")
-    @tokens_required(web, scopes=WALLET)
+    @tokens_required(scopes=WALLET)
     def characters(tokens: TokenQuery) -> str:
         rows = "".join(f"<li>{html.escape(t.character_name)} ({t.character_id})</li>" for t in tokens)
         return f"<h1>Your characters</h1><ul id=characters>{rows}</ul>"
 
     @app.get("/single")
-    @single_use_token(web, scopes=WALLET)
+    @single_use_token(scopes=WALLET)
     def single(token: Token) -> str:
         return wallet_page(token)
 

@@ -96,8 +96,10 @@ def _signed_in(browser: Any, site: str, user: str) -> Any:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fastapi", "flask"])
-def test_site_users_tokens_and_choices(kind: str, fake_esi: Any, browser: Any, tmp_path: Path) -> None:
-    store = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", secrets="plaintext")
+def test_site_users_tokens_and_choices(
+    kind: str, fake_esi: Any, browser: Any, tmp_path: Path, store_url: str
+) -> None:
+    store = SQLTokenStore(store_url, secrets="plaintext")
     with serve(kind, fake_esi, store) as site:
         alice = _signed_in(browser, site, "alice")
         fake_esi.sso.character = ALICE_1

@@ -1,14 +1,15 @@
 """The guide's views for Flask (extra `[web]`; uses Flask's signed session).
 
     web = WebSSO(sso_app, current_user=lambda request: flask.session.get("user"))
-    app.register_blueprint(blueprint(web))    # /sso/callback and /sso/select
+    app.register_blueprint(blueprint(web))    # /sso/callback and /sso/select; the app's WebSSO
 
     @app.get("/wallet")
-    @token_required(web, scopes="esi-wallet.read_character_wallet.v1")
+    @token_required(scopes="esi-wallet.read_character_wallet.v1")
     def wallet(token): ...
 
-`token_required(web, scopes, new=False)`, `tokens_required(web, scopes)` (the view gets `tokens`,
-a query) and `single_use_token(web, scopes)` behave as in esi_auth.web.starlette.
+`token_required(scopes=..., new=False)`, `tokens_required(scopes=...)` (the view gets `tokens`,
+a query) and `single_use_token(scopes=...)` behave as in esi_auth.web.starlette; they use the
+WebSSO whose blueprint the app registered (or the one passed as `web=`).
 """
 
 from __future__ import annotations
@@ -39,11 +40,23 @@ def _answer(outcome: Redirect | Page) -> flask.Response:
     return flask.Response(outcome.html, outcome.status, {"Cache-Control": "no-store"}, mimetype="text/html")
 
 
-def token_required(web: WebSSO, scopes: Any, *, new: bool = False) -> Callable[[View], View]:
+EXTENSION = "esikit_web"
+
+
+def _web(web: WebSSO | None) -> WebSSO:
+    found = web or flask.current_app.extensions.get(EXTENSION)
+    if found is None:
+        raise RuntimeError("register esi_auth.web.flask.blueprint(web) on the app, or pass web=...")
+    return found
+
+
+def token_required(
+    web: WebSSO | None = None, scopes: Any = "", *, new: bool = False
+) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            outcome = web.token_for(flask.request, flask.session, _here(), scopes, new=new)
+            outcome = _web(web).token_for(flask.request, flask.session, _here(), scopes, new=new)
             if not isinstance(outcome, Token):
                 return _answer(outcome)
             return view(*args, token=outcome, **kwargs)
@@ -53,11 +66,11 @@ def token_required(web: WebSSO, scopes: Any, *, new: bool = False) -> Callable[[
     return decorate
 
 
-def tokens_required(web: WebSSO, scopes: Any) -> Callable[[View], View]:
+def tokens_required(web: WebSSO | None = None, scopes: Any = "") -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            outcome = web.tokens_for(flask.request, flask.session, _here(), scopes)
+            outcome = _web(web).tokens_for(flask.request, flask.session, _here(), scopes)
             if not isinstance(outcome, TokenQuery):
                 return _answer(_not_token(outcome))
             return view(*args, tokens=outcome, **kwargs)
@@ -67,12 +80,12 @@ def tokens_required(web: WebSSO, scopes: Any) -> Callable[[View], View]:
     return decorate
 
 
-def single_use_token(web: WebSSO, scopes: Any) -> Callable[[View], View]:
+def single_use_token(web: WebSSO | None = None, scopes: Any = "") -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             ticket = flask.request.args.get("esi_ticket")
-            outcome = web.single_use_for(flask.session, _here(), ticket, scopes)
+            outcome = _web(web).single_use_for(flask.session, _here(), ticket, scopes)
             if not isinstance(outcome, Token):
                 return _answer(outcome)
             return view(*args, token=outcome, **kwargs)
@@ -89,6 +102,10 @@ def _not_token(outcome: Outcome) -> Redirect | Page:
 def blueprint(web: WebSSO, name: str = "esi_sso") -> flask.Blueprint:
     """The SSO callback and the selection form's target, under `web.base_path`."""
     routes = flask.Blueprint(name, __name__, url_prefix=web.base_path)
+
+    @routes.record_once
+    def remember(state: Any) -> None:
+        state.app.extensions[EXTENSION] = web
 
     @routes.get("/callback")
     def callback() -> flask.Response:
