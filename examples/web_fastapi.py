@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import os
 import secrets
+import tempfile
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -90,7 +92,9 @@ def main() -> None:
     with FakeESIServer() as fake:
         fake.sso.apps["web-example"] = "web-example-secret"
         fake.sso.callbacks["web-example"] = callback
-        store = SQLTokenStore("sqlite:///web-example-tokens.sqlite", secret_key=Fernet.generate_key())
+        # a fresh store each run, its secrets encrypted with a fresh key (keep yours outside the database)
+        work = Path(tempfile.mkdtemp(prefix="esikit-web-example-"))
+        store = SQLTokenStore(f"sqlite:///{work / 'tokens.sqlite'}", secret_key=Fernet.generate_key())
         config = SSOConfig(
             client_id="web-example",
             client_secret="web-example-secret",  # noqa: S106 (the fake SSO's demo app)
