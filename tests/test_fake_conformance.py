@@ -1,6 +1,8 @@
-"""A client no one here wrote, against `esi fake-server` started as a separate process: django-esi
-10, in a venv of its own, configured only through its own settings. It loads CCP's spec from the
-fake, calls status, reads every page of market orders and walks a cursor backwards to its end."""
+"""A client no one here wrote, against `esi fake-server` started as a separate process with an app
+registered on its command line: django-esi 10, in a venv of its own, configured only through its
+own settings. It loads CCP's spec from the fake, calls status, reads every page of market orders,
+walks a cursor backwards to its end, logs in through its own views against the fake SSO, calls an
+authenticated operation and refreshes (tests/django_esi_probe.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from tests.services import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".nox" / "conformance-django-esi"  # kept between runs: the install is the slow part
+CALLBACK = "http://127.0.0.1:9/sso/callback/"  # django-esi's callback view (never reached by a browser)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,7 @@ def standalone_fake(spec_path: Path) -> Iterator[str]:
     process = subprocess.Popen(
         [
             sys.executable, "-m", "esi_cli", "fake-server", "--port", str(port), "--spec", str(spec_path),
-            "--market-pages", "3", "--app", "conformance-app:s3cret=http://127.0.0.1:9/sso/callback",
+            "--market-pages", "3", "--app", f"conformance-app:s3cret={CALLBACK}",
         ],
         env={**os.environ, "ESI_CONFIG": os.devnull},
         stdout=subprocess.DEVNULL,
@@ -63,7 +66,7 @@ def standalone_fake(spec_path: Path) -> Iterator[str]:
 def test_django_esi_uses_the_fake(django_esi_python: Path, standalone_fake: str, redis_url: str) -> None:
     probe = Path(__file__).with_name("django_esi_probe.py")
     result = subprocess.run(
-        [str(django_esi_python), str(probe), standalone_fake, redis_url],
+        [str(django_esi_python), str(probe), standalone_fake, redis_url, CALLBACK],
         capture_output=True,
         text=True,
         timeout=300,
@@ -73,3 +76,6 @@ def test_django_esi_uses_the_fake(django_esi_python: Path, standalone_fake: str,
     assert seen["players"] > 0
     assert seen["orders"] == 3 * 1000  # every page, as the fake's X-Pages says
     assert seen["cursor_records"] == 25 and seen["cursor_requests"] == 4  # 10 + 10 + 5, then empty
+    assert seen["view_status"] == 200 and seen["character"] == 90000001
+    assert isinstance(seen["balance"], float) and seen["refreshed"]
+    assert seen["balance_after_refresh"] == seen["balance"]
