@@ -94,7 +94,7 @@ def log_in_and_call(client: Any) -> None:
     from django.urls import include, path  # type: ignore[import-not-found,unused-ignore]
     from esi.decorators import single_use_token  # type: ignore[import-not-found,unused-ignore]
 
-    @single_use_token(scopes=[WALLET])
+    @single_use_token(scopes=[WALLET])  # type: ignore[untyped-decorator,unused-ignore]
     def wallet(request: Any, token: Any) -> Any:
         seen["character"] = token.character_id
         seen["balance"] = client.Wallet.GetCharactersCharacterIdWallet(
