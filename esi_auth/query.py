@@ -86,21 +86,21 @@ class TokenQuery:
 
     def all(self) -> list[Token]:
         """Newest first."""
-        with self.store.engine.connect() as db:
+        with self.store.reader.connect() as db:
             rows = db.execute(self._ordered()).mappings().all()
         return self.store.tokens_from_rows(rows)
 
     def first(self) -> Token | None:
-        with self.store.engine.connect() as db:
+        with self.store.reader.connect() as db:
             row = db.execute(self._ordered().limit(1)).mappings().first()
         return self.store.tokens_from_rows([row])[0] if row else None
 
     def count(self) -> int:
-        with self.store.engine.connect() as db:
+        with self.store.reader.connect() as db:
             return int(db.execute(select(func.count()).select_from(self.statement.subquery())).scalar_one())
 
     def delete(self) -> int:
-        with self.store.engine.connect() as db:
+        with self.store.reader.connect() as db:
             ids = [int(row[0]) for row in db.execute(self.statement.with_only_columns(tokens.c.id))]
         return self.store.delete(ids)
 

@@ -67,6 +67,14 @@ class SQLTokenStore:
         self.engine: Engine = create_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        # Single-statement reads need no transaction: on a server database, autocommit makes them
+        # one round trip instead of three (BEGIN, the query, ROLLBACK). Writes use `engine`.
+        # (SQLite has no round trips; switching its isolation per checkout would cost more.)
+        self.reader: Engine = (
+            self.engine
+            if self.engine.dialect.name == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._lock = StoreLock(self.engine, path)
         try:
             from esi_auth.store.migrate import upgrade
@@ -162,7 +170,7 @@ class SQLTokenStore:
             )
 
     def get(self, token_id: int) -> Token | None:
-        with self.engine.connect() as db:
+        with self.reader.connect() as db:
             row = db.execute(select(tokens).where(tokens.c.id == token_id)).mappings().first()
         return self._token(row) if row else None
 
