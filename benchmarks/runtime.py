@@ -18,8 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx2
@@ -34,20 +33,11 @@ REGION = 10000002
 DJANGO_ESI_PYTHON = "ESIKIT_DJANGO_ESI_PYTHON"
 
 
-@contextmanager
-def fake_server() -> Iterator[str]:
-    from tests.services import free_port, wait_for_port
+def fake_server() -> AbstractContextManager[str]:
+    """`esi fake-server` in its own process (the same helper the tests use)."""
+    from tests.services import fake_server_process
 
-    port = free_port()
-    esi = str(Path(sys.executable).with_name("esi"))
-    command = [esi, "fake-server", "--port", str(port), "--spec", _spec(), "--market-pages", str(PAGES)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, 60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    return fake_server_process(_spec(), "--market-pages", str(PAGES))
 
 
 async def raw_all_pages(url: str) -> int:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,33 @@ def postgres_server() -> Generator[str, None, None]:
         process.terminate()
         process.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def fake_server_process(spec: str | Path, *options: str) -> Iterator[str]:
+    """`esi fake-server` as a process of its own on a free loopback port (extra CLI options
+    passed through); yields its URL. Fails at once, not after the wait, if the process exits."""
+    import sys
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "esi_cli", "fake-server", "--port", str(port), "--spec", str(spec), *options],
+        env={**os.environ, "ESI_CONFIG": os.devnull},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # never a pipe nobody reads: a full pipe would stall the server
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"esi fake-server exited with status {process.returncode}")
+            try:
+                wait_for_port(port, 0.5)
+                break
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -7,7 +7,6 @@ authenticated operation and refreshes (tests/django_esi_probe.py)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.services import free_port, wait_for_port
+from tests.services import fake_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".nox" / "conformance-django-esi"  # kept between runs: the install is the slow part
@@ -44,22 +43,10 @@ def django_esi_python() -> Path:
 
 @pytest.fixture(scope="module")
 def standalone_fake(spec_path: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "esi_cli", "fake-server", "--port", str(port), "--spec", str(spec_path),
-            "--market-pages", "3", "--app", f"conformance-app:s3cret={CALLBACK}",
-        ],
-        env={**os.environ, "ESI_CONFIG": os.devnull},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, 60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with fake_server_process(
+        spec_path, "--market-pages", "3", "--app", f"conformance-app:s3cret={CALLBACK}"
+    ) as url:
+        yield url
 
 
 @pytest.mark.slow

@@ -3,10 +3,8 @@ line or over HTTP, CCP's spec served, every error ESI-shaped and counted, no dro
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -14,28 +12,14 @@ import httpx2
 import pytest
 
 from esi_fake import ForcedReply
-from tests.services import free_port, wait_for_port
+from tests.services import fake_server_process
 
 
 @pytest.fixture(scope="module")
-def standalone(spec_path: Any) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "esi_cli", "fake-server", "--port", str(port), "--spec", str(spec_path),
-            "--app", "native-app=http://localhost:8080/callback",
-            "--app", "web-app:s3cret=http://127.0.0.1:9000/sso/callback",
-        ],
-        env={**os.environ, "ESI_CONFIG": os.devnull},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, 60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def standalone(spec_path: Path) -> Iterator[str]:
+    apps = ["native-app=http://localhost:8080/callback", "web-app:s3cret=http://127.0.0.1:9000/sso/callback"]
+    with fake_server_process(spec_path, *(option for app in apps for option in ("--app", app))) as url:
+        yield url
 
 
 def test_apps_registered_on_the_command_line_can_log_in(standalone: str) -> None:

@@ -103,7 +103,7 @@ class WebSSO:
             200, selection_page(candidates, wanted, self._csrf(session), f"{self.base_path}/select", here)
         )
 
-    def tokens_for(self, request: Any, session: Session, here: str, scopes: Any) -> TokenQuery | Outcome:
+    def tokens_for(self, request: Any, session: Session, here: str, scopes: Any) -> TokenQuery | Page:
         """`tokens_required`: every token of the current user with the scopes (a query)."""
         owner = self.current_user(request)
         if owner is None:
@@ -144,7 +144,7 @@ class WebSSO:
         session[SESSION_STATES] = states
         return Redirect(pending.url)
 
-    def callback(self, session: Session, query: str) -> Outcome:
+    def callback(self, session: Session, query: str) -> Redirect | Page:
         """The SSO callback: finish a login this browser session started, go back to its page."""
         from urllib.parse import parse_qs
 
@@ -186,7 +186,7 @@ class WebSSO:
         session[SESSION_FRESH] = {**session.get(SESSION_FRESH, {}), return_to: done.token.id}
         return Redirect(return_to)
 
-    def select(self, request: Any, session: Session, form: dict[str, str]) -> Outcome:
+    def select(self, request: Any, session: Session, form: dict[str, str]) -> Redirect | Page:
         """The selection page's form: remember the chosen token for these scopes."""
         if not hmac.compare_digest(form.get("csrf", ""), self._csrf(session)):
             return Page(400, error_page("The form expired or did not come from this site: reload the page."))

@@ -23,7 +23,7 @@ import flask
 
 from esi_auth.query import TokenQuery
 from esi_auth.token import Token
-from esi_auth.web.core import Outcome, Page, Redirect, WebSSO
+from esi_auth.web.core import Page, Redirect, WebSSO
 
 View = Callable[..., Any]
 
@@ -72,7 +72,7 @@ def tokens_required(web: WebSSO | None = None, scopes: Any = "") -> Callable[[Vi
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             outcome = _web(web).tokens_for(flask.request, flask.session, _here(), scopes)
             if not isinstance(outcome, TokenQuery):
-                return _answer(_not_token(outcome))
+                return _answer(outcome)
             return view(*args, tokens=outcome, **kwargs)
 
         return wrapper
@@ -95,10 +95,6 @@ def single_use_token(web: WebSSO | None = None, scopes: Any = "") -> Callable[[V
     return decorate
 
 
-def _not_token(outcome: Outcome) -> Redirect | Page:
-    return outcome if not isinstance(outcome, Token) else Redirect("/")
-
-
 def blueprint(web: WebSSO, name: str = "esi_sso") -> flask.Blueprint:
     """The SSO callback and the selection form's target, under `web.base_path`."""
     routes = flask.Blueprint(name, __name__, url_prefix=web.base_path)
@@ -110,11 +106,11 @@ def blueprint(web: WebSSO, name: str = "esi_sso") -> flask.Blueprint:
     @routes.get("/callback")
     def callback() -> flask.Response:
         query = flask.request.query_string.decode("latin-1")
-        return _answer(_not_token(web.callback(flask.session, query)))
+        return _answer(web.callback(flask.session, query))
 
     @routes.post("/select")
     def select() -> flask.Response:
         form = {key: str(value) for key, value in flask.request.form.items()}
-        return _answer(_not_token(web.select(flask.request, flask.session, form)))
+        return _answer(web.select(flask.request, flask.session, form))
 
     return routes

@@ -72,7 +72,7 @@ class TokensRequired:
         outcome = self.web.tokens_for(request, request.session, _here(request), self.scopes)
         if isinstance(outcome, TokenQuery):
             return outcome
-        raise InterruptView(_response(outcome if not isinstance(outcome, Token) else Page(500, "")))
+        raise InterruptView(_response(outcome))
 
 
 class SingleUseToken:
@@ -97,20 +97,16 @@ def routes(web: WebSSO) -> list[Route]:
     """The SSO callback and the selection form's target, under `web.base_path`."""
 
     def callback(request: Request) -> Response:
-        return _response(_as_answer(web.callback(request.session, request.url.query)))
+        return _response(web.callback(request.session, request.url.query))
 
     async def select(request: Request) -> Response:
         form = {key: str(value) for key, value in (await request.form()).items()}
-        return _response(_as_answer(web.select(request, request.session, form)))
+        return _response(web.select(request, request.session, form))
 
     return [
         Route(f"{web.base_path}/callback", callback, methods=["GET"]),
         Route(f"{web.base_path}/select", select, methods=["POST"]),
     ]
-
-
-def _as_answer(outcome: Outcome) -> Redirect | Page:
-    return outcome if not isinstance(outcome, Token) else Redirect("/")
 
 
 async def _interrupted(_request: Request, exc: Exception) -> Response:
