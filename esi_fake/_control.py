@@ -17,7 +17,10 @@ SETTINGS = ("market_pages", "market_page_size", "page_count", "page_size")
 def apply_faults(state: FakeState, settings: dict[str, Any]) -> None:
     faults = state.faults
     for key, value in settings.items():
-        if key == "forced":
+        if key == "change_data":  # a new generation of the data now
+            if value:
+                state.change_data()
+        elif key == "forced":
             faults.forced = [ForcedReply(**item) for item in value]
         elif key in ("delay_operations", "malformed_operations"):
             setattr(faults, key, frozenset(value) if value is not None else None)

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+DATA_DAYS = 300  # generated dates and times lie within this many days after EPOCH
 
 
 class DataMaker:
@@ -67,10 +68,10 @@ class DataMaker:
     def _string(self, schema: dict[str, Any], rng: random.Random, depth: int) -> str:
         fmt = schema.get("format")
         if fmt == "date-time":
-            moment = EPOCH + datetime.timedelta(seconds=rng.randint(0, 300 * 86400))
+            moment = EPOCH + datetime.timedelta(seconds=rng.randint(0, DATA_DAYS * 86400))
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         if fmt == "date":
-            return (EPOCH.date() + datetime.timedelta(days=rng.randint(0, 300))).isoformat()
+            return (EPOCH.date() + datetime.timedelta(days=rng.randint(0, DATA_DAYS))).isoformat()
         if fmt == "uuid":
             return str(uuid.UUID(int=rng.getrandbits(128), version=4))
         length = max(int(schema.get("minLength", 0)), min(int(schema.get("maxLength", 12)), 12))

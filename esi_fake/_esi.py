@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import email.utils
 import hashlib
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from esi_fake._data import DataMaker
+from esi_fake._data import DATA_DAYS, EPOCH, DataMaker
 from esi_fake._market import market_orders_page
 from esi_fake._spec import FakeOperation, fake_operations
 from esi_fake._sso import SSOState, verify_bearer
@@ -23,6 +25,7 @@ from esi_fake._validate import check_request
 
 MARKET_ORDERS = "GetMarketsRegionIdOrders"
 PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
+CURSOR_PREFIX = "esi-fake-cursor:v2:"
 # Resolves the caller of an authenticated route: (principal, None) or (None, error response).
 Authorizer = Callable[[Request, FakeOperation], Awaitable[tuple[str | None, Response | None]]]
 
@@ -169,13 +172,14 @@ class ESIRoutes:
             body = body[: max(len(body) // 2, 1)]
         return Response(body, operation.success_status, headers, "application/json")
 
-    def _seed(self, operation: FakeOperation, request: Request) -> str:
+    def _seed(self, operation: FakeOperation, request: Request, *, generation: bool = True) -> str:
         """What the data depends on: route, parameters, body, language (and the data's generation)."""
         params = sorted((k, v) for k, v in request.query_params.items() if k not in PAGING_PARAMS)
         path = sorted(request.path_params.items())
         body = hashlib.blake2b(getattr(request.state, "body", b""), digest_size=8).hexdigest()
         language = _language(request) if operation.languages else ""
-        return f"{self.state.seed}:{self.state.generation}:{operation.id}:{path}:{params}:{body}:{language}"
+        made = self.state.generation if generation else "-"
+        return f"{self.state.seed}:{made}:{operation.id}:{path}:{params}:{body}:{language}"
 
     def _cached(self, key: str, make: Callable[[], bytes]) -> tuple[bytes, str]:
         found = self._bodies.get(key)
@@ -217,28 +221,42 @@ class ESIRoutes:
         changed since the token ("0": from the start; for `before`, "0" is from the end)."""
         schema = self.data.resolve(operation.schema)
         name = next(k for k, v in schema["properties"].items() if self.data.resolve(v).get("type") == "array")
-        seed = self._seed(operation, request)
-        records = self.data.items(schema["properties"][name], seed, self.state.cursor_records)
-        records.sort(
-            key=lambda record: str(record.get("last_modified", "")) if isinstance(record, dict) else ""
-        )
+        records = self._cursor_records(operation, request, schema["properties"][name])
         query = request.query_params
         limit = max(1, min(int(query.get("limit") or 10), 100))
-        total = len(records)
         try:
             if "after" in query:
-                start = min(_position(query["after"], 0), total)
-                chosen = range(start, min(start + limit, total))
+                since = _cursor_key(query["after"])
+                chosen = [key for key in records if since is None or key > since][:limit]
             else:
-                end = min(_position(query.get("before") or "0", total), total)
-                chosen = range(max(end - limit, 0), end)
+                until = _cursor_key(query.get("before") or "0")
+                chosen = [key for key in records if until is None or key < until][-limit:]
         except ValueError:
             return _error(400, "the cursor token is not one this server handed out")
-        cursor = {}
-        if chosen:
-            cursor = {"before": _token(chosen.start), "after": _token(chosen.stop)}
-        payload = {name: [records[i] for i in chosen], "cursor": cursor}
+        cursor = {"before": _token(chosen[0]), "after": _token(chosen[-1])} if chosen else {}
+        payload = {name: [records[key] for key in chosen], "cursor": cursor}
+        seed = self._seed(operation, request)
         return self._cached(f"{seed}:{request.url.query}", lambda: orjson.dumps(payload))
+
+    def _cursor_records(
+        self, operation: FakeOperation, request: Request, schema: Any
+    ) -> dict[tuple[str, int], Any]:
+        """The records by (last_modified, index), oldest first. The records are the same in every
+        generation of the data; each new generation moves a few of them to a newer
+        `last_modified` (a change), so `after` a token returns exactly those."""
+        seed = self._seed(operation, request, generation=False)
+        records = self.data.items(schema, seed, self.state.cursor_records)
+        for generation in range(1, self.state.generation + 1):
+            rng = random.Random(f"{seed}:changes:{generation}")
+            moment = EPOCH + datetime.timedelta(days=DATA_DAYS, hours=generation)
+            for index in rng.sample(range(len(records)), max(1, len(records) // 5)):
+                if isinstance(records[index], dict) and "last_modified" in records[index]:
+                    records[index]["last_modified"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        keyed = {
+            (str(record.get("last_modified", "")) if isinstance(record, dict) else "", index): record
+            for index, record in enumerate(records)
+        }
+        return dict(sorted(keyed.items()))
 
     def _finish(self, operation: FakeOperation, request: Request, response: Response) -> None:
         state = self.state
@@ -265,23 +283,25 @@ class ESIRoutes:
             response.headers["X-Ratelimit-Used"] = str(used)
 
 
-def _token(position: int) -> str:
-    """An opaque cursor token (base64 of a versioned position, as a client must not parse it)."""
-    return base64.urlsafe_b64encode(f"esi-fake-cursor:v1:{position}".encode()).decode().rstrip("=")
+def _token(key: tuple[str, int]) -> str:
+    """An opaque cursor token (base64 of a versioned record key: a client must not parse it)."""
+    text = f"{CURSOR_PREFIX}{key[0]}|{key[1]}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _position(token: str, default: int) -> int:
-    """The position a token names; ValueError for a token this server did not hand out."""
+def _cursor_key(token: str) -> tuple[str, int] | None:
+    """The record key a token names (None: "0", the end); ValueError for a token this server
+    did not hand out."""
     if token in ("", "0"):
-        return default
+        return None
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         raise ValueError(token) from None
-    prefix, _, number = text.rpartition(":")
-    if prefix != "esi-fake-cursor:v1" or not number.isdigit():
+    prefix, _, index = text.rpartition("|")
+    if not prefix.startswith(CURSOR_PREFIX) or not index.isdigit():
         raise ValueError(token)
-    return int(number)
+    return prefix.removeprefix(CURSOR_PREFIX), int(index)
 
 
 LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")

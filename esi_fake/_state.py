@@ -111,8 +111,17 @@ class FakeState:
         with self._lock:
             self._page_requests += 1
             if after and self._page_requests == after:
-                self.generation += 1
-                self.generation_time = self.clock.now() + self.generation  # a distinct Last-Modified
+                self._next_generation()
+
+    def change_data(self) -> None:
+        """A new generation of the data, as ESI's data changes between cache periods: paged
+        answers are made anew; cursor records move some of theirs to a newer `last_modified`."""
+        with self._lock:
+            self._next_generation()
+
+    def _next_generation(self) -> None:
+        self.generation += 1
+        self.generation_time = self.clock.now() + self.generation  # a distinct Last-Modified
 
     def enter(self) -> None:
         with self._lock:

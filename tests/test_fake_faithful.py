@@ -61,3 +61,20 @@ def test_cursor_walks_follow_ccps_contract(fake_esi: Any) -> None:
     assert stamps == sorted(stamps)
     bad = httpx2.get(f"{fake_esi.url}/freelance-jobs", params={"after": "not-a-token"}, headers=HEADERS)
     assert bad.status_code == 400 and "cursor" in bad.json()["error"]
+
+
+def test_after_returns_what_changed_since_the_token(fake_esi: Any) -> None:
+    url = f"{fake_esi.url}/freelance-jobs"
+    first, _, _ = _walk(fake_esi, "after")
+    last = httpx2.get(url, params={"after": "0", "limit": "100"}, headers=HEADERS).json()["cursor"]["after"]
+    assert httpx2.get(url, params={"after": last}, headers=HEADERS).json()["freelance_jobs"] == []
+    fake_esi.state.change_data()
+    changed = httpx2.get(url, params={"after": last, "limit": "100"}, headers=HEADERS).json()
+    newest = max(record["last_modified"] for record in first)
+    assert changed["freelance_jobs"], "records changed, yet `after` returned nothing"
+    assert len(changed["freelance_jobs"]) < len(first)  # only what changed, not everything
+    assert all(record["last_modified"] > newest for record in changed["freelance_jobs"])
+    known_ids = {record["id"] for record in first}
+    assert {record["id"] for record in changed["freelance_jobs"]} <= known_ids
+    everything, _, _ = _walk(fake_esi, "before")
+    assert len(everything) == len(first)  # a change moves records, it does not add them
