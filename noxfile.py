@@ -1,4 +1,4 @@
-"""Sessions: `nox -s tests` (CI), `nox -s lint`, `nox -s bench`, `nox -s demo`, `nox -s web-demo`."""
+"""Sessions: `nox -s lint tests schemathesis` (CI), `nox -s bench`, `nox -s demo`, `nox -s web-demo`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "tests", "schemathesis"]
 nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
@@ -54,6 +54,13 @@ def lint(session: nox.Session) -> None:
         "examples",
         "noxfile.py",
     )
+
+
+@nox.session(python=PYTHON)
+def schemathesis(session: nox.Session) -> None:
+    """Schemathesis's every check against `esi fake-server` with CCP's spec (run by CI)."""
+    session.install("-e", ".[fake]", "schemathesis>=4.32,<5")
+    session.run("python", "-m", "tests.schemathesis_fake", *session.posargs, env=_spec_env())
 
 
 @nox.session(python=PYTHON)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -69,6 +70,28 @@ def apply_sso(sso: SSOState, settings: dict[str, Any]) -> None:
             raise KeyError(key)
 
 
+def mint_token(sso: SSOState, settings: dict[str, Any]) -> dict[str, Any]:
+    """A token answer for the character who logs in next, as if it had logged in through the
+    SSO (a grant that refreshes and rotates like any other): {"client_id": ..., "scopes":
+    [...] or "all"}. An unknown client id is registered as a PKCE app."""
+    client_id = str(settings.get("client_id", "esi-fake-tests"))
+    wanted = settings.get("scopes", [])
+    known = sso.known_scopes
+    if wanted == "all":
+        scopes = tuple(sorted(known or ()))
+    elif isinstance(wanted, list) and all(isinstance(scope, str) for scope in wanted):
+        scopes = tuple(wanted)
+    else:
+        raise ValueError('scopes: a list of scope names, or "all"')
+    unknown = [scope for scope in scopes if known is not None and scope not in known]
+    if unknown:
+        raise ValueError(f"unknown scope(s): {' '.join(unknown)}")
+    with sso._lock:
+        sso.apps.setdefault(client_id, None)
+        answer = sso.grant(client_id, sso.character, scopes, secrets.token_hex(8))
+    return {**answer, "character_id": sso.character.character_id}
+
+
 def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]:
     async def stats(request: Request) -> Response:
         remain, reset = state.error_limit.snapshot()
@@ -103,8 +126,18 @@ def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]
             return JSONResponse({"error": f"unknown or bad setting: {exc}"}, 400)
         return JSONResponse({"ok": True})
 
+    async def token(request: Request) -> Response:
+        if sso is None:
+            return JSONResponse({"error": "this fake has no SSO"}, 404)
+        try:
+            answer = mint_token(sso, await request.json())
+        except (TypeError, ValueError, AttributeError) as exc:
+            return JSONResponse({"error": f"bad token request: {exc}"}, 400)
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
     return [
         Route("/_fake/sso", sso_settings, methods=["POST"]),
+        Route("/_fake/token", token, methods=["POST"]),
         Route("/_fake/stats", stats, methods=["GET"]),
         Route("/_fake/reset", reset, methods=["POST"]),
         Route("/_fake/faults", faults, methods=["POST"]),

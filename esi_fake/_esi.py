@@ -24,6 +24,7 @@ from esi_fake._state import FakeState
 from esi_fake._validate import check_request
 
 MARKET_ORDERS = "GetMarketsRegionIdOrders"
+COMPATIBILITY_DATES = "GetMetaCompatibilityDates"
 PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
 CURSOR_PREFIX = "esi-fake-cursor:v2:"
 # Resolves the caller of an authenticated route: (principal, None) or (None, error response).
@@ -193,6 +194,8 @@ class ESIRoutes:
 
     def _body(self, operation: FakeOperation, request: Request) -> tuple[bytes, str]:
         seed = self._seed(operation, request)
+        if operation.id == COMPATIBILITY_DATES:  # the fake serves one spec: its date
+            return self._cached(seed, lambda: orjson.dumps({"compatibility_dates": [self.newest_date]}))
         return self._cached(
             seed, lambda: orjson.dumps(follow_request(self.data.make(operation.schema, seed), request))
         )
@@ -232,7 +235,9 @@ class ESIRoutes:
                 until = _cursor_key(query.get("before") or "0")
                 chosen = [key for key in records if until is None or key < until][-limit:]
         except ValueError:
-            return _error(400, "the cursor token is not one this server handed out")
+            # The token's text is valid input by the spec; it names no record (as a page past the
+            # end names none): 404.
+            return _error(404, "the cursor token is not one this server handed out")
         cursor = {"before": _token(chosen[0]), "after": _token(chosen[-1])} if chosen else {}
         payload = {name: [records[key] for key in chosen], "cursor": cursor}
         seed = self._seed(operation, request)
@@ -268,6 +273,9 @@ class ESIRoutes:
         response.headers["X-ESI-Error-Limit-Remain"] = str(remain)
         response.headers["X-ESI-Error-Limit-Reset"] = str(reset)
         response.headers["X-ESI-Request-ID"] = f"fake-{state.stats.requests}"
+        # Whatever date was asked (none: ESI serves its oldest behaviour), the fake serves the
+        # behaviour of its one spec, and says which.
+        response.headers["X-Compatibility-Date"] = self.newest_date
         if operation.rate_group and status not in (420, 429):
             limit, remaining, used = state.rate_limits.charge(
                 operation.rate_group,

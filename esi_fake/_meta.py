@@ -1,5 +1,6 @@
-"""What ESI serves about itself: its OpenAPI document (naming the fake as its server) and the
-compatibility dates; and ESI-shaped answers for routes and input the fake does not know."""
+"""What ESI serves about itself outside its spec: its OpenAPI document (naming the fake as its
+server; the compatibility dates are a spec operation, served with the others); and ESI-shaped
+answers for routes and input the fake does not know."""
 
 from __future__ import annotations
 
@@ -25,12 +26,8 @@ def meta_routes(spec: dict[str, Any]) -> list[Route]:
         served["servers"] = [{"url": str(request.base_url).rstrip("/")}]
         return Response(orjson.dumps(served), 200, {"X-Compatibility-Date": date}, "application/json")
 
-    async def dates(request: Request) -> Response:
-        return Response(orjson.dumps({"compatibility_dates": [date]}), 200, media_type="application/json")
-
     return [
         Route("/meta/openapi.json", openapi, methods=["GET"]),
-        Route("/meta/compatibility-dates", dates, methods=["GET"]),
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from esi_fake._validate import ParameterRule, body_rule, parameter_rules
+from esi_fake._validate import BodyRule, ParameterRule, body_rule, parameter_rules
 from generator.facts import window_seconds
 from generator.validate import iter_operations, resolve_ref
 
@@ -24,7 +24,7 @@ class FakeOperation:
     success_status: int
     schema: Any  # None for a response without a body
     parameters: tuple[ParameterRule, ...] = ()
-    body: tuple[bool, dict[str, Any]] | None = None
+    body: BodyRule | None = None
     languages: bool = False  # declares Content-Language: names follow Accept-Language
 
 

@@ -70,6 +70,36 @@ def test_apps_and_sso_knobs_over_http(standalone: str) -> None:
     assert httpx2.post(f"{standalone}/_fake/sso", json={"no_such_knob": 1}).status_code == 400
 
 
+def test_a_token_minted_over_http_calls_authenticated_routes(standalone: str) -> None:
+    """Any client's test suite gets a token without a browser: POST /_fake/token."""
+    scope = "esi-wallet.read_character_wallet.v1"
+    minted = httpx2.post(f"{standalone}/_fake/token", json={"client_id": "native-app", "scopes": [scope]})
+    assert minted.status_code == 200, minted.text
+    answer = minted.json()
+    character = answer["character_id"]
+    headers = {"Authorization": f"Bearer {answer['access_token']}", "X-Compatibility-Date": "2026-08-04"}
+    wallet = httpx2.get(f"{standalone}/characters/{character}/wallet", headers=headers)
+    assert wallet.status_code == 200, wallet.text
+    assets = httpx2.get(f"{standalone}/characters/{character}/assets", headers=headers)
+    assert assets.status_code == 403  # only the scopes asked for
+    refreshed = httpx2.post(
+        f"{standalone}/v2/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": answer["refresh_token"],
+            "client_id": "native-app",
+        },
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    everything = httpx2.post(f"{standalone}/_fake/token", json={"client_id": "native-app", "scopes": "all"})
+    headers["Authorization"] = f"Bearer {everything.json()['access_token']}"
+    assert httpx2.get(f"{standalone}/characters/{character}/assets", headers=headers).status_code == 200
+    unknown = httpx2.post(
+        f"{standalone}/_fake/token", json={"client_id": "native-app", "scopes": ["esi-no.v1"]}
+    )
+    assert unknown.status_code == 400
+
+
 def test_the_spec_is_served_naming_the_fake(standalone: str, spec_document: dict[str, Any]) -> None:
     served = httpx2.get(f"{standalone}/meta/openapi.json").json()
     assert served["servers"] == [{"url": standalone}]

@@ -22,6 +22,13 @@ HEADERS = {"X-Compatibility-Date": "2026-08-04"}
         ("POST", "/universe/names", {}, b'["x"]', {}, "body"),
         ("GET", "/status", {}, None, {"X-Compatibility-Date": "2099-01-01"}, "Compatibility"),
         ("GET", "/status", {}, None, {"X-Compatibility-Date": "2010-01-01"}, "Compatibility"),
+        ("GET", "/universe/types/34", {}, None, {"Accept-Language": "{}"}, "Accept-Language"),
+        ("GET", "/universe/types/34", {}, None, {"Accept-Language": ""}, "Accept-Language"),
+        ("GET", "/dogma/effects/19627564898230091776", {}, None, {}, "effect_id"),
+        ("GET", "/freelance-jobs", {"limit": "5"}, None, {}, "limit"),
+        ("GET", "/characters/90000001/search", {"categories": "agent", "search": "ab"}, None, {}, "search"),
+        ("DELETE", "/characters/90000001/contacts", {"contact_ids": "1,abc"}, None, {}, "contact_ids"),
+        ("POST", "/universe/ids", {}, b'["Jita", 34]', {}, "body"),
     ],
 )
 def test_bad_requests_are_400(
@@ -42,4 +49,23 @@ def test_bad_requests_are_400(
 
 
 def test_a_missing_compatibility_date_is_not_an_error(fake_esi: Any) -> None:
-    assert httpx2.get(f"{fake_esi.url}/status").status_code == 200
+    answer = httpx2.get(f"{fake_esi.url}/status")
+    assert answer.status_code == 200
+    assert answer.headers["x-compatibility-date"] == fake_esi.spec["info"]["version"]  # what it served
+
+
+def test_the_compatibility_dates_route_is_as_strict_as_the_others(fake_esi: Any) -> None:
+    url = f"{fake_esi.url}/meta/compatibility-dates"
+    assert httpx2.get(url, headers={"X-Compatibility-Date": "{}"}).status_code == 400
+    dates = httpx2.get(url, headers=HEADERS)
+    assert dates.json() == {"compatibility_dates": [fake_esi.spec["info"]["version"]]}
+    assert "x-esi-error-limit-remain" in dates.headers
+
+
+def test_arrays_in_the_query_read_repeated_or_comma_separated(fake_esi: Any) -> None:
+    """OpenAPI's default repeats the name (`ids=1&ids=2`); ESI's clients also send `ids=1,2`."""
+    token = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": "all"}).json()
+    headers = {**HEADERS, "Authorization": f"Bearer {token['access_token']}"}
+    url = f"{fake_esi.url}/characters/{token['character_id']}/contacts"
+    for query in ("contact_ids=1&contact_ids=2", "contact_ids=1,2"):
+        assert httpx2.delete(f"{url}?{query}", headers=headers).status_code == 204, query

@@ -1,0 +1,25 @@
+"""The schemathesis run (`nox -s schemathesis`) allows only what its docstring names: each
+allowance is narrow, and any other failed check fails the run."""
+
+from __future__ import annotations
+
+from tests.schemathesis_fake import Failure, allowed
+
+NEWEST = "2026-08-04"
+DATE_ENUM = "violates `enum` at /properties/X-Compatibility-Date"
+
+
+def test_only_the_named_exceptions_are_allowed() -> None:
+    union = Failure("ST108", "GET /sovereignty/systems", "x is valid under more than one of the schemas "
+                    "listed in the 'oneOf' keyword", 200, NEWEST)  # fmt: skip
+    missing = Failure("ST203", "GET /status", "missing required 'X-Compatibility-Date' header", 200, None)
+    older = Failure("ST201", "GET /status", DATE_ENUM, 200, "2025-01-01")
+    assert allowed(union, NEWEST) and allowed(missing, NEWEST) and allowed(older, NEWEST)
+    future = Failure("ST201", "GET /status", DATE_ENUM, 200, "2099-01-01")
+    garbage = Failure("ST201", "GET /status", "X-Compatibility-Date: Incorrect type", 200, "{}")
+    language = Failure("ST201", "GET /status", "violates `enum` at /properties/Accept-Language", 200, NEWEST)
+    other_schema = Failure("ST108", "GET /status", "'players' is a required property", 200, NEWEST)
+    server_error = Failure("ST101", "GET /status", "Server error", 500, NEWEST)
+    undocumented = Failure("ST103", "GET /status", "Received: 418", 418, NEWEST)
+    for failure in (future, garbage, language, other_schema, server_error, undocumented):
+        assert allowed(failure, NEWEST) is None, failure
