@@ -10,6 +10,8 @@ import contextlib
 import hashlib
 import importlib.util
 import io
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -25,16 +27,17 @@ from typing import Any
 from generator.diff import SpecDiff, diff_specs
 from generator.errors import SpecError
 from generator.facts import operation_facts
-from generator.pin import DEFAULT_PIN_PATH, load_pin, update_pin
-from generator.source import cache_spec, cached_spec, resolve_spec
+from generator.pin import DEFAULT_PIN_PATH, Pin, load_pin, update_pin
+from generator.source import SpecSource, cache_spec, cached_spec, resolve_spec
 from generator.transforms import normalise
-from generator.validate import iter_operations, parse_spec
+from generator.validate import iter_operations, parse_spec, pointer
 from generator.wire import WireRules, esi_response_model, raw_text
 
 GENERATOR_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = GENERATOR_DIR / "templates"
 CONFIG_PATH = GENERATOR_DIR / "config.yaml"
 GENERATED_SUBTREES = ("api", "models")
+MANIFEST = Path("api") / "_manifest.json"  # every generated file's sha256: "up to date" is checked
 _FINGERPRINT_RE = re.compile(r'^GENERATOR_FINGERPRINT = "([0-9a-f]+)"$', re.M)
 _SPEC_SHA_RE = re.compile(r'^SPEC_SHA256 = "([0-9a-f]+)"$', re.M)
 
@@ -87,10 +90,9 @@ def generate(
     )
     fingerprint = _fingerprint(source.sha256)
     previous = _read_meta(output_dir)
-    if update_pin_to_spec and (pin.sha256 != source.sha256 or pin.compatibility_date != date):
-        update_pin(pin, compatibility_date=date, sha256=source.sha256)
-    cache_spec(pin, source)
-    if previous is not None and previous[0] == fingerprint and not force and _tree_present(output_dir):
+    _remove_abandoned_staging(output_dir)
+    if previous is not None and previous[0] == fingerprint and not force and _tree_intact(output_dir):
+        _accept(pin, source, date, update_pin_to_spec)
         result.skipped = True
         result.operations_generated = result.operations_in_spec
         result.seconds = time.perf_counter() - started
@@ -111,7 +113,11 @@ def generate(
         if warnings and not allow_warnings:
             raise SpecError(source.origin, "openapi-python-client warned: " + " | ".join(warnings))
         _format(package)
+        _write_manifest(package)
         _swap_in(package, output_dir)
+    # Only now that the new client is in place do the pin and the cache name its spec: a failed,
+    # killed or interrupted run leaves both as they were.
+    _accept(pin, source, date, update_pin_to_spec)
 
     if previous is not None and previous[1] != source.sha256:
         result.previous_sha256 = previous[1]
@@ -120,6 +126,12 @@ def generate(
             result.diff = diff_specs(parse_spec(old), document)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _accept(pin: Pin, source: SpecSource, date: str, update: bool) -> None:
+    if update and (pin.sha256 != source.sha256 or pin.compatibility_date != date):
+        update_pin(pin, compatibility_date=date, sha256=source.sha256)
+    cache_spec(pin, source)
 
 
 def _fingerprint(spec_sha256: str) -> str:
@@ -143,14 +155,52 @@ def _read_meta(output_dir: Path) -> tuple[str, str] | None:
     return fingerprint.group(1), sha.group(1)
 
 
-def _tree_present(output_dir: Path) -> bool:
-    return all((output_dir / name / "__init__.py").is_file() for name in GENERATED_SUBTREES)
+def _generated_files(package: Path) -> dict[str, str]:
+    """Every generated file (path relative to the package) with its sha256."""
+    return {
+        path.relative_to(package).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for name in GENERATED_SUBTREES
+        for path in sorted((package / name).rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.name != MANIFEST.name
+    }
+
+
+def _write_manifest(package: Path) -> None:
+    manifest = json.dumps(_generated_files(package), indent=0, sort_keys=True)
+    (package / MANIFEST).write_text(manifest + "\n", encoding="utf-8")
+
+
+def _tree_intact(output_dir: Path) -> bool:
+    """The generated files are exactly those the manifest lists, byte for byte."""
+    try:
+        listed = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(listed == _generated_files(output_dir))
+
+
+def _remove_abandoned_staging(output_dir: Path) -> None:
+    """Staging folders of runs that were killed (their process is gone); a running one's stay."""
+    for staging in output_dir.glob(".gen-*"):
+        owner = staging.name.split("-")[-2] if staging.name.count("-") >= 2 else ""
+        if owner.isdigit() and not _process_alive(int(owner)):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 @contextlib.contextmanager
 def _staging_dir(output_dir: Path) -> Iterator[Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".gen-", dir=output_dir))
+    staging = Path(tempfile.mkdtemp(prefix=f".gen-{os.getpid()}-", dir=output_dir))
     try:
         yield staging
     finally:
@@ -180,9 +230,17 @@ def _run_openapi_python_client(
     }
     modules: dict[str, tuple[str, str, dict[str, str]]] = {}
     missing = []
-    for _path, _method, operation in iter_operations(spec):
+    module_owners: dict[str, str] = {}
+    for path, method, operation in iter_operations(spec):
         operation_id = operation["operationId"]
         module = str(PythonIdentifier(UntrustedString(operation_id), config.field_prefix))
+        if module in module_owners:
+            raise SpecError(
+                pointer("paths", path, method, "operationId"),
+                f"operationIds {module_owners[module]!r} and {operation_id!r} both make the Python "
+                f"module {module!r}; one would overwrite the other",
+            )
+        module_owners[module] = operation_id
         if module not in endpoints:
             missing.append(operation_id)
             continue
@@ -244,7 +302,7 @@ def _format(package: Path) -> None:
 
 def _swap_in(package: Path, output_dir: Path) -> None:
     """Replace the generated subtrees, restoring the old ones if any move fails."""
-    backup = Path(tempfile.mkdtemp(prefix=".gen-old-", dir=output_dir))
+    backup = Path(tempfile.mkdtemp(prefix=f".gen-old-{os.getpid()}-", dir=output_dir))
     moved: list[str] = []
     try:
         for name in GENERATED_SUBTREES:

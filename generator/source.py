@@ -11,7 +11,10 @@ from generator.errors import PinMismatchError, SpecError
 from generator.pin import Pin
 
 SPEC_ENV_VAR = "ESI_SPEC"
-DOWNLOAD_TIMEOUT_S = 60.0
+# A silent server fails in seconds; a slow one may take this long between bytes.
+DOWNLOAD_CONNECT_TIMEOUT_S = 5.0
+DOWNLOAD_READ_TIMEOUT_S = 10.0
+LOCAL_SPEC_HINT = f"offline? pass --spec PATH or set {SPEC_ENV_VAR} to a downloaded spec"
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,20 @@ class SpecSource:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+        """The sha256 of the document, not of its bytes: the same spec pretty-printed (as CCP's
+        file is) or minified (as ESI serves it) has one hash. Text that is not JSON is hashed as
+        it is (parsing names its problem later)."""
+        return canonical_sha256(self.content)
+
+
+def canonical_sha256(content: bytes) -> str:
+    import orjson
+
+    try:
+        document = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return hashlib.sha256(content).hexdigest()
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def is_url(location: str) -> bool:
@@ -47,12 +63,17 @@ def read_spec(location: str | Path) -> SpecSource:
 def _download(url: str) -> bytes:
     import httpx2
 
+    timeout = httpx2.Timeout(DOWNLOAD_READ_TIMEOUT_S, connect=DOWNLOAD_CONNECT_TIMEOUT_S)
     try:
-        response = httpx2.get(url, timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True)
+        response = httpx2.get(url, timeout=timeout, follow_redirects=True)
+    except httpx2.TimeoutException:
+        waited = f"no answer in {DOWNLOAD_READ_TIMEOUT_S:.0f} s"
+        raise SpecError(url, f"could not download the spec: {waited} ({LOCAL_SPEC_HINT})") from None
     except httpx2.HTTPError as exc:
-        raise SpecError(url, f"could not download the spec: {exc}") from None
+        reason = str(exc) or type(exc).__name__
+        raise SpecError(url, f"could not download the spec: {reason} ({LOCAL_SPEC_HINT})") from None
     if response.status_code != 200:
-        raise SpecError(url, f"could not download the spec: HTTP {response.status_code}")
+        raise SpecError(url, f"could not download the spec: HTTP {response.status_code} ({LOCAL_SPEC_HINT})")
     return response.content
 
 

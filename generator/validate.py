@@ -45,6 +45,14 @@ def validate_document(document: dict[str, Any], origin: str) -> None:
             f"{origin}{pointer('openapi')}",
             f"not an OpenAPI 3.x document (openapi is {version!r})",
         )
+    if version.startswith("3.0"):
+        # CCP's 3.0 conversion lifts union members into colliding components and nests unions
+        # where openapi-python-client refuses them; its 3.1 document has neither.
+        raise SpecError(
+            f"{origin}{pointer('openapi')}",
+            f"an OpenAPI {version} document: only CCP's OpenAPI 3.1 document is supported "
+            "(https://esi.evetech.net/meta/openapi.json, not /meta/openapi-3.0.json)",
+        )
     if not isinstance(document.get("paths"), dict):
         raise SpecError(f"{origin}{pointer('paths')}", "the document has no paths object")
     seen: dict[str, str] = {}
@@ -58,6 +66,8 @@ def validate_document(document: dict[str, Any], origin: str) -> None:
                 f"{origin}{where}", f"operationId {operation_id!r} is also used at {seen[operation_id]}"
             )
         seen[operation_id] = where
+    if not seen:
+        raise SpecError(f"{origin}{pointer('paths')}", "the document has no operations to generate")
     for location, ref in _iter_refs(document, ()):
         if not _resolves(document, ref):
             raise SpecError(f"{origin}{pointer(*location)}", f"$ref {ref!r} does not resolve")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,3 +115,25 @@ def server() -> Iterator[Any]:
 
     with hostile_server() as running:
         yield running
+
+
+@pytest.fixture
+def pin_file(tmp_path: Path, spec_path: Path) -> Path:
+    """A private copy of the pin, so tests may rewrite it and fill its cache."""
+    (tmp_path / "spec").mkdir()
+    target = tmp_path / "spec" / "pin.toml"
+    shutil.copy(Path(__file__).parent.parent / "spec" / "pin.toml", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def first_tree(tmp_path_factory: pytest.TempPathFactory, spec_path: Path) -> Path:
+    output = tmp_path_factory.mktemp("first") / "esi_client"
+    pin_dir = tmp_path_factory.mktemp("pin") / "spec"
+    pin_dir.mkdir()
+    shutil.copy(Path(__file__).parent.parent / "spec" / "pin.toml", pin_dir / "pin.toml")
+    from generator import generate
+
+    result = generate(str(spec_path), output_dir=output, pin_path=pin_dir / "pin.toml")
+    assert (result.operations_generated, result.warnings) == (result.operations_in_spec, [])
+    return output

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from esi_cli.app import app
 from generator import SpecError, generate
 from generator.pin import load_pin
+from generator.source import canonical_sha256
 
 runner = CliRunner()
 
@@ -25,26 +26,6 @@ def tree_digest(root: Path) -> dict[str, str]:
         for path in sorted((root / name).rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts
     }
-
-
-@pytest.fixture
-def pin_file(tmp_path: Path, spec_path: Path) -> Path:
-    """A private copy of the pin, so tests may rewrite it and fill its cache."""
-    (tmp_path / "spec").mkdir()
-    target = tmp_path / "spec" / "pin.toml"
-    shutil.copy(Path(__file__).parent.parent / "spec" / "pin.toml", target)
-    return target
-
-
-@pytest.fixture(scope="module")
-def first_tree(tmp_path_factory: pytest.TempPathFactory, spec_path: Path) -> Path:
-    output = tmp_path_factory.mktemp("first") / "esi_client"
-    pin_dir = tmp_path_factory.mktemp("pin") / "spec"
-    pin_dir.mkdir()
-    shutil.copy(Path(__file__).parent.parent / "spec" / "pin.toml", pin_dir / "pin.toml")
-    result = generate(str(spec_path), output_dir=output, pin_path=pin_dir / "pin.toml")
-    assert (result.operations_generated, result.warnings) == (result.operations_in_spec, [])
-    return output
 
 
 def test_generation_is_deterministic(
@@ -177,7 +158,7 @@ def test_sha_mismatch_needs_update_pin(old_spec_path: Path, pin_file: Path, tmp_
     assert "Generated 208 of 208 operations" in accepted.output
     pin = load_pin(pin_file)
     assert pin.compatibility_date == "2025-12-16"
-    assert pin.sha256 == hashlib.sha256(old_spec_path.read_bytes()).hexdigest()
+    assert pin.sha256 == canonical_sha256(old_spec_path.read_bytes())
 
 
 def test_regenerating_on_a_new_spec_prints_the_diff(
