@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,8 @@ def parse_spec(source: SpecSource) -> dict[str, Any]:
 
 def iter_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, path_item in (document.get("paths") or {}).items():
+        if not isinstance(path_item, dict):
+            continue
         for method in HTTP_METHODS:
             operation = path_item.get(method)
             if isinstance(operation, dict):
@@ -55,6 +58,14 @@ def validate_document(document: dict[str, Any], origin: str) -> None:
         )
     if not isinstance(document.get("paths"), dict):
         raise SpecError(f"{origin}{pointer('paths')}", "the document has no paths object")
+    for path, path_item in document["paths"].items():
+        if not isinstance(path_item, dict):
+            kind = type(path_item).__name__
+            raise SpecError(f"{origin}{pointer('paths', path)}", f"a path item must be an object, not {kind}")
+    for location, ref in _iter_refs(document, ()):
+        if not _resolves(document, ref):
+            raise SpecError(f"{origin}{pointer(*location)}", f"$ref {ref!r} does not resolve")
+        _check_ref_chain(document, ref, origin)
     seen: dict[str, str] = {}
     for path, method, operation in iter_operations(document):
         where = pointer("paths", path, method)
@@ -66,11 +77,66 @@ def validate_document(document: dict[str, Any], origin: str) -> None:
                 f"{origin}{where}", f"operationId {operation_id!r} is also used at {seen[operation_id]}"
             )
         seen[operation_id] = where
+        check_extensions(operation, f"{origin}{where}")
     if not seen:
         raise SpecError(f"{origin}{pointer('paths')}", "the document has no operations to generate")
-    for location, ref in _iter_refs(document, ()):
-        if not _resolves(document, ref):
-            raise SpecError(f"{origin}{pointer(*location)}", f"$ref {ref!r} does not resolve")
+
+
+_WINDOW = re.compile(r"\d+[smhd]")
+
+
+def check_extensions(operation: dict[str, Any], where: str) -> None:
+    """CCP's extensions the client's facts come from, checked for shape: a malformed one is an
+    error naming it, never garbage facts (roles "Accountant" read as ('A', 'c', ...))."""
+    limit = operation.get("x-rate-limit")
+    if limit is not None:
+        at = f"{where}/x-rate-limit"
+        if not isinstance(limit, dict):
+            raise SpecError(at, f"expected an object with group, max-tokens and window-size, not {limit!r}")
+        if not isinstance(limit.get("group"), str) or not limit["group"]:
+            raise SpecError(at, "group must be a non-empty string")
+        tokens = limit.get("max-tokens")
+        if type(tokens) is not int or tokens <= 0:
+            raise SpecError(at, f"max-tokens must be a positive integer, not {tokens!r}")
+        window = limit.get("window-size")
+        if not isinstance(window, str) or not _WINDOW.fullmatch(window.strip()):
+            raise SpecError(at, f"window-size must be a number with s, m, h or d (like 15m), not {window!r}")
+    for name in ("x-required-roles", "x-scopes"):
+        value = operation.get(name)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            raise SpecError(f"{where}/{name}", f"expected a list of strings, not {value!r}")
+    cache_age = operation.get("x-cache-age")
+    if cache_age is not None and (type(cache_age) is not int or cache_age < 0):
+        raise SpecError(f"{where}/x-cache-age", f"expected whole seconds, not {cache_age!r}")
+    for name in ("x-pagination", "x-cache-mode", "x-server-cache-mode", "x-compatibility-date"):
+        value = operation.get(name)
+        if value is not None and not isinstance(value, str):
+            raise SpecError(f"{where}/{name}", f"expected a string, not {value!r}")
+    security = operation.get("security", [])
+    if not isinstance(security, list) or not all(
+        isinstance(requirement, dict)
+        and all(
+            isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
+            for scopes in requirement.values()
+        )
+        for requirement in security
+    ):
+        raise SpecError(f"{where}/security", "expected a list of {scheme: [scope, ...]} objects")
+
+
+def _check_ref_chain(document: dict[str, Any], ref: str, origin: str) -> None:
+    """A `$ref` that leads back to itself through other `$ref`s would be followed for ever."""
+    chain = [ref]
+    node = _target(document, ref)
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        following = node["$ref"]
+        if following in chain:
+            raise SpecError(
+                f"{origin}{following}",
+                f"$ref cycle: {' -> '.join([*chain[chain.index(following) :], following])}",
+            )
+        chain.append(following)
+        node = _target(document, following)
 
 
 def _iter_refs(node: Any, location: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -84,6 +150,14 @@ def _iter_refs(node: Any, location: tuple[str, ...]) -> Iterator[tuple[tuple[str
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _iter_refs(value, (*location, str(index)))
+
+
+def _target(document: dict[str, Any], ref: str) -> Any:
+    node: Any = document
+    for raw in ref[2:].split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
 
 
 def _resolves(document: dict[str, Any], ref: str) -> bool:

@@ -29,6 +29,7 @@ HEADERS = {"X-Compatibility-Date": "2026-08-04"}
         ("GET", "/characters/90000001/search", {"categories": "agent", "search": "ab"}, None, {}, "search"),
         ("DELETE", "/characters/90000001/contacts", {"contact_ids": "1,abc"}, None, {}, "contact_ids"),
         ("POST", "/universe/ids", {}, b'["Jita", 34]', {}, "body"),
+        ("POST", "/universe/names", {}, b"[1.2e19]", {}, "body"),  # an integer beyond int64
     ],
 )
 def test_bad_requests_are_400(

@@ -201,3 +201,57 @@ def test_staging_left_by_a_dead_run_is_cleaned_and_a_live_ones_kept(
     live.mkdir()
     generate(str(spec_path), output_dir=output, pin_path=pin_file)
     assert not dead.exists() and live.exists()
+
+
+def _broken(spec: dict[str, Any], case: str) -> tuple[dict[str, Any], str]:
+    """A spec broken one way, and the location its error must name."""
+    broken: dict[str, Any] = json.loads(json.dumps(spec))
+    operation = broken["paths"]["/status"]["get"]
+    if case == "parameter-ref-cycle":
+        broken["components"]["parameters"]["LoopA"] = {"$ref": "#/components/parameters/LoopB"}
+        broken["components"]["parameters"]["LoopB"] = {"$ref": "#/components/parameters/LoopA"}
+        operation["parameters"].append({"$ref": "#/components/parameters/LoopA"})
+        return broken, "#/components/parameters/Loop"
+    if case == "string-path-item":
+        broken["paths"]["/oops"] = "not a path item"
+        return broken, "#/paths/~1oops"
+    if case == "rate-limit-window-1w":
+        operation["x-rate-limit"]["window-size"] = "1w"
+        return broken, "#/paths/~1status/get/x-rate-limit"
+    if case == "rate-limit-without-max-tokens":
+        del operation["x-rate-limit"]["max-tokens"]
+        return broken, "#/paths/~1status/get/x-rate-limit"
+    if case == "rate-limit-as-string":
+        operation["x-rate-limit"] = "status"
+        return broken, "#/paths/~1status/get/x-rate-limit"
+    if case == "roles-as-string":
+        wallet = broken["paths"]["/corporations/{corporation_id}/wallets"]["get"]
+        wallet["x-required-roles"] = "Accountant"
+        return broken, "#/paths/~1corporations~1{corporation_id}~1wallets/get/x-required-roles"
+    raise AssertionError(case)
+
+
+BROKEN = [
+    "parameter-ref-cycle",
+    "string-path-item",
+    "rate-limit-window-1w",
+    "rate-limit-without-max-tokens",
+    "rate-limit-as-string",
+    "roles-as-string",
+]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_malformed_spec_is_one_line_naming_the_location(
+    case: str, spec_document: dict[str, Any], spec_path: Path, pin_file: Path, tmp_path: Path
+) -> None:
+    broken, location = _broken(spec_document, case)
+    path = _write(tmp_path, "broken.json", broken)
+    generated = _generate("--spec", str(path), "--pin", str(pin_file), "--output", str(tmp_path / "out"),
+                          "--update-pin")  # fmt: skip
+    compared = runner.invoke(app, ["spec", "diff", str(spec_path), str(path)])
+    for result in (generated, compared):
+        assert result.exit_code == 2, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert location in result.output, result.output
