@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from generator.facts import json_type
+from generator.diff_shapes import FieldInfo, Shape, enum_change, flatten_schema, json_kind, shape_changes
 from generator.transforms import drop_runtime_headers
 from generator.validate import iter_operations, resolve_ref
-
-Shape = dict[str, tuple[str, bool]]  # field path -> (JSON type, required)
 
 
 @dataclass(frozen=True, order=True)
 class Change:
     operation_id: str
-    kind: str  # operation | parameter | request | response | scopes
+    kind: str  # operation | parameter | request | response | scopes | facts (notes, never breaking)
     detail: str
     breaking: bool
 
@@ -110,11 +109,19 @@ def _operation_changes(
                 True,
             )
         )
+    old_module, new_module = _tag_module(old_op), _tag_module(new_op)
+    if old_module != new_module:
+        detail = f"moves from esi_client.api.{old_module} to esi_client.api.{new_module} (imports change)"
+        changes.append(Change(operation_id, "operation", detail, True))
     changes.extend(_parameter_changes(operation_id, old, old_op, new, new_op))
-    old_body, new_body = _request_shape(old, old_op), _request_shape(new, new_op)
-    changes.extend(_shape_changes(operation_id, "request", old_body, new_body, request=True))
-    old_resp, new_resp = _response_shape(old, old_op), _response_shape(new, new_op)
-    changes.extend(_shape_changes(operation_id, "response", old_resp, new_resp, request=False))
+    for kind, before, after, request in (
+        ("request", _request_shape(old, old_op), _request_shape(new, new_op), True),
+        ("response", _response_shape(old, old_op), _response_shape(new, new_op), False),
+    ):
+        changes.extend(
+            Change(operation_id, kind, detail, breaking)
+            for detail, breaking in shape_changes(before, after, request=request)
+        )
     old_scopes, new_scopes = _scopes(old_op), _scopes(new_op)
     if old_scopes != new_scopes:
         gained = sorted(new_scopes - old_scopes)
@@ -128,7 +135,40 @@ def _operation_changes(
             if part
         )
         changes.append(Change(operation_id, "scopes", detail, bool(gained)))
+    changes.extend(Change(operation_id, "facts", note, False) for note in _facts_changes(old_op, new_op))
     return changes
+
+
+def _tag_module(operation: dict[str, Any]) -> str:
+    """The package under esi_client.api an operation is generated into (its first tag)."""
+    tags = operation.get("tags") or ["default"]
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(tags[0]))
+    return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_") or "default"
+
+
+def _facts_changes(old_op: dict[str, Any], new_op: dict[str, Any]) -> list[str]:
+    """What the runtime does differently: roles, rate limit, cache age, paging (notes)."""
+    notes = []
+    old_roles, new_roles = old_op.get("x-required-roles") or [], new_op.get("x-required-roles") or []
+    if sorted(old_roles) != sorted(new_roles):
+        notes.append(
+            f"corporation roles: {', '.join(old_roles) or 'none'} -> {', '.join(new_roles) or 'none'}"
+        )
+    old_limit, new_limit = _rate_limit(old_op), _rate_limit(new_op)
+    if old_limit != new_limit:
+        notes.append(f"rate limit: {old_limit} -> {new_limit}")
+    if old_op.get("x-cache-age") != new_op.get("x-cache-age"):
+        notes.append(f"cache age: {old_op.get('x-cache-age')} s -> {new_op.get('x-cache-age')} s")
+    if old_op.get("x-pagination") != new_op.get("x-pagination"):
+        notes.append(f"pagination: {old_op.get('x-pagination')} -> {new_op.get('x-pagination')}")
+    return notes
+
+
+def _rate_limit(operation: dict[str, Any]) -> str:
+    limit = operation.get("x-rate-limit")
+    if not isinstance(limit, dict):
+        return "none"
+    return f"{limit.get('group')} {limit.get('max-tokens')}/{limit.get('window-size')}"
 
 
 def _scopes(operation: dict[str, Any]) -> set[str]:
@@ -140,12 +180,18 @@ def _scopes(operation: dict[str, Any]) -> set[str]:
     }
 
 
-def _parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+def _parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, FieldInfo]:
     result = {}
     for raw in operation.get("parameters", []):
         parameter = resolve_ref(spec, raw)
+        schema = resolve_ref(spec, parameter.get("schema", {})) or {}
+        if json_kind(schema) == "array":  # a list parameter: its values are the items'
+            items = resolve_ref(spec, schema.get("items", {})) or {}
+            kind, enum = f"array[{json_kind(items)}]", items.get("enum", ())
+        else:
+            kind, enum = json_kind(schema), schema.get("enum", ())
         key = f"{parameter['in']} {parameter['name']}"
-        result[key] = (json_type(spec, parameter.get("schema", {})), bool(parameter.get("required")))
+        result[key] = FieldInfo(kind, bool(parameter.get("required")), tuple(sorted(str(v) for v in enum)))
     return result
 
 
@@ -159,24 +205,24 @@ def _parameter_changes(
     before, after = _parameters(old, old_op), _parameters(new, new_op)
     changes = []
     for key in sorted(after.keys() - before.keys()):
-        kind, required = after[key]
+        field = after[key]
+        state = "required" if field.required else "optional"
         changes.append(
-            Change(
-                operation_id,
-                "parameter",
-                f"added {'required' if required else 'optional'} {key} ({kind})",
-                required,
-            )
+            Change(operation_id, "parameter", f"added {state} {key} ({field.kind})", field.required)
         )
     for key in sorted(before.keys() - after.keys()):
         changes.append(Change(operation_id, "parameter", f"removed {key}", True))
     for key in sorted(before.keys() & after.keys()):
-        (old_type, old_required), (new_type, new_required) = before[key], after[key]
-        if old_type != new_type:
-            changes.append(Change(operation_id, "parameter", f"{key}: type {old_type} -> {new_type}", True))
-        if old_required != new_required:
-            state = "required" if new_required else "optional"
-            changes.append(Change(operation_id, "parameter", f"{key}: now {state}", new_required))
+        old_field, new_field = before[key], after[key]
+        if old_field.kind != new_field.kind:
+            detail = f"{key}: type {old_field.kind} -> {new_field.kind}"
+            changes.append(Change(operation_id, "parameter", detail, True))
+        if old_field.required != new_field.required:
+            state = "required" if new_field.required else "optional"
+            changes.append(Change(operation_id, "parameter", f"{key}: now {state}", new_field.required))
+        if old_field.enum != new_field.enum:
+            detail, breaking = enum_change(key, old_field.enum, new_field.enum, request=True)
+            changes.append(Change(operation_id, "parameter", detail, breaking))
     return changes
 
 
@@ -195,59 +241,7 @@ def _response_shape(spec: dict[str, Any], operation: dict[str, Any]) -> Shape:
             continue
         response = resolve_ref(spec, raw)
         schema = response.get("content", {}).get("application/json", {}).get("schema")
-        shape.update(flatten_schema(spec, schema, status, True) if schema else {status: ("empty", True)})
-    return shape
-
-
-def flatten_schema(spec: dict[str, Any], schema: Any, path: str, required: bool, depth: int = 0) -> Shape:
-    """Every field path in a schema with its JSON type and whether it is required."""
-    schema = resolve_ref(spec, schema) or {}
-    if depth > 12:
-        return {path: ("recursive", required)}
-    shape: Shape = {path: (json_type(spec, schema), required)}
-    for keyword in ("oneOf", "anyOf", "allOf"):
-        for index, member in enumerate(schema.get(keyword, [])):
-            shape.update(flatten_schema(spec, member, f"{path}|{keyword}{index}", required, depth + 1))
-    if "items" in schema:
-        shape.update(flatten_schema(spec, schema["items"], f"{path}[]", required, depth + 1))
-    required_fields = set(schema.get("required", []))
-    for name, member in (schema.get("properties") or {}).items():
-        shape.update(flatten_schema(spec, member, f"{path}.{name}", name in required_fields, depth + 1))
-    return shape
-
-
-def _shape_changes(
-    operation_id: str, kind: str, before: Shape, after: Shape, *, request: bool
-) -> list[Change]:
-    """Breaking rules: a request may not gain required fields; a response may not lose fields."""
-    changes = []
-    for path in sorted(after.keys() - before.keys()):
-        if _parent_is_new(path, before):
-            continue
-        _type, required = after[path]
-        breaking = request and required
-        changes.append(
-            Change(
-                operation_id, kind, f"added {'required' if required else 'optional'} field {path}", breaking
-            )
+        shape.update(
+            flatten_schema(spec, schema, status, True) if schema else {status: FieldInfo("empty", True)}
         )
-    for path in sorted(before.keys() - after.keys()):
-        if _parent_is_new(path, after):
-            continue
-        changes.append(Change(operation_id, kind, f"removed field {path}", not request or before[path][1]))
-    for path in sorted(before.keys() & after.keys()):
-        (old_type, old_required), (new_type, new_required) = before[path], after[path]
-        if old_type != new_type:
-            changes.append(Change(operation_id, kind, f"{path}: type {old_type} -> {new_type}", True))
-        elif old_required != new_required:
-            state = "required" if new_required else "optional"
-            breaking = new_required if request else not new_required
-            changes.append(Change(operation_id, kind, f"{path}: now {state}", breaking))
-    return changes
-
-
-def _parent_is_new(path: str, other: Shape) -> bool:
-    """True when an enclosing field is itself absent from `other` (report only the top change)."""
-    cut = max(path.rfind("."), path.rfind("[]"), path.rfind("|"))
-    parent = path[:cut] if cut > 0 else ""
-    return bool(parent) and parent not in other
+    return shape

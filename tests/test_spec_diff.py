@@ -137,6 +137,9 @@ def test_real_older_spec(old_spec_path: Path, spec_path: Path, spec_document: Sp
         c.operation_id == "GetCorporationsCorporationId" and "tax_rate" in c.detail and c.breaking
         for c in diff.changes
     )
+    notifications = [c for c in diff.changes if c.operation_id == "GetCharactersCharacterIdNotifications"]
+    assert any("200[].type: enum values added" in c.detail and not c.breaking for c in notifications)
+    assert "FreelanceProjectACLDeleted" in " ".join(c.detail for c in notifications)
     result = runner.invoke(app, ["spec", "diff", str(old_spec_path), str(spec_path), "--check"])
     assert result.exit_code == 1
 
