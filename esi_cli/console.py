@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-# Exit statuses, documented in the README.
-EXIT_OK = 0
+# Exit statuses, documented in the README (0 is success).
 EXIT_FAILED = 1  # the command ran and the answer is "no" (e.g. `spec diff --check` found breaking changes)
 EXIT_USAGE = 2  # bad input: a bad spec, an unknown operation, a wrong argument
 
-console = Console()
-err_console = Console(stderr=True)
+# Into a pipe or a file, lines stay whole (a terminal's width means nothing there).
+console = Console(soft_wrap=not sys.stdout.isatty())
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:

@@ -86,4 +86,4 @@ def one_line_errors() -> Iterator[None]:
         if _debug:
             raise
         status = EXIT_USAGE if isinstance(exc, LookupError | ValueError) else EXIT_FAILED
-        fail(f"{type(exc).__name__}: {exc}", status)
+        fail(str(exc) or type(exc).__name__, status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from types import ModuleType
 
@@ -29,9 +30,17 @@ def get_operation(operation_id: str) -> Operation:
     for operation in index.values():
         if operation.python_name == operation_id:
             return operation
-    close = sorted(op for op in index if operation_id.lower() in op.lower())[:5]
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise LookupError(f"no ESI operation {operation_id!r}{hint}")
+    raise LookupError(f"there is no ESI operation {operation_id!r}{_suggestions(operation_id, index)}")
+
+
+def _suggestions(wanted: str, index: dict[str, Operation]) -> str:
+    """The closest operation ids: those containing the text, then the most alike by spelling."""
+    ids = list(index)
+    lowered = {op.lower(): op for op in ids}
+    containing = sorted(op for op in ids if wanted.lower() in op.lower())
+    alike = [lowered[m] for m in difflib.get_close_matches(wanted.lower(), list(lowered), n=5, cutoff=0.6)]
+    close = list(dict.fromkeys([*containing, *alike]))[:5]
+    return f"; did you mean {', '.join(close)}?" if close else " (esi ops lists them)"
 
 
 def load_module(operation: Operation) -> ModuleType:

@@ -79,7 +79,7 @@ def test_missing_token_is_one_line(cli_env: dict[str, str]) -> None:
     result = esi("call", "GetCharactersCharacterIdWallet", "--character-id", "123")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "error: NoTokenError: GetCharactersCharacterIdWallet: no stored token for character 123 "
+        "error: GetCharactersCharacterIdWallet: no stored token for character 123 "
         f"with scopes {WALLET}; log in with those scopes (`esi login --scopes ...`)"
     ]
 

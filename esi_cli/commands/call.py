@@ -22,17 +22,22 @@ def ops_command(
     """List operations with their method, path and scopes."""
     from esi_client.operations import all_operations
 
-    table = Table("operation", "route", "scopes", "paging")
-    for operation in all_operations():
-        haystack = f"{operation.id} {operation.path} {operation.tag}".lower()
-        if text and text.lower() not in haystack:
-            continue
-        table.add_row(
-            operation.id,
-            f"{operation.method} {operation.path}",
-            " ".join(operation.scopes),
-            operation.paging or "",
-        )
+    rows = [
+        (op.id, f"{op.method} {op.path}", " ".join(op.scopes), op.paging or "")
+        for op in all_operations()
+        if not text or text.lower() in f"{op.id} {op.path} {op.tag}".lower()
+    ]
+    if not console.is_terminal:  # for grep, cut and scripts: one operation per line, tab-separated
+        typer.echo("".join("\t".join(row) + "\n" for row in rows), nl=False)
+        return
+    table = Table()
+    # The id is what a user types next: it is never cut; the other columns give way.
+    table.add_column("operation", no_wrap=True, min_width=max((len(row[0]) for row in rows), default=9))
+    table.add_column("route", overflow="fold")
+    table.add_column("scopes", overflow="fold")
+    table.add_column("paging")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
     console.print(table)
 
 
