@@ -24,7 +24,6 @@ from esi_client import ESIClient
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.api.wallet import get_characters_character_id_wallet
-from esi_client.paging import all_pages
 from esi_fake import FakeESIServer
 
 THE_FORGE = 10000002
@@ -89,8 +88,7 @@ def main() -> None:
             )
             with Progress(console=console) as progress:
                 task = progress.add_task("Market orders in The Forge", total=None)
-                orders = all_pages(
-                    get_markets_region_id_orders,
+                orders = get_markets_region_id_orders.all_pages(
                     THE_FORGE,
                     client=client,
                     on_page=lambda done, total: progress.update(task, completed=done, total=total),

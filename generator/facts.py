@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from generator.validate import iter_operations, resolve_ref
@@ -17,6 +17,8 @@ class OperationFacts:
     module: str
     literal: str
     doc_facts: str
+    paging: str | None = None
+    parameter_docs: dict[str, str] = field(default_factory=dict)  # python name -> description
 
 
 def window_seconds(window: str) -> int:
@@ -51,12 +53,15 @@ def _parameter_literals(
         parameter = resolve_ref(spec, raw)
         schema = parameter.get("schema", {})
         description = parameter.get("description") or (resolve_ref(spec, schema) or {}).get("description", "")
+        # A parameter with a default need not be given (the signature fills it in), whatever
+        # the spec's `required` says.
+        required = bool(parameter.get("required")) and "default" not in (resolve_ref(spec, schema) or {})
         literals.append(
             "Parameter("
             f"name={parameter['name']!r}, "
             f"python_name={python_names.get(parameter['name'], parameter['name'])!r}, "
             f"location={parameter['in']!r}, json_type={json_type(spec, schema)!r}, "
-            f"required={bool(parameter.get('required'))!r}, description={description!r}, "
+            f"required={required!r}, description={description!r}, "
             f"enum={_enum(spec, schema)!r})"
         )
     body = resolve_ref(spec, operation.get("requestBody"))
@@ -129,5 +134,16 @@ def operation_facts(
             )
         if cache_age:
             lines.append(f"Cached for {cache_age} s.")
-        result[operation_id] = OperationFacts(operation_id, module, literal, "\n".join(lines) + "\n")
+        if scopes and "corporation_id" in names and "character_id" not in names:
+            lines.append("ESI answers for a member of the corporation: call with")
+            lines.append("`client=client.for_character(character_id)` (whose token is used).")
+        docs = {}
+        for raw in operation.get("parameters", []):
+            parameter = resolve_ref(spec, raw)
+            schema = resolve_ref(spec, parameter.get("schema", {})) or {}
+            description = " ".join(str(parameter.get("description") or schema.get("description", "")).split())
+            docs[python_names.get(parameter["name"], parameter["name"])] = description
+        result[operation_id] = OperationFacts(
+            operation_id, module, literal, "\n".join(lines) + "\n", paging, docs
+        )
     return result
