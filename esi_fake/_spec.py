@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from esi_fake._validate import BodyRule, ParameterRule, body_rule, parameter_rules
-from generator.facts import window_seconds
-from generator.validate import iter_operations, resolve_ref
+from esi_generator.facts import window_seconds
+from esi_generator.validate import iter_operations, resolve_ref
 
 
 @dataclass(frozen=True)

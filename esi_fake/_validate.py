@@ -14,7 +14,7 @@ import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from generator.validate import resolve_ref
+from esi_generator.validate import resolve_ref
 
 FIRST_COMPATIBILITY_DATE = "2020-01-01"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

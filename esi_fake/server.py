@@ -21,9 +21,9 @@ from esi_fake._state import FakeState
 
 def load_spec(spec: str | Path | None = None) -> dict[str, Any]:
     """CCP's spec from a path/URL, $ESI_SPEC, or the pin (the generator's resolution order)."""
-    from generator.pin import load_pin
-    from generator.source import resolve_spec
-    from generator.validate import parse_spec
+    from esi_generator.pin import load_pin
+    from esi_generator.source import resolve_spec
+    from esi_generator.validate import parse_spec
 
     return parse_spec(resolve_spec(load_pin(), str(spec) if spec else None, check_pin=False))
 

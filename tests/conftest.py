@@ -46,7 +46,7 @@ def spec_document(spec_path: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def generated_client(spec_path: Path) -> Path:
     """The client in the work tree, generated if missing or stale (a no-op when current)."""
-    from generator import generate
+    from esi_generator import generate
 
     result = generate(str(spec_path))
     assert result.operations_generated == result.operations_in_spec
@@ -132,7 +132,7 @@ def first_tree(tmp_path_factory: pytest.TempPathFactory, spec_path: Path) -> Pat
     pin_dir = tmp_path_factory.mktemp("pin") / "spec"
     pin_dir.mkdir()
     shutil.copy(Path(__file__).parent.parent / "spec" / "pin.toml", pin_dir / "pin.toml")
-    from generator import generate
+    from esi_generator import generate
 
     result = generate(str(spec_path), output_dir=output, pin_path=pin_dir / "pin.toml")
     assert (result.operations_generated, result.warnings) == (result.operations_in_spec, [])

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from esi_cli.app import app
-from generator import SpecError, generate
-from generator.pin import load_pin
-from generator.source import canonical_sha256
+from esi_generator import SpecError, generate
+from esi_generator.pin import load_pin
+from esi_generator.source import canonical_sha256
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from generator.validate import iter_operations
+from esi_generator.validate import iter_operations
 
 RUNTIME_HEADER_ARGS = {
     "x_compatibility_date",

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 
 from esi_client._wire import ModelParser, WireMismatch
 from esi_client.types import to_jsonable
-from generator.validate import iter_operations
+from esi_generator.validate import iter_operations
 from tests.schema_strategies import from_schema
 
 

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from esi_cli.app import app
-from generator import SpecError, generate, load_pin, resolve_spec
+from esi_generator import SpecError, generate, load_pin, resolve_spec
 from tests.hostile_server import HostileServer, silent
 from tests.recording_server import Reply, recording_server
 from tests.test_generate_command import tree_digest

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from esi_cli.app import app
-from generator import diff_specs
+from esi_generator import diff_specs
 
 runner = CliRunner()
 Spec = dict[str, Any]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import PinMismatchError, SpecError, load_pin, resolve_spec
-from generator.pin import Pin
+from esi_generator import PinMismatchError, SpecError, load_pin, resolve_spec
+from esi_generator.pin import Pin
 from tests.recording_server import Reply, recording_server
 
 

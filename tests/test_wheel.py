@@ -41,5 +41,8 @@ def test_wheel_contains_the_generated_client(tmp_path: Path, spec_path: Path) ->
         if n.startswith("esi_client/api/") and n.count("/") == 3 and not n.endswith("__init__.py")
     ]
     assert len(operations) == 225
-    assert {"esi_client/api/_index.py", "esi_client/models/__init__.py", "generator/pin.toml"} <= names
+    assert {"esi_client/api/_index.py", "esi_client/models/__init__.py", "esi_generator/pin.toml"} <= names
     assert not any("/.gen-" in n for n in names)
+    # Nothing generic at the top level of users' environments: every package is esikit's own.
+    top_level = {n.split("/")[0] for n in names if "/" in n and ".dist-info" not in n}
+    assert top_level == {"esi_client", "esi_auth", "esi_cli", "esi_fake", "esi_generator"}

@@ -27,7 +27,7 @@ def fake_server_command(
 ) -> None:
     """Serve every ESI operation with seeded data, ESI's headers and limits, and /_fake/ controls."""
     from esi_fake.server import FakeESIServer
-    from generator.errors import SpecError
+    from esi_generator.errors import SpecError
 
     try:
         server = FakeESIServer(

@@ -29,10 +29,10 @@ def generate_command(
     ] = False,
 ) -> None:
     """Generate esi_client from CCP's OpenAPI spec (a no-op when nothing changed)."""
-    from generator.build import generate
-    from generator.diff_render import render
-    from generator.errors import SpecError
-    from generator.pin import DEFAULT_PIN_PATH
+    from esi_generator.build import generate
+    from esi_generator.diff_render import render
+    from esi_generator.errors import SpecError
+    from esi_generator.pin import DEFAULT_PIN_PATH
 
     try:
         with console.status("Generating the ESI client…"):

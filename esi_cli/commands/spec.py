@@ -19,11 +19,11 @@ def diff_command(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything breaking changed.")] = False,
 ) -> None:
     """Report added/removed operations and changed parameters, schemas and scopes."""
-    from generator.diff import diff_specs
-    from generator.diff_render import Format, render
-    from generator.errors import SpecError
-    from generator.source import read_spec
-    from generator.validate import parse_spec
+    from esi_generator.diff import diff_specs
+    from esi_generator.diff_render import Format, render
+    from esi_generator.errors import SpecError
+    from esi_generator.source import read_spec
+    from esi_generator.validate import parse_spec
 
     if fmt not in ("text", "markdown", "json"):
         fail(f"--format must be text, markdown or json, not {fmt!r}")

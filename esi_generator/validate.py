@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import SpecError
-from generator.source import SpecSource
+from esi_generator.errors import SpecError
+from esi_generator.source import SpecSource
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

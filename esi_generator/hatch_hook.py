@@ -18,7 +18,7 @@ class GenerateClientHook(BuildHookInterface):  # type: ignore[misc]
         root = Path(self.root)
         sys.path.insert(0, str(root))
         try:
-            from generator.build import generate
+            from esi_generator.build import generate
 
             result = generate(output_dir=root / "esi_client", pin_path=root / "spec" / "pin.toml")
         finally:

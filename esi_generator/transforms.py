@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from generator.validate import iter_operations, resolve_ref
+from esi_generator.validate import iter_operations, resolve_ref
 
 # Every ESI operation declares these headers. They are client-wide settings (the
 # compatibility date comes from the pin), so the runtime sends them, not each call.

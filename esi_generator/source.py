@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import PinMismatchError, SpecError
-from generator.pin import Pin
+from esi_generator.errors import PinMismatchError, SpecError
+from esi_generator.pin import Pin
 
 SPEC_ENV_VAR = "ESI_SPEC"
 # A silent server fails in seconds; a slow one may take this long between bytes.
@@ -33,13 +34,13 @@ class SpecSource:
 
 
 def canonical_sha256(content: bytes) -> str:
-    import orjson
-
+    # The standard library's json: the wheel build runs this with nothing else installed.
     try:
-        document = orjson.loads(content)
-    except orjson.JSONDecodeError:
+        document = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
         return hashlib.sha256(content).hexdigest()
-    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def is_url(location: str) -> bool:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.validate import iter_operations, resolve_ref
+from esi_generator.validate import iter_operations, resolve_ref
 
 _WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from generator.diff import SpecDiff
+from esi_generator.diff import SpecDiff
 
 Format = Literal["text", "markdown", "json"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from generator.validate import resolve_ref
+from esi_generator.validate import resolve_ref
 
 COMPONENT_PREFIX = "#/components/schemas/"
 

@@ -24,14 +24,14 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from generator.diff import SpecDiff, diff_specs
-from generator.errors import SpecError
-from generator.facts import operation_facts
-from generator.pin import DEFAULT_PIN_PATH, Pin, load_pin, update_pin
-from generator.source import SpecSource, cache_spec, cached_spec, resolve_spec
-from generator.transforms import normalise
-from generator.validate import iter_operations, parse_spec, pointer
-from generator.wire import WireRules, esi_response_model, raw_text
+from esi_generator.diff import SpecDiff, diff_specs
+from esi_generator.errors import SpecError
+from esi_generator.facts import operation_facts
+from esi_generator.pin import DEFAULT_PIN_PATH, Pin, load_pin, update_pin
+from esi_generator.source import SpecSource, cache_spec, cached_spec, resolve_spec
+from esi_generator.transforms import normalise
+from esi_generator.validate import iter_operations, parse_spec, pointer
+from esi_generator.wire import WireRules, esi_response_model, raw_text
 
 GENERATOR_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = GENERATOR_DIR / "templates"

@@ -6,9 +6,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from generator.diff_shapes import FieldInfo, Shape, enum_change, flatten_schema, json_kind, shape_changes
-from generator.transforms import drop_runtime_headers
-from generator.validate import iter_operations, resolve_ref
+from esi_generator.diff_shapes import FieldInfo, Shape, enum_change, flatten_schema, json_kind, shape_changes
+from esi_generator.transforms import drop_runtime_headers
+from esi_generator.validate import iter_operations, resolve_ref
 
 
 @dataclass(frozen=True, order=True)

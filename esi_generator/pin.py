@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import SpecError
+from esi_generator.errors import SpecError
 
 _HERE = Path(__file__).resolve().parent
 # In a checkout the pin is spec/pin.toml; a wheel carries a copy beside this module.
