@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from esi_fake._validate import BodyRule, ParameterRule, body_rule, parameter_rules
-from esi_generator.facts import window_seconds
+from esi_generator.spec_facts import read_operations
 from esi_generator.validate import iter_operations, resolve_ref
 
 
@@ -29,29 +29,26 @@ class FakeOperation:
 
 
 def fake_operations(spec: dict[str, Any]) -> list[FakeOperation]:
+    facts = read_operations(spec)
     result = []
-    for path, method, operation in iter_operations(spec):
-        names = {resolve_ref(spec, p).get("name") for p in operation.get("parameters", [])}
+    for path, _method, operation in iter_operations(spec):
+        fact = facts[operation["operationId"]]
         statuses = sorted(s for s in operation.get("responses", {}) if s.startswith("2"))
         success = statuses[0] if statuses else "200"
         response = resolve_ref(spec, operation["responses"].get(success, {}))
         schema = response.get("content", {}).get("application/json", {}).get("schema")
-        limit = operation.get("x-rate-limit") or {}
+        limit = fact.rate_limit
         result.append(
             FakeOperation(
-                id=operation["operationId"],
-                method=method.upper(),
+                id=fact.id,
+                method=fact.method,
                 path=path,
-                scopes=tuple(s for r in operation.get("security", []) for v in r.values() for s in v),
-                paging="cursor"
-                if operation.get("x-pagination") == "cursor"
-                else "page"
-                if "page" in names
-                else None,
-                cache_age=operation.get("x-cache-age"),
-                rate_group=limit.get("group"),
-                rate_max_tokens=int(limit.get("max-tokens", 0)),
-                rate_window=float(window_seconds(limit["window-size"])) if limit else 0.0,
+                scopes=fact.scopes,
+                paging=fact.paging,
+                cache_age=fact.cache_age,
+                rate_group=limit.group if limit else None,
+                rate_max_tokens=limit.max_tokens if limit else 0,
+                rate_window=float(limit.window_seconds) if limit else 0.0,
                 success_status=int(success),
                 schema=schema,
                 parameters=parameter_rules(spec, operation),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from esi_client._operation import Operation, RateLimit
 from esi_generator.diff_shapes import FieldInfo, Shape, enum_change, flatten_schema, json_kind, shape_changes
+from esi_generator.spec_facts import read_operations
 from esi_generator.transforms import drop_runtime_headers
 from esi_generator.validate import iter_operations, resolve_ref
 
@@ -51,6 +52,7 @@ class SpecDiff:
 def diff_specs(old: dict[str, Any], new: dict[str, Any]) -> SpecDiff:
     """Compare two parsed specs; the runtime's shared headers are left out of the comparison."""
     old, new = drop_runtime_headers(old), drop_runtime_headers(new)
+    facts = (read_operations(old), read_operations(new))
     old_ops = {op["operationId"]: (path, method, op) for path, method, op in iter_operations(old)}
     new_ops = {op["operationId"]: (path, method, op) for path, method, op in iter_operations(new)}
     result = SpecDiff(
@@ -74,7 +76,9 @@ def diff_specs(old: dict[str, Any], new: dict[str, Any]) -> SpecDiff:
         result.changes.append(
             Change(new_id, "operation", f"renamed from {old_id} ({method.upper()} {path})", True)
         )
-        result.changes.extend(_operation_changes(new_id, old, old_ops[old_id], new, new_ops[new_id]))
+        result.changes.extend(
+            _operation_changes(new_id, old, old_ops[old_id], new, new_ops[new_id], facts, old_id)
+        )
     for operation_id in sorted(added_ids):
         path, method, _ = new_ops[operation_id]
         result.added.append(operation_id)
@@ -85,7 +89,7 @@ def diff_specs(old: dict[str, Any], new: dict[str, Any]) -> SpecDiff:
         result.changes.append(Change(operation_id, "operation", f"removed: {method.upper()} {path}", True))
     for operation_id in sorted(old_ops.keys() & new_ops.keys()):
         result.changes.extend(
-            _operation_changes(operation_id, old, old_ops[operation_id], new, new_ops[operation_id])
+            _operation_changes(operation_id, old, old_ops[operation_id], new, new_ops[operation_id], facts)
         )
     result.changes.sort()
     return result
@@ -97,8 +101,11 @@ def _operation_changes(
     old_entry: tuple[str, str, dict[str, Any]],
     new: dict[str, Any],
     new_entry: tuple[str, str, dict[str, Any]],
+    facts: tuple[dict[str, Operation], dict[str, Operation]],
+    old_id: str | None = None,
 ) -> list[Change]:
     changes: list[Change] = []
+    old_facts, new_facts = facts[0][old_id or operation_id], facts[1][operation_id]
     (old_path, old_method, old_op), (new_path, new_method, new_op) = old_entry, new_entry
     if (old_path, old_method) != (new_path, new_method):
         changes.append(
@@ -109,7 +116,7 @@ def _operation_changes(
                 True,
             )
         )
-    old_module, new_module = _tag_module(old_op), _tag_module(new_op)
+    old_module, new_module = old_facts.tag, new_facts.tag
     if old_module != new_module:
         detail = f"moves from esi_client.api.{old_module} to esi_client.api.{new_module} (imports change)"
         changes.append(Change(operation_id, "operation", detail, True))
@@ -135,40 +142,33 @@ def _operation_changes(
             if part
         )
         changes.append(Change(operation_id, "scopes", detail, bool(gained)))
-    changes.extend(Change(operation_id, "facts", note, False) for note in _facts_changes(old_op, new_op))
+    changes.extend(
+        Change(operation_id, "facts", note, False) for note in _facts_changes(old_facts, new_facts)
+    )
     return changes
 
 
-def _tag_module(operation: dict[str, Any]) -> str:
-    """The package under esi_client.api an operation is generated into (its first tag)."""
-    tags = operation.get("tags") or ["default"]
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(tags[0]))
-    return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_") or "default"
-
-
-def _facts_changes(old_op: dict[str, Any], new_op: dict[str, Any]) -> list[str]:
+def _facts_changes(old_facts: Operation, new_facts: Operation) -> list[str]:
     """What the runtime does differently: roles, rate limit, cache age, paging (notes)."""
     notes = []
-    old_roles, new_roles = old_op.get("x-required-roles") or [], new_op.get("x-required-roles") or []
-    if sorted(old_roles) != sorted(new_roles):
+    if sorted(old_facts.roles) != sorted(new_facts.roles):
+        before, after = ", ".join(old_facts.roles) or "none", ", ".join(new_facts.roles) or "none"
+        notes.append(f"corporation roles: {before} -> {after}")
+    if old_facts.rate_limit != new_facts.rate_limit:
         notes.append(
-            f"corporation roles: {', '.join(old_roles) or 'none'} -> {', '.join(new_roles) or 'none'}"
+            f"rate limit: {_rate_limit(old_facts.rate_limit)} -> {_rate_limit(new_facts.rate_limit)}"
         )
-    old_limit, new_limit = _rate_limit(old_op), _rate_limit(new_op)
-    if old_limit != new_limit:
-        notes.append(f"rate limit: {old_limit} -> {new_limit}")
-    if old_op.get("x-cache-age") != new_op.get("x-cache-age"):
-        notes.append(f"cache age: {old_op.get('x-cache-age')} s -> {new_op.get('x-cache-age')} s")
-    if old_op.get("x-pagination") != new_op.get("x-pagination"):
-        notes.append(f"pagination: {old_op.get('x-pagination')} -> {new_op.get('x-pagination')}")
+    if old_facts.cache_age != new_facts.cache_age:
+        notes.append(f"cache age: {old_facts.cache_age} s -> {new_facts.cache_age} s")
+    if old_facts.paging != new_facts.paging:
+        notes.append(f"paging: {old_facts.paging} -> {new_facts.paging}")
     return notes
 
 
-def _rate_limit(operation: dict[str, Any]) -> str:
-    limit = operation.get("x-rate-limit")
-    if not isinstance(limit, dict):
+def _rate_limit(limit: RateLimit | None) -> str:
+    if limit is None:
         return "none"
-    return f"{limit.get('group')} {limit.get('max-tokens')}/{limit.get('window-size')}"
+    return f"{limit.group} {limit.max_tokens} per {limit.window_seconds} s"
 
 
 def _scopes(operation: dict[str, Any]) -> set[str]:
