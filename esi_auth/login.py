@@ -10,6 +10,7 @@ from attrs import frozen
 
 from esi_auth.errors import LoginError, SSOError
 from esi_auth.events import Events
+from esi_auth.owners import remove_earlier_owners
 from esi_auth.pkce import make_state, make_verifier
 from esi_auth.scopes import normalise_scopes
 from esi_auth.sso import SSOClient
@@ -86,14 +87,13 @@ class LoginFlow:
         return_to = pending.get("return_to")
         if not store_token:
             return CompletedLogin(token, return_to)
-        stale = [
-            t.id
-            for t in self.store.query().filter(character_id=token.character_id, client_id=token.client_id)
-            if t.owner_hash != token.owner_hash
-        ]
-        if stale:
-            self.store.delete([i for i in stale if i is not None])
-            self.events.emit("owner_changed", character_id=token.character_id, removed=len(stale))
+        remove_earlier_owners(
+            self.store,
+            self.events,
+            character_id=token.character_id,
+            client_id=token.client_id,
+            owner_hash=token.owner_hash,
+        )
         self.store.save(token)
         self.events.emit("token_saved", character_id=token.character_id, token_id=token.id)
         return CompletedLogin(token, return_to)

@@ -18,6 +18,7 @@ from collections import defaultdict
 
 from esi_auth.errors import InvalidGrantError
 from esi_auth.events import Events
+from esi_auth.owners import remove_earlier_owners
 from esi_auth.sso import SSOClient
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
@@ -72,12 +73,13 @@ class TokenRefresher:
             self.store.save_rotation(current.id or 0, rotated, answer["access_token"])
             grant = self.sso.validate(answer)
             if grant.claims.owner_hash != current.owner_hash:
-                removed = (
-                    self.store.query()
-                    .filter(character_id=current.character_id, client_id=current.client_id)
-                    .delete()
+                remove_earlier_owners(
+                    self.store,
+                    self.events,
+                    character_id=current.character_id,
+                    client_id=current.client_id,
+                    owner_hash=grant.claims.owner_hash,
                 )
-                self.events.emit("owner_changed", character_id=current.character_id, removed=removed)
                 raise InvalidGrantError(
                     400, "invalid_grant", "the character changed owner; its tokens were removed"
                 )

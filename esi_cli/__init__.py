@@ -1,1 +1,2 @@
-"""The `esi` command line: generate the client, diff specs, and (later) log in and call ESI."""
+"""The `esi` command line: log in, manage tokens, call any ESI operation, generate the client,
+diff specs, clean up and run the fake ESI."""

@@ -8,7 +8,8 @@ import typer
 
 from esi_cli.commands.auth import login_command, tokens_app
 from esi_cli.commands.call import call_command, ops_command
-from esi_cli.commands.cleanup import cleanup_command, config_app
+from esi_cli.commands.cleanup import cleanup_command
+from esi_cli.commands.config import config_app
 from esi_cli.commands.fake_server import fake_server_command
 from esi_cli.commands.generate import generate_command
 from esi_cli.commands.spec import spec_app

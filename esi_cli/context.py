@@ -6,7 +6,7 @@ import shlex
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,6 +15,10 @@ from esi_cli.settings import Settings, load_settings
 
 _flags: dict[str, Any] = {}
 _debug = False
+
+if TYPE_CHECKING:
+    from esi_auth.app import SSOApp
+    from esi_client import ESIClient
 
 
 def set_global_flags(flags: dict[str, Any], debug: bool) -> None:
@@ -28,7 +32,7 @@ def settings() -> Settings:
     return load_settings(_flags)
 
 
-def sso_app(client_id: str | None = None) -> Any:
+def sso_app(client_id: str | None = None) -> SSOApp:
     from esi_auth import SQLTokenStore, SSOApp, SSOConfig, default_store
 
     current = settings()
@@ -58,7 +62,7 @@ def sso_app(client_id: str | None = None) -> Any:
     return app
 
 
-def esi_client(auth: Any = None) -> Any:
+def esi_client(auth: Any = None) -> ESIClient:
     from esi_client import ESIClient
 
     current = settings()

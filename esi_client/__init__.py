@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from esi_client._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from esi_client._client import ESIClient, RetryPolicy
+    from esi_client._client import ESIClient
+    from esi_client._flow_records import RetryPolicy
     from esi_client._operation import Operation, Parameter, RateLimit
     from esi_client.errors import (
         BadRequestError,
@@ -63,7 +64,7 @@ __all__ = [
 
 _HOME = {
     "ESIClient": "esi_client._client",
-    "RetryPolicy": "esi_client._client",
+    "RetryPolicy": "esi_client._flow_records",
     "Operation": "esi_client._operation",
     "Parameter": "esi_client._operation",
     "RateLimit": "esi_client._operation",

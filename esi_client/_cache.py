@@ -52,8 +52,6 @@ class CacheStore(Protocol):
 
     def save(self, key: str, response: StoredResponse) -> None: ...
 
-    def delete(self, key: str) -> None: ...
-
 
 def may_store(headers: Mapping[str, str]) -> bool:
     """False for `Cache-Control: no-store`: such a response is never kept, in memory or on disk."""

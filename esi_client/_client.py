@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import copy
-import logging
 import threading
 import weakref
 from collections.abc import Mapping
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -14,10 +14,11 @@ import httpx2
 from attrs import frozen
 
 from esi_client._body import ACCEPT_ENCODING
-from esi_client._cache import CacheEntry, CacheStore, ResponseCache
-from esi_client._decode import Parser, decode_and_parse
+from esi_client._cache import CacheStore, ResponseCache
+from esi_client._decode import Parser
 from esi_client._drivers import run_async, run_sync
-from esi_client._flow import Lookup, call_flow, logger
+from esi_client._flow import call_flow
+from esi_client._flow_records import CacheQuery, FlowContext, RetryPolicy
 from esi_client._limits import ErrorBudget, RateBuckets
 from esi_client._operation import Operation
 from esi_client._settings import (
@@ -30,7 +31,6 @@ from esi_client._settings import (
 )
 from esi_client._stats import ClientStats
 from esi_client.clock import Clock, SystemClock
-from esi_client.errors import ESIError
 from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION, PrincipalAuth
 from esi_client.types import Response
 
@@ -42,15 +42,6 @@ T = TypeVar("T")
 DEFAULT_MAX_WAIT = 60.0  # ESI's error window; longer waits raise with the retry time instead
 # Well above ESI's largest real body (a few MB); bounds what a broken or hostile server can cost.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
-
-
-@frozen
-class RetryPolicy:
-    """Idempotent requests are retried on 502/503/504, timeouts and connection errors."""
-
-    max_retries: int = 3
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
 
 
 class _Pools:
@@ -271,51 +262,38 @@ class ESIClient:
     # -- the seam the generated functions call ---------------------------------------
 
     def send(self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None) -> Response[T]:
-        lookup = self._lookup(operation, request, parse)
-        if isinstance(lookup, Response):
-            return lookup
+        character = self._character(operation, request)
         http = self.http
-        flow = call_flow(self, operation, self._build(http, operation, request), parse, lookup)
+        build = partial(self._build, http, operation, request, character)
+        flow = call_flow(
+            self._flow_context(), operation, build, parse, self._query(operation, request, character)
+        )
         return run_sync(flow, http, self._sync_slots, self.clock, self.auth)
 
     async def asend(
         self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None
     ) -> Response[T]:
-        lookup = self._lookup(operation, request, parse, use_store=False)
-        if isinstance(lookup, Response):
-            return lookup
-        if lookup.key is not None and lookup.stale is None and self.cache is not None and self.cache.store:
-            # not in memory: the persistent store may have it, and reading it blocks
-            import anyio.to_thread
-
-            lookup = await anyio.to_thread.run_sync(self._lookup, operation, request, parse)
-            if isinstance(lookup, Response):
-                return lookup
+        character = self._character(operation, request)
         pool = self._loop_pool()
-        flow = call_flow(self, operation, self._build(pool.http, operation, request), parse, lookup)
+        build = partial(self._build, pool.http, operation, request, character)
+        flow = call_flow(
+            self._flow_context(), operation, build, parse, self._query(operation, request, character)
+        )
         return await run_async(flow, pool.http, pool.slots, self.clock, self.auth)
 
-    def _lookup(
-        self,
-        operation: Operation,
-        request: Mapping[str, Any],
-        parse: Parser[Any] | None,
-        use_store: bool = True,
-    ) -> Response[Any] | Lookup:
-        """A fresh cached Response (decoded anew for this caller), or what the call flow needs."""
-        principal = self._principal(operation, request)
-        key = self._cache_key(operation, request, principal)
-        if key is None:
-            return Lookup(None, self._bucket_principal(operation, request, principal), None)
-        entry, parsed = self._cached(key, operation, parse, use_store)
-        if entry is not None and entry.fresh_until > self.clock.now() and not self.revalidate:
-            self.stats.add("cache_hits")
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s cache=hit", operation.id)
-            if parsed is None and parse is not None:
-                parsed = decode_and_parse(operation, parse, entry.body, self.stats)
-            return Response(entry.status, entry.headers, parsed, from_cache=True)
-        return Lookup(key, principal, entry)
+    def _flow_context(self) -> FlowContext:
+        return FlowContext(
+            clock=self.clock,
+            stats=self.stats,
+            retry_policy=self.retry_policy,
+            error_budget=self.error_budget,
+            rate_buckets=self.rate_buckets,
+            cache=self.cache,
+            max_wait=self.max_wait,
+            deadline=self.deadline,
+            max_body_bytes=self.max_body_bytes,
+            revalidate=self.revalidate,
+        )
 
     def _character(self, operation: Operation, request: Mapping[str, Any]) -> int | None:
         """The character an authenticated call is for: the view's, else the path's."""
@@ -326,7 +304,17 @@ class ESIClient:
         character = request.get("path_params", {}).get("character_id")
         return int(character) if character is not None else None
 
-    def _principal(self, operation: Operation, request: Mapping[str, Any]) -> str | None:
+    def _query(self, operation: Operation, request: Mapping[str, Any], character: int | None) -> CacheQuery:
+        """The cache key and whose the call is. An authenticated answer is cached only when its
+        principal (application + character) is known; its rate bucket is the principal's, or at
+        least the character's."""
+        principal = self._principal(operation, character)
+        key = self._cache_key(operation, request, principal)
+        if principal is None and character is not None:
+            return CacheQuery(key, str(character))
+        return CacheQuery(key, principal)
+
+    def _principal(self, operation: Operation, character: int | None) -> str | None:
         """Whose data an authenticated answer is (application + character), when that is known."""
         if not operation.scopes:
             return None
@@ -334,16 +322,8 @@ class ESIClient:
             return f"{getattr(self.token, 'client_id', '')}/{self.token.character_id}"
         auth: object = self.auth
         if isinstance(auth, PrincipalAuth):
-            return auth.cache_principal(self._character(operation, request))
+            return auth.cache_principal(character)
         return None  # another auth: the runtime cannot know whose token it sends
-
-    def _bucket_principal(
-        self, operation: Operation, request: Mapping[str, Any], principal: str | None
-    ) -> str | None:
-        if principal is not None or not operation.scopes:
-            return principal
-        character = self._character(operation, request)
-        return None if character is None else str(character)
 
     def _cache_key(
         self, operation: Operation, request: Mapping[str, Any], principal: str | None
@@ -359,37 +339,16 @@ class ESIClient:
         context = f"{self.base_url}|{self.tenant}|{self.language or ''}|{self.compatibility_date}"
         return f"{context}|{request['url']}?{query}#{principal or ''}"
 
-    def _cached(
-        self, key: str, operation: Operation, parse: Parser[Any] | None, use_store: bool
-    ) -> tuple[CacheEntry | None, Any]:
-        """The entry for `key` and, when it came from the persistent store, its parsed body.
-
-        A stored entry this client cannot parse (another version wrote it, say) is a miss,
-        counted in `cache.store_errors`."""
-        assert self.cache is not None
-        entry = self.cache.get(key)
-        if entry is not None or not use_store or self.cache.store is None:
-            return entry, None
-        entry = self.cache.load_entry(key)
-        if entry is None:
-            return None, None
-        parsed = None
-        if parse is not None:
-            try:
-                parsed = decode_and_parse(operation, parse, entry.body, self.stats)
-            except ESIError as exc:
-                self.cache.count_store_error(key, str(exc))
-                return None, None
-        entry.stored = False
-        self.cache.remember(key, entry)
-        return entry, parsed
-
     def _build(
-        self, http: httpx2.Client | httpx2.AsyncClient, operation: Operation, request: Mapping[str, Any]
+        self,
+        http: httpx2.Client | httpx2.AsyncClient,
+        operation: Operation,
+        request: Mapping[str, Any],
+        character: int | None,
     ) -> httpx2.Request:
         extensions: dict[str, Any] = {OPERATION_EXTENSION: operation}
         if operation.scopes:
-            extensions[CHARACTER_EXTENSION] = self._character(operation, request)
+            extensions[CHARACTER_EXTENSION] = character
             if self.token is not None:
                 extensions[TOKEN_EXTENSION] = self.token
         return http.build_request(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from esi_client._body import BodyReader
-from esi_client._flow import Blocking, DeadlinePassed, Flow, Received, Send, Sleep
+from esi_client._flow_records import Blocking, DeadlinePassed, Flow, Received, Send, Sleep
 from esi_client.clock import Clock
 from esi_client.types import Response
 
@@ -69,7 +69,7 @@ def run_sync(
                 clock.sleep(action.seconds)
             elif isinstance(action, Blocking):
                 try:
-                    action.call()
+                    value = action.call()
                 except Exception as exc:
                     error = exc
             else:
@@ -125,7 +125,7 @@ async def run_async(
                 import anyio.to_thread  # here: only persistent cache stores need worker threads
 
                 try:
-                    await anyio.to_thread.run_sync(action.call)
+                    value = await anyio.to_thread.run_sync(action.call)
                 except Exception as exc:
                     error = exc
             else:

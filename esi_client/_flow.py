@@ -18,19 +18,32 @@ import random
 import time
 from collections.abc import Callable, Generator, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx2
-from attrs import frozen
 
 from esi_client._cache import CacheEntry, freshness_lifetime, may_store
 from esi_client._decode import Parser, decode_and_parse
+from esi_client._flow_records import (
+    Blocking,
+    BodyTooLarge,
+    CacheQuery,
+    DeadlinePassed,
+    Flow,
+    FlowContext,
+    Lookup,
+    Received,
+    Send,
+    Sleep,
+    Step,
+)
 from esi_client._headers import retry_after_seconds
 from esi_client._operation import Operation
 from esi_client.errors import (
     BadResponseError,
     DeadlineExceededError,
     ErrorLimitedError,
+    ESIError,
     ESIResponseError,
     RateLimitedError,
     ResponseTooLargeError,
@@ -39,66 +52,11 @@ from esi_client.errors import (
 )
 from esi_client.types import Response
 
-if TYPE_CHECKING:
-    from esi_client._client import ESIClient
-
 T = TypeVar("T")
 logger = logging.getLogger("esi_client")
 RETRY_STATUSES = frozenset({502, 503, 504})
 # Headers a 304 may not change in the stored response: they describe the body it did not send.
 _BODY_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "content-type"})
-
-
-@frozen
-class Send:
-    request: httpx2.Request
-    seconds_left: float | None  # the call's deadline, for this attempt; None: no deadline
-    max_body_bytes: int
-
-
-@frozen
-class Sleep:
-    seconds: float
-    reason: str
-
-
-@frozen
-class Blocking:
-    """Blocking I/O outside HTTP (a persistent cache store): the async driver runs it in a
-    worker thread so that a slow store does not stall the event loop."""
-
-    call: Callable[[], object]
-
-
-@frozen
-class Received:
-    """What a driver read: the status, the headers and the whole (decompressed) body."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    content: bytes
-    reason_phrase: str
-
-
-class DeadlinePassed(Exception):
-    """Raised by a driver into the flow: the attempt ran past the call's deadline."""
-
-
-class BodyTooLarge(Exception):
-    """Raised by a driver into the flow: the body grew past max_body_bytes while reading."""
-
-
-@frozen
-class Lookup:
-    """What the cache said before the call: its key, the principal, and a stale entry."""
-
-    key: str | None
-    principal: str | None
-    stale: CacheEntry | None
-
-
-Flow = Generator[Send | Sleep | Blocking, Any, Response[Any]]
-Step = Generator[Send | Sleep | Blocking, Any, None]  # a part of a flow that returns nothing
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -109,19 +67,19 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 class _Slots:
     """The error-budget and rate-bucket slots one attempt holds; given back exactly once."""
 
-    __slots__ = ("_bucket", "_budget", "client", "operation", "principal")
+    __slots__ = ("_bucket", "_budget", "context", "operation", "principal")
 
-    def __init__(self, client: ESIClient, operation: Operation, principal: str | None) -> None:
-        self.client, self.operation, self.principal = client, operation, principal
+    def __init__(self, context: FlowContext, operation: Operation, principal: str | None) -> None:
+        self.context, self.operation, self.principal = context, operation, principal
         self._budget = self._bucket = False
 
     def take(self, now: float) -> tuple[float, str]:
         """(0, "") with both slots taken, or (seconds to wait, which limit) with none taken."""
-        wait = self.client.error_budget.reserve(now)
+        wait = self.context.error_budget.reserve(now)
         if wait:
             return wait, "error limit"
         self._budget = True
-        wait = self.client.rate_buckets.reserve(self.operation, self.principal, now)
+        wait = self.context.rate_buckets.reserve(self.operation, self.principal, now)
         if wait:
             self.release(now, None)
             return wait, "rate limit"
@@ -131,43 +89,94 @@ class _Slots:
     def release(self, now: float, headers: Mapping[str, str] | None) -> None:
         if self._budget:
             self._budget = False
-            self.client.error_budget.settle(now, headers)
+            self.context.error_budget.settle(now, headers)
         if self._bucket:
             self._bucket = False
-            self.client.rate_buckets.settle(self.operation, self.principal, now, headers)
+            self.context.rate_buckets.settle(self.operation, self.principal, now, headers)
 
 
 def call_flow(
-    client: ESIClient, operation: Operation, request: httpx2.Request, parse: Parser[T] | None, lookup: Lookup
+    context: FlowContext,
+    operation: Operation,
+    build: Callable[[], httpx2.Request],
+    parse: Parser[T] | None,
+    query: CacheQuery,
 ) -> Flow:
-    slots = _Slots(client, operation, lookup.principal)
+    """The whole call: the cache (a fresh answer ends it, decoded anew for this caller), then
+    the request (built only now), its limits, retries and the cache write."""
+    lookup = yield from _look_up(context, operation, parse, query)
+    if isinstance(lookup, Response):
+        return lookup
+    request = build()
+    slots = _Slots(context, operation, lookup.principal)
     try:
-        return (yield from _attempts(client, operation, request, parse, lookup, slots))
+        return (yield from _attempts(context, operation, request, parse, lookup, slots))
     finally:
-        slots.release(client.clock.now(), None)
+        slots.release(context.clock.now(), None)
+
+
+def _look_up(
+    context: FlowContext, operation: Operation, parse: Parser[Any] | None, query: CacheQuery
+) -> Generator[Send | Sleep | Blocking, Any, Response[Any] | Lookup]:
+    cache = context.cache
+    if query.key is None or cache is None:
+        return Lookup(None, query.principal, None)
+    entry, parsed = cache.get(query.key), None
+    if entry is None and cache.store is not None:
+        entry, parsed = yield Blocking(partial(_load_stored, context, operation, parse, query.key))
+    if entry is not None and entry.fresh_until > context.clock.now() and not context.revalidate:
+        context.stats.add("cache_hits")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s cache=hit", operation.id)
+        if parsed is None and parse is not None:
+            parsed = decode_and_parse(operation, parse, entry.body, context.stats)
+        return Response(entry.status, entry.headers, parsed, from_cache=True)
+    return Lookup(query.key, query.principal, entry)
+
+
+def _load_stored(
+    context: FlowContext, operation: Operation, parse: Parser[Any] | None, key: str
+) -> tuple[CacheEntry | None, Any]:
+    """The entry from the persistent store, with its parsed body. A stored entry this client
+    cannot parse (another version wrote it, say) is a miss, counted in `cache.store_errors`."""
+    cache = context.cache
+    assert cache is not None
+    entry = cache.load_entry(key)
+    if entry is None:
+        return None, None
+    parsed = None
+    if parse is not None:
+        try:
+            parsed = decode_and_parse(operation, parse, entry.body, context.stats)
+        except ESIError as exc:
+            cache.count_store_error(key, str(exc))
+            return None, None
+    entry.stored = False
+    cache.remember(key, entry)
+    return entry, parsed
 
 
 def _attempts(
-    client: ESIClient,
+    context: FlowContext,
     operation: Operation,
     request: httpx2.Request,
     parse: Parser[T] | None,
     lookup: Lookup,
     slots: _Slots,
 ) -> Flow:
-    clock, stats, policy = client.clock, client.stats, client.retry_policy
+    clock, stats, policy = context.clock, context.stats, context.retry_policy
     stale = lookup.stale
     if stale is not None and stale.etag:
         request.headers["If-None-Match"] = stale.etag
-    deadline_at = clock.now() + client.deadline if client.deadline is not None else None
+    deadline_at = clock.now() + context.deadline if context.deadline is not None else None
     attempt = 0
     while True:
-        yield from _acquire(client, operation, slots, deadline_at)
+        yield from _acquire(context, operation, slots, deadline_at)
         started = time.perf_counter()
         stats.add("requests")
         try:
             received: Received = yield Send(
-                request, _left(client, operation, deadline_at), client.max_body_bytes
+                request, _left(context, operation, deadline_at), context.max_body_bytes
             )
         except httpx2.TransportError as exc:
             slots.release(clock.now(), None)
@@ -175,14 +184,14 @@ def _attempts(
                 attempt += 1
                 stats.add("retries")
                 pause = backoff(attempt, policy.backoff_base, policy.backoff_cap)
-                yield from _sleep(client, operation, pause, type(exc).__name__, deadline_at)
+                yield from _sleep(context, operation, pause, type(exc).__name__, deadline_at)
                 continue
             raise TransportError(describe_transport_error(exc, attempt), operation_id=operation.id) from exc
         except DeadlinePassed:
-            raise _deadline_error(client, operation, "while waiting for ESI's answer") from None
+            raise _deadline_error(context, operation, "while waiting for ESI's answer") from None
         except BodyTooLarge:
             raise ResponseTooLargeError(
-                f"the response body is larger than max_body_bytes ({client.max_body_bytes:,} bytes)",
+                f"the response body is larger than max_body_bytes ({context.max_body_bytes:,} bytes)",
                 operation_id=operation.id,
             ) from None
         except httpx2.DecodingError as exc:
@@ -194,9 +203,9 @@ def _attempts(
         status = received.status_code
         _log(operation, status, "miss" if stale is None else "revalidate", started)
         if status == 304:
-            return (yield from _not_modified(client, operation, received, parse, lookup, now))
+            return (yield from _not_modified(context, operation, received, parse, lookup, now))
         if 200 <= status < 300:
-            return (yield from _success(client, operation, received, parse, lookup.key, now))
+            return (yield from _success(context, operation, received, parse, lookup.key, now))
         stats.add("errors")
         error = response_error(operation, received, now)
         if status == 429:
@@ -206,37 +215,37 @@ def _attempts(
                 else max(1.0, backoff(attempt + 1, 1.0, 30))
             )
             error.retry_after = wait
-            if attempt >= policy.max_retries or wait > client.max_wait:
+            if attempt >= policy.max_retries or wait > context.max_wait:
                 raise error
             attempt += 1
             stats.add("retries")
             if operation.rate_limit is not None:
-                client.rate_buckets.pause(operation, lookup.principal, now + wait)  # the group waits
+                context.rate_buckets.pause(operation, lookup.principal, now + wait)  # the group waits
             else:
                 stats.add("waits")
-                yield from _sleep(client, operation, wait, "HTTP 429", deadline_at)
+                yield from _sleep(context, operation, wait, "HTTP 429", deadline_at)
                 stats.add("wait_seconds", wait)
             continue
         if status == 420:
             reset = _reset_seconds(received.headers)
-            client.error_budget.exhausted_until(now, reset)
+            context.error_budget.exhausted_until(now, reset)
             error.retry_after = reset
             raise error
         if status in RETRY_STATUSES and operation.is_idempotent and attempt < policy.max_retries:
             attempt += 1
             stats.add("retries")
             pause = backoff(attempt, policy.backoff_base, policy.backoff_cap)
-            yield from _sleep(client, operation, pause, f"HTTP {status}", deadline_at)
+            yield from _sleep(context, operation, pause, f"HTTP {status}", deadline_at)
             continue
         raise error
 
 
-def _acquire(client: ESIClient, operation: Operation, slots: _Slots, deadline_at: float | None) -> Step:
+def _acquire(context: FlowContext, operation: Operation, slots: _Slots, deadline_at: float | None) -> Step:
     """Take the limit slots, waiting (counted once, with the time really waited) when needed.
 
     A single wait longer than max_wait raises the limit's error carrying the retry time; the
     call's deadline bounds them all."""
-    clock = client.clock
+    clock = context.clock
     waiting_since: float | None = None
     while True:
         now = clock.now()
@@ -245,74 +254,74 @@ def _acquire(client: ESIClient, operation: Operation, slots: _Slots, deadline_at
             break
         if waiting_since is None:
             waiting_since = now
-            client.stats.add("waits")
-        if wait > client.max_wait:
-            raise _limited_error(client, operation, limit, wait)
-        yield from _sleep(client, operation, wait, limit, deadline_at)
+            context.stats.add("waits")
+        if wait > context.max_wait:
+            raise _limited_error(context, operation, limit, wait)
+        yield from _sleep(context, operation, wait, limit, deadline_at)
     if waiting_since is not None:
-        client.stats.add("wait_seconds", clock.now() - waiting_since)
+        context.stats.add("wait_seconds", clock.now() - waiting_since)
 
 
 def _sleep(
-    client: ESIClient, operation: Operation, seconds: float, reason: str, deadline_at: float | None
+    context: FlowContext, operation: Operation, seconds: float, reason: str, deadline_at: float | None
 ) -> Step:
-    if deadline_at is not None and client.clock.now() + seconds > deadline_at:
-        raise _deadline_error(client, operation, f"before a wait of {seconds:.1f} s ({reason})")
+    if deadline_at is not None and context.clock.now() + seconds > deadline_at:
+        raise _deadline_error(context, operation, f"before a wait of {seconds:.1f} s ({reason})")
     yield Sleep(seconds, reason)
 
 
-def _left(client: ESIClient, operation: Operation, deadline_at: float | None) -> float | None:
+def _left(context: FlowContext, operation: Operation, deadline_at: float | None) -> float | None:
     if deadline_at is None:
         return None
-    left = deadline_at - client.clock.now()
+    left = deadline_at - context.clock.now()
     if left <= 0:
-        raise _deadline_error(client, operation, "before the next attempt")
+        raise _deadline_error(context, operation, "before the next attempt")
     return left
 
 
-def _deadline_error(client: ESIClient, operation: Operation, when: str) -> DeadlineExceededError:
+def _deadline_error(context: FlowContext, operation: Operation, when: str) -> DeadlineExceededError:
     return DeadlineExceededError(
-        f"the call's deadline ({client.deadline:g} s for every attempt and wait) passed {when}",
+        f"the call's deadline ({context.deadline:g} s for every attempt and wait) passed {when}",
         operation_id=operation.id,
     )
 
 
-def _limited_error(client: ESIClient, operation: Operation, limit: str, wait: float) -> ESIResponseError:
+def _limited_error(context: FlowContext, operation: Operation, limit: str, wait: float) -> ESIResponseError:
     kind, status = (ErrorLimitedError, 420) if limit == "error limit" else (RateLimitedError, 429)
     return kind(
         operation_id=operation.id,
         status=status,
         error=f"the {limit} allows the next request in {wait:.0f} s, more than max_wait "
-        f"({client.max_wait:g} s); not sent",
+        f"({context.max_wait:g} s); not sent",
         retry_after=wait,
     )
 
 
-def _decoded(operation: Operation, parse: Parser[T] | None, body: bytes, client: ESIClient) -> Any:
+def _decoded(operation: Operation, parse: Parser[T] | None, body: bytes, context: FlowContext) -> Any:
     if parse is None:
         return None
     if not body.strip():
         raise BadResponseError(
             "the response body is empty where the spec promises a value", operation_id=operation.id, path=""
         )
-    return decode_and_parse(operation, parse, body, client.stats)
+    return decode_and_parse(operation, parse, body, context.stats)
 
 
 def _not_modified(
-    client: ESIClient,
+    context: FlowContext,
     operation: Operation,
     received: Received,
     parse: Parser[T] | None,
     lookup: Lookup,
     now: float,
 ) -> Flow:
-    stale, cache = lookup.stale, client.cache
+    stale, cache = lookup.stale, context.cache
     if stale is None or not stale.etag or cache is None or lookup.key is None:
         raise BadResponseError(
             "ESI answered 304 Not Modified to a request that was not conditional (nothing was cached)",
             operation_id=operation.id,
         )
-    client.stats.add("not_modified")
+    context.stats.add("not_modified")
     # RFC 9111 §4.3.4: the 304's headers (X-Pages, Last-Modified, ETag, Expires…) replace the stored ones.
     headers = dict(stale.headers)
     headers.update((name, value) for name, value in received.headers.items() if name not in _BODY_HEADERS)
@@ -321,21 +330,21 @@ def _not_modified(
     cache.remember(lookup.key, entry)
     if cache.store is not None:
         yield Blocking(partial(cache.persist, lookup.key, entry))
-    parsed = _decoded(operation, parse, stale.body, client)
+    parsed = _decoded(operation, parse, stale.body, context)
     return Response(stale.status, headers, parsed, from_cache=True)
 
 
 def _success(
-    client: ESIClient,
+    context: FlowContext,
     operation: Operation,
     received: Received,
     parse: Parser[T] | None,
     cache_key: str | None,
     now: float,
 ) -> Flow:
-    parsed = _decoded(operation, parse, received.content, client)
+    parsed = _decoded(operation, parse, received.content, context)
     headers = received.headers
-    cache = client.cache
+    cache = context.cache
     if cache_key is not None and cache is not None and may_store(headers):
         lifetime = freshness_lifetime(headers, now)
         etag = headers.get("etag")

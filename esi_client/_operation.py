@@ -53,9 +53,5 @@ class Operation:
     parameters: tuple[Parameter, ...]
 
     @property
-    def requires_auth(self) -> bool:
-        return bool(self.scopes)
-
-    @property
     def is_idempotent(self) -> bool:
         return self.method in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}

@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import threading
+from typing import Literal, get_args
 
 from attrs import define, field
+
+# A misspelt counter would silently be a new attribute: mypy checks every name against these.
+Counter = Literal[
+    "requests",
+    "cache_hits",
+    "not_modified",
+    "retries",
+    "waits",
+    "wait_seconds",
+    "errors",
+    "fast_decodes",
+    "slow_decodes",
+    "unknown_enum_values",
+    "unknown_keys",
+]
+COUNTERS: tuple[str, ...] = get_args(Counter)
 
 
 @define
@@ -22,25 +39,10 @@ class ClientStats:
     unknown_keys: int = 0  # object keys the spec does not name: kept in additional_properties
     _lock: threading.Lock = field(factory=threading.Lock, repr=False, eq=False, alias="_lock")
 
-    def add(self, name: str, amount: float = 1) -> None:
+    def add(self, name: Counter, amount: float = 1) -> None:
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:
-            return {
-                name: getattr(self, name)
-                for name in (
-                    "requests",
-                    "cache_hits",
-                    "not_modified",
-                    "retries",
-                    "waits",
-                    "wait_seconds",
-                    "errors",
-                    "fast_decodes",
-                    "slow_decodes",
-                    "unknown_enum_values",
-                    "unknown_keys",
-                )
-            }
+            return {name: getattr(self, name) for name in COUNTERS}

@@ -39,6 +39,7 @@ class SQLiteCache:
             "CREATE TABLE IF NOT EXISTS esi_cache (key TEXT PRIMARY KEY, status INTEGER, headers BLOB,"
             " body BLOB, etag TEXT, fresh_until REAL, stored_at REAL)"
         )
+        self.prune()  # on open: bounded without a job of its own
 
     def load(self, key: str) -> StoredResponse | None:
         with self._lock:
@@ -64,10 +65,6 @@ class SQLiteCache:
                     time.time(),
                 ),
             )
-
-    def delete(self, key: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM esi_cache WHERE key = ?", (key,))
 
     def prune(self, older_than: float = KEEP_STALE_SECONDS) -> int:
         """Remove entries stored more than `older_than` seconds ago; returns how many."""
@@ -114,9 +111,6 @@ class RedisCache:
         }
         ttl = max(int(response.fresh_until - time.time()), 0) + KEEP_STALE_SECONDS
         self._redis.set(self.prefix + key, orjson.dumps(meta) + b"\n" + response.body, ex=ttl)
-
-    def delete(self, key: str) -> None:
-        self._redis.delete(self.prefix + key)
 
 
 __all__ = ["CacheStore", "RedisCache", "ResponseCache", "SQLiteCache", "StoredResponse"]

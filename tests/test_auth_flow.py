@@ -119,6 +119,28 @@ def test_owner_change_found_on_refresh(pkce: AuthSetup, esi_clock: Any) -> None:
     assert pkce.store.query().filter(character_id=token.character_id).count() == 0
 
 
+def test_owner_change_on_refresh_keeps_the_new_owners_token(pkce: AuthSetup, esi_clock: Any) -> None:
+    """One rule for login and refresh: tokens of earlier owners go; the new owner's stays."""
+    old = pkce.log_in()
+    pkce.fake.sso.character.owner = "the-new-owner"
+    new = pkce.log_in()  # the new owner logs in to this app too
+    assert pkce.store.get(old.id or 0) is None  # login removed the old owner's token
+    assert pkce.store.get(new.id or 0) is not None
+    stale = old  # a process still holding the old owner's token refreshes it
+    stale.id = None
+    pkce.store.save(stale)
+    esi_clock.advance(1300)
+    with pytest.raises(InvalidGrantError, match="changed owner"):
+        pkce.refresher.ensure_fresh(stale)
+    remaining = pkce.store.query().filter(character_id=old.character_id).all()
+    assert [t.id for t in remaining] == [new.id]
+
+
+def test_subscribing_to_an_unknown_event_is_an_error(pkce: AuthSetup) -> None:
+    with pytest.raises(ValueError, match="token_refreshed"):
+        pkce.events.subscribe("token_refreshd", lambda **_details: None)  # type: ignore[arg-type]
+
+
 def test_missing_token_names_character_and_scopes(pkce: AuthSetup, make_client: Any) -> None:
     client = make_client(auth=pkce.auth)
     with pytest.raises(

@@ -14,7 +14,7 @@ import httpx2
 import pytest
 
 from esi_client import BadResponseError, ESIClient
-from esi_client._cache import ResponseCache
+from esi_client._cache import ResponseCache, StoredResponse
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
@@ -173,3 +173,17 @@ def test_a_stale_304_entry_keeps_serving_its_own_copy(server: HostileServer) -> 
     first.players = 99
     time.sleep(1.1)
     assert get_status.sync(client=client).players == 1
+
+
+def test_a_sqlite_cache_drops_entries_too_old_to_revalidate_when_opened(tmp_path: Path) -> None:
+    """Without it the file grows for ever: entries past the revalidation window go on open."""
+    path = tmp_path / "cache.sqlite"
+    store = SQLiteCache(path)
+    store.save("old", StoredResponse(200, {}, b"[]", None, 0.0))
+    store.save("recent", StoredResponse(200, {}, b"[]", None, 0.0))
+    store.close()
+    with sqlite3.connect(path) as db:  # as if written eight days ago
+        db.execute("UPDATE esi_cache SET stored_at = ? WHERE key = 'old'", (time.time() - 8 * 86400,))
+    reopened = SQLiteCache(path)
+    assert reopened.load("old") is None and reopened.load("recent") is not None
+    reopened.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,6 +11,10 @@ from rich.table import Table
 
 from esi_cli.console import console, err_console, fail
 from esi_cli.context import one_line_errors, sso_app
+
+if TYPE_CHECKING:
+    from esi_auth.app import SSOApp
+    from esi_auth.token import Token
 
 tokens_app = typer.Typer(
     help="List, inspect, refresh, remove and revoke stored tokens.", no_args_is_help=True
@@ -68,12 +72,12 @@ def list_command(client_id: Annotated[str | None, typer.Option(help="SSO applica
     console.print(table if tokens else "No stored tokens.")
 
 
-def _token(app: object, token_id: int) -> object:
+def _token(app: SSOApp, token_id: int) -> Token:
     """The stored token, only if it is this application's (a store may be shared by several)."""
-    token = app.store.get(token_id)  # type: ignore[attr-defined]
+    token = app.store.get(token_id)
     if token is None:
         fail(f"no stored token {token_id}")
-    client_id = app.config.client_id  # type: ignore[attr-defined]
+    client_id = app.config.client_id
     if token.client_id != client_id:
         fail(
             f"token {token_id} belongs to the application {token.client_id}, not {client_id}; "
@@ -89,8 +93,8 @@ def show_command(token_id: int, client_id: Annotated[str | None, typer.Option()]
         token = _token(sso_app(client_id), token_id)
     for name in ("character_name", "character_id", "owner_hash", "client_id"):
         console.print(escape(f"{name}: {getattr(token, name)}"), highlight=False)
-    console.print(f"expires in: {_expires_in(token.expires_at)}")  # type: ignore[attr-defined]
-    console.print(escape("scopes:\n  " + "\n  ".join(token.scopes)), highlight=False)  # type: ignore[attr-defined]
+    console.print(f"expires in: {_expires_in(token.expires_at)}")
+    console.print(escape("scopes:\n  " + "\n  ".join(token.scopes)), highlight=False)
 
 
 @tokens_app.command("refresh")

@@ -1,18 +1,13 @@
-"""`esi cleanup` and `esi config show`."""
+"""`esi cleanup`: refresh expired tokens, remove dead ones and old pending logins."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from esi_cli.console import console
-from esi_cli.context import one_line_errors, settings, sso_app
-
-config_app = typer.Typer(
-    help="The CLI's configuration (file < ESI_* environment < flags).", no_args_is_help=True
-)
+from esi_cli.context import one_line_errors, sso_app
 
 
 def cleanup_command(
@@ -36,13 +31,3 @@ def cleanup_command(
         else:
             summary = cleanup.cleanup_token(app)
     console.print(", ".join(f"{k} {v}" for k, v in summary.as_dict().items()))
-
-
-@config_app.command("show")
-def show_command() -> None:
-    """Print the settings in force (secrets shown only as set / not set)."""
-    from esi_cli.settings import config_path
-
-    console.print(escape(f"config file: {config_path()}"), highlight=False)
-    for key, value in settings().shown().items():
-        console.print(escape(f"{key} = {value}"), highlight=False)

@@ -1,0 +1,105 @@
+"""The records a call flow exchanges with its drivers (Send, Sleep, Blocking in; Received
+back), and what the flow is given: its context (never the client itself) and the cache query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+from attrs import frozen
+
+from esi_client.types import Response
+
+if TYPE_CHECKING:
+    from esi_client._cache import CacheEntry, ResponseCache
+    from esi_client._limits import ErrorBudget, RateBuckets
+    from esi_client._stats import ClientStats
+    from esi_client.clock import Clock
+
+
+@frozen
+class Send:
+    request: httpx2.Request
+    seconds_left: float | None  # the call's deadline, for this attempt; None: no deadline
+    max_body_bytes: int
+
+
+@frozen
+class Sleep:
+    seconds: float
+    reason: str
+
+
+@frozen
+class Blocking:
+    """Blocking I/O outside HTTP (a persistent cache store): the async driver runs it in a
+    worker thread so that a slow store does not stall the event loop."""
+
+    call: Callable[[], Any]  # its result is sent back into the flow
+
+
+@frozen
+class Received:
+    """What a driver read: the status, the headers and the whole (decompressed) body."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+    reason_phrase: str
+
+
+class DeadlinePassed(Exception):
+    """Raised by a driver into the flow: the attempt ran past the call's deadline."""
+
+
+class BodyTooLarge(Exception):
+    """Raised by a driver into the flow: the body grew past max_body_bytes while reading."""
+
+
+@frozen
+class RetryPolicy:
+    """Idempotent requests are retried on 502/503/504, timeouts and connection errors."""
+
+    max_retries: int = 3
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+
+
+@frozen
+class FlowContext:
+    """What one call's flow needs of its client: limits, cache, policy and bounds (the flow
+    never sees the client itself)."""
+
+    clock: Clock
+    stats: ClientStats
+    retry_policy: RetryPolicy
+    error_budget: ErrorBudget
+    rate_buckets: RateBuckets
+    cache: ResponseCache | None
+    max_wait: float
+    deadline: float | None
+    max_body_bytes: int
+    revalidate: bool  # ask ESI even when the cached answer is fresh
+
+
+@frozen
+class CacheQuery:
+    """What the client knows before the call: the cache key (None: not cacheable) and who the
+    call is for (the rate bucket it is charged to)."""
+
+    key: str | None
+    principal: str | None
+
+
+@frozen
+class Lookup:
+    """What the cache said before the call: its key, the principal, and a stale entry."""
+
+    key: str | None
+    principal: str | None
+    stale: CacheEntry | None
+
+
+Flow = Generator[Send | Sleep | Blocking, Any, Response[Any]]
+Step = Generator[Send | Sleep | Blocking, Any, None]  # a part of a flow that returns nothing

@@ -1,0 +1,75 @@
+"""esi_client stands alone: no import circle among its modules (type-only imports count: they
+are how a circle starts), and it never imports esi_auth, esi_fake, esi_cli or esi_generator."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import esi_client
+
+PACKAGE = Path(esi_client.__file__).parent
+OTHERS = ("esi_auth", "esi_fake", "esi_cli", "esi_generator")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, module_level_only: bool) -> set[str]:
+    tree = ast.parse(path.read_text())
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    nodes = tree.body if module_level_only else list(ast.walk(tree))
+    found: set[str] = set()
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and module_level_only:  # `if TYPE_CHECKING:` blocks count
+            pending.extend(node.body)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join([*parts[: len(parts) - node.level + 1], base]).rstrip(".")
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _runtime_modules() -> dict[str, Path]:
+    """The hand-written runtime: every module of esi_client but the generated api/ and models/."""
+    return {_module_name(path): path for path in PACKAGE.glob("*.py")}
+
+
+def test_no_import_circle_in_the_runtime() -> None:
+    modules = _runtime_modules()
+    graph = {
+        name: {imported for imported in _imports(path, module_level_only=True) if imported in modules}
+        - {name}
+        for name, path in modules.items()
+    }
+    graph["esi_client"] = set()  # the package's names load lazily, on first use (esi_client._lazy)
+
+    def circle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for following in graph.get(node, ()):
+                if following == start:
+                    return [*trail, start]
+                if following not in trail:
+                    stack.append((following, [*trail, following]))
+        return None
+
+    circles = [circle for name in sorted(graph) if (circle := circle_from(name))]
+    assert not circles, " ; ".join(" -> ".join(circle) for circle in circles)
+
+
+def test_esi_client_never_imports_the_other_packages() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        imported = _imports(path, module_level_only=False)
+        bad = sorted(name for name in imported if name.split(".")[0] in OTHERS)
+        assert not bad, f"{path.relative_to(PACKAGE.parent)} imports {bad}"
