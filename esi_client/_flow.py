@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, TypeVar
 
@@ -104,9 +104,14 @@ def call_flow(
 ) -> Flow:
     """The whole call: the cache (a fresh answer ends it, decoded anew for this caller), then
     the request (built only now), its limits, retries and the cache write."""
-    lookup = yield from _look_up(context, operation, parse, query)
+    lookup = _look_up(context, operation, parse, query)
+    if lookup is None:
+        assert query.key is not None
+        stored = yield Blocking(partial(_load_stored, context, operation, parse, query.key))
+        lookup = _look_up(context, operation, parse, query, stored)
     if isinstance(lookup, Response):
         return lookup
+    assert lookup is not None  # with the store read, the look-up always decides
     request = build()
     slots = _Slots(context, operation, lookup.principal)
     try:
@@ -116,14 +121,21 @@ def call_flow(
 
 
 def _look_up(
-    context: FlowContext, operation: Operation, parse: Parser[Any] | None, query: CacheQuery
-) -> Generator[Send | Sleep | Blocking, Any, Response[Any] | Lookup]:
+    context: FlowContext,
+    operation: Operation,
+    parse: Parser[Any] | None,
+    query: CacheQuery,
+    stored: tuple[CacheEntry | None, Any] | None = None,
+) -> Response[Any] | Lookup | None:
+    """A fresh cached answer, or what the attempts need (the stale entry); None when the
+    memory has nothing and the persistent store must be read first (`stored`, then again).
+    A plain function, not a step: a cache hit is the hottest path there is."""
     cache = context.cache
     if query.key is None or cache is None:
         return Lookup(None, query.principal, None)
-    entry, parsed = cache.get(query.key), None
-    if entry is None and cache.store is not None:
-        entry, parsed = yield Blocking(partial(_load_stored, context, operation, parse, query.key))
+    entry, parsed = stored if stored is not None else (cache.get(query.key), None)
+    if entry is None and stored is None and cache.store is not None:
+        return None
     if entry is not None and entry.fresh_until > context.clock.now() and not context.revalidate:
         context.stats.add("cache_hits")
         if logger.isEnabledFor(logging.DEBUG):

@@ -4,7 +4,7 @@ back), and what the flow is given: its context (never the client itself) and the
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx2
 from attrs import frozen
@@ -66,8 +66,7 @@ class RetryPolicy:
     backoff_cap: float = 30.0
 
 
-@frozen
-class FlowContext:
+class FlowContext(NamedTuple):  # a tuple: made for every call, it must cost next to nothing
     """What one call's flow needs of its client: limits, cache, policy and bounds (the flow
     never sees the client itself)."""
 
@@ -83,8 +82,7 @@ class FlowContext:
     revalidate: bool  # ask ESI even when the cached answer is fresh
 
 
-@frozen
-class CacheQuery:
+class CacheQuery(NamedTuple):
     """What the client knows before the call: the cache key (None: not cacheable) and who the
     call is for (the rate bucket it is charged to)."""
 
