@@ -31,7 +31,7 @@ from esi_generator.pin import DEFAULT_PIN_PATH, Pin, load_pin, update_pin
 from esi_generator.source import SpecSource, cache_spec, cached_spec, resolve_spec
 from esi_generator.transforms import normalise
 from esi_generator.validate import iter_operations, parse_spec, pointer
-from esi_generator.wire import WireRules, esi_response_model, raw_text
+from esi_generator.wire import WireRules, esi_response_model, positional_order, raw_text
 
 GENERATOR_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = GENERATOR_DIR / "templates"
@@ -255,6 +255,7 @@ def _run_openapi_python_client(
         esi_operations=facts,
         esi_wire_fields=WireRules(project.openapi.models).fields,
         esi_response_model=esi_response_model,
+        esi_positional_order=positional_order,
         esi_kind=lambda prop: type(prop).__name__,
         esi_code_text=lambda code: code.as_unembedded_code(),
         esi_meta={

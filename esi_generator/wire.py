@@ -61,7 +61,7 @@ class WireRules:
         if model.required_properties is None or len(seen) > 8:
             return None
         fields = []
-        for prop in _positional_order(model):
+        for prop in positional_order(model):
             expression = self.type_expression(prop, seen | {str(model.class_info.name)})
             if expression is None:
                 return None
@@ -102,8 +102,9 @@ class WireRules:
         return repr((kind, str(prop.class_info.module_name), name))
 
 
-def _positional_order(model: Any) -> list[Any]:
-    """The model's properties in the order of its generated `__init__` (the model template's)."""
+def positional_order(model: Any) -> list[Any]:
+    """The model's properties in the order of its generated `__init__`: required ones without a
+    default first (the one rule: the template declares and constructs by it, the wire mirrors it)."""
     properties = list(model.required_properties or []) + list(model.optional_properties or [])
     first = [prop for prop in properties if prop.default is None and prop.required]
     rest = [prop for prop in properties if prop.default is not None or not prop.required]
