@@ -17,6 +17,7 @@ from typing import Protocol
 
 from attrs import define, frozen
 
+from esi_client._flights import Flights
 from esi_client._headers import cache_directives, http_date
 
 logger = logging.getLogger("esi_client")
@@ -86,6 +87,7 @@ class ResponseCache:
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
         self.store_errors = 0  # persistent-store reads and writes that failed (logged, not raised)
+        self.flights: Flights[CacheEntry] = Flights()  # identical GETs in flight share one request
 
     def __len__(self) -> int:
         return len(self._entries)

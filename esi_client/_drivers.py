@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from esi_client._body import BodyReader
-from esi_client._flow_records import Blocking, DeadlinePassed, Flow, Received, Send, Sleep
+from esi_client._flow_records import Await, Blocking, DeadlinePassed, Flow, Received, Send, Sleep
 from esi_client.clock import Clock
 from esi_client.types import Response
 
@@ -67,6 +67,8 @@ def run_sync(
             value, error = None, None
             if isinstance(action, Sleep):
                 clock.sleep(action.seconds)
+            elif isinstance(action, Await):
+                action.flight.wait(action.seconds)
             elif isinstance(action, Blocking):
                 try:
                     value = action.call()
@@ -121,6 +123,8 @@ async def run_async(
             value, error = None, None
             if isinstance(action, Sleep):
                 await clock.asleep(action.seconds)
+            elif isinstance(action, Await):
+                await action.flight.wait_async(action.seconds)
             elif isinstance(action, Blocking):
                 import anyio.to_thread  # here: only persistent cache stores need worker threads
 

@@ -24,7 +24,9 @@ import httpx2
 
 from esi_client._cache import CacheEntry, freshness_lifetime, may_store
 from esi_client._decode import Parser, decode_and_parse
+from esi_client._flow_errors import describe_transport_error, response_error
 from esi_client._flow_records import (
+    Await,
     Blocking,
     BodyTooLarge,
     CacheQuery,
@@ -48,13 +50,14 @@ from esi_client.errors import (
     RateLimitedError,
     ResponseTooLargeError,
     TransportError,
-    error_for_status,
 )
 from esi_client.types import Response
 
 T = TypeVar("T")
 logger = logging.getLogger("esi_client")
 RETRY_STATUSES = frozenset({502, 503, 504})
+COALESCE_TURNS = 3  # a follower whose leader failed may wait for the next one, this many times
+COALESCE_WAIT_SECONDS = 60.0  # without a deadline, a follower waits for its leader this long
 # Headers a 304 may not change in the stored response: they describe the body it did not send.
 _BODY_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "content-type"})
 
@@ -112,12 +115,35 @@ def call_flow(
     if isinstance(lookup, Response):
         return lookup
     assert lookup is not None  # with the store read, the look-up always decides
-    request = build()
+    key, cache, led = lookup.key, context.cache, None
+    if key is not None and cache is not None and not context.revalidate:
+        for _turn in range(COALESCE_TURNS):
+            flight, leading = cache.flights.join(key)
+            if leading:
+                led = flight
+                break
+            yield Await(flight, COALESCE_WAIT_SECONDS if context.deadline is None else context.deadline)
+            if flight.entry is not None:  # the leader's answer, decoded anew for this caller
+                context.stats.add("coalesced")
+                entry = flight.entry
+                parsed = (
+                    None if parse is None else decode_and_parse(operation, parse, entry.body, context.stats)
+                )
+                return Response(entry.status, entry.headers, parsed, from_cache=True)
+            lookup = Lookup(key, lookup.principal, cache.get(key))  # it failed: go on, or lead
     slots = _Slots(context, operation, lookup.principal)
     try:
-        return (yield from _attempts(context, operation, request, parse, lookup, slots))
+        request = build()
+        response = yield from _attempts(context, operation, request, parse, lookup, slots)
+        if led is not None and key is not None and cache is not None:
+            answered = cache.get(key)
+            if answered is not None and answered is not lookup.stale:  # this call's answer
+                led.entry = answered
+        return response
     finally:
         slots.release(context.clock.now(), None)
+        if led is not None and key is not None and cache is not None:
+            cache.flights.land(key, led)
 
 
 def _look_up(
@@ -377,55 +403,3 @@ def _log(operation: Operation, status: int, cache: str, started: float) -> None:
     if logger.isEnabledFor(logging.DEBUG):
         elapsed = (time.perf_counter() - started) * 1000
         logger.debug("%s %s cache=%s %.1f ms", operation.id, status, cache, elapsed)
-
-
-_TRANSPORT_TEXT = {
-    "ReadTimeout": "ESI sent no data within the read timeout",
-    "ConnectTimeout": "no connection to ESI within the connect timeout",
-    "WriteTimeout": "the request could not be sent within the write timeout",
-    "PoolTimeout": "no free connection within the pool timeout",
-    "ConnectError": "could not connect to ESI",
-    "RemoteProtocolError": "ESI closed the connection or broke the HTTP protocol",
-    "ReadError": "the connection failed while reading the answer",
-}
-
-
-def describe_transport_error(exc: Exception, retries: int) -> str:
-    """One sentence for a network failure, never empty (httpx's async timeouts have no text)."""
-    name = type(exc).__name__
-    detail = str(exc).strip()
-    text = _TRANSPORT_TEXT.get(name, "the request failed")
-    retried = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-    return f"{text}{retried} ({name}{': ' + detail if detail else ''})"
-
-
-def response_error(operation: Operation, received: Received, now: float) -> ESIResponseError:
-    """The typed exception for an error response, with ESI's own error text when it sent one."""
-    headers = received.headers
-    return error_for_status(received.status_code)(
-        operation_id=operation.id,
-        status=received.status_code,
-        error=_error_text(received),
-        request_id=headers.get("x-esi-request-id") or headers.get("x-request-id"),
-        retry_after=retry_after_seconds(headers.get("retry-after"), now),
-    )
-
-
-def _error_text(received: Received) -> str:
-    content = received.content
-    try:
-        import orjson
-
-        body = orjson.loads(content)
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            return str(body["error"])[:500]
-    except ValueError:
-        pass
-    kind = received.headers.get("content-type", "").split(";")[0].strip() or "no content type"
-    text = content.decode("utf-8", "replace").strip()
-    if not text:
-        return received.reason_phrase or "no error text"
-    if kind == "text/html" or text.startswith("<"):
-        return f"{received.reason_phrase or 'error'} (a non-JSON error page: {kind}, {len(content):,} bytes)"
-    first_line = text.splitlines()[0]
-    return first_line[:200] + ("…" if len(first_line) > 200 or "\n" in text else "")

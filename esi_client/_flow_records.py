@@ -13,6 +13,7 @@ from esi_client.types import Response
 
 if TYPE_CHECKING:
     from esi_client._cache import CacheEntry, ResponseCache
+    from esi_client._flights import Flight
     from esi_client._limits import ErrorBudget, RateBuckets
     from esi_client._stats import ClientStats
     from esi_client.clock import Clock
@@ -37,6 +38,14 @@ class Blocking:
     worker thread so that a slow store does not stall the event loop."""
 
     call: Callable[[], Any]  # its result is sent back into the flow
+
+
+@frozen
+class Await:
+    """Wait (at most `seconds`) for an identical request in flight: its answer fills the cache."""
+
+    flight: Flight[Any]
+    seconds: float
 
 
 @frozen
@@ -99,5 +108,5 @@ class Lookup:
     stale: CacheEntry | None
 
 
-Flow = Generator[Send | Sleep | Blocking, Any, Response[Any]]
-Step = Generator[Send | Sleep | Blocking, Any, None]  # a part of a flow that returns nothing
+Flow = Generator[Send | Sleep | Blocking | Await, Any, Response[Any]]
+Step = Generator[Send | Sleep | Blocking | Await, Any, None]  # a part of a flow that returns nothing

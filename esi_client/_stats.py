@@ -11,6 +11,7 @@ from attrs import define, field
 Counter = Literal[
     "requests",
     "cache_hits",
+    "coalesced",
     "not_modified",
     "retries",
     "waits",
@@ -28,6 +29,7 @@ COUNTERS: tuple[str, ...] = get_args(Counter)
 class ClientStats:
     requests: int = 0  # HTTP requests sent (retries included)
     cache_hits: int = 0  # answered from the cache without a request
+    coalesced: int = 0  # answered by an identical request another caller had in flight
     not_modified: int = 0  # 304s: the cached result was reused
     retries: int = 0
     waits: int = 0  # pauses for the error or rate limit

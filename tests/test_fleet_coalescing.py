@@ -1,0 +1,55 @@
+"""No duplicate work: identical GETs in flight at once share one request to ESI (CCP names
+duplicate requests for one cached resource as the abuse it sees most), in threads and tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from esi_client.api.status import get_status
+from esi_client.api.universe import get_universe_types_type_id
+
+
+def _slow(fake: Any, *operations: str) -> None:
+    fake.state.faults.delay_s = 0.3
+    fake.state.faults.delay_operations = frozenset(operations)
+
+
+def test_identical_gets_in_threads_share_one_request(fake_esi: Any, make_client: Any) -> None:
+    _slow(fake_esi, "GetStatus")
+    client = make_client()
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(get_status.sync(client=client))) for _ in range(12)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 12 and len({r.players for r in results}) == 1
+    assert fake_esi.state.stats.count("GetStatus") == 1
+    assert len({id(result) for result in results}) == 12  # each caller its own copy
+
+
+async def test_identical_gets_in_tasks_share_one_request(fake_esi: Any, make_client: Any) -> None:
+    _slow(fake_esi, "GetUniverseTypesTypeId")
+    client = make_client()
+    same = await asyncio.gather(*(get_universe_types_type_id.asyncio(34, client=client) for _ in range(10)))
+    other = await get_universe_types_type_id.asyncio(35, client=client)
+    assert {t.type_id for t in same} == {34} and other.type_id == 35
+    assert fake_esi.state.stats.count("GetUniverseTypesTypeId") == 2  # 34 once, 35 once
+    await client.aclose()
+
+
+async def test_a_cancelled_leader_does_not_strand_the_others(fake_esi: Any, make_client: Any) -> None:
+    _slow(fake_esi, "GetStatus")
+    client = make_client()
+    leader = asyncio.create_task(get_status.asyncio(client=client))
+    await asyncio.sleep(0.05)
+    follower = asyncio.create_task(get_status.asyncio(client=client))
+    await asyncio.sleep(0.05)
+    leader.cancel()
+    result = await asyncio.wait_for(follower, 10)
+    assert result.players >= 0
+    await client.aclose()
