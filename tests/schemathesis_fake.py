@@ -84,6 +84,24 @@ def allowed(failure: Failure, newest_date: str) -> str | None:
     return None
 
 
+# An error of schemathesis's that involves talking to the fake is the fake's fault (it dropped
+# or stalled a connection); others are schemathesis failing to generate data (reported).
+FAKE_FAULTS = ("ConnectionError", "RemoteDisconnected", "ConnectionReset", "ReadTimeout", "Timeout")
+
+
+def errors(ndjson: Path) -> list[tuple[str, str, bool]]:
+    """(operation, summary, the fake's fault) for each error schemathesis reported."""
+    found = []
+    for line in ndjson.read_text().splitlines():
+        event = json.loads(line).get("NonFatalError")
+        if event is None:
+            continue
+        text = json.dumps(event)
+        summary = next((line for line in text.split("\\n") if "Error" in line), text)[:200]
+        found.append((str(event.get("label", "?")), summary, any(name in text for name in FAKE_FAULTS)))
+    return found
+
+
 def failures(ndjson: Path) -> list[Failure]:
     """Every failed check in schemathesis's NDJSON event stream."""
     found = []
@@ -135,6 +153,7 @@ def main(argv: list[str]) -> int:
             print(f"error: schemathesis did not finish its run (exit status {finished.returncode})")
             return 2
         found = failures(events)
+        reported = errors(events)
     newest = str(spec["info"]["version"])
     reasons = Counter(allowed(failure, newest) for failure in found)
     refused = [failure for failure in found if allowed(failure, newest) is None]
@@ -144,7 +163,10 @@ def main(argv: list[str]) -> int:
             print(f"  {count:5d}  {reason}")
     for failure in refused:
         print(f"NOT ALLOWED: {failure.code} {failure.operation} ({failure.status}): {failure.message[:400]}")
-    return 1 if refused else 0
+    for operation, summary, fake_fault in reported:
+        verdict = "NOT ALLOWED (the fake's connection failed)" if fake_fault else "schemathesis's own error"
+        print(f"{verdict}: {operation}: {summary}")
+    return 1 if refused or any(fault for *_, fault in reported) else 0
 
 
 if __name__ == "__main__":

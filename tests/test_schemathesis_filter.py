@@ -3,7 +3,10 @@ allowance is narrow, and any other failed check fails the run."""
 
 from __future__ import annotations
 
-from tests.schemathesis_fake import Failure, allowed
+import json
+from pathlib import Path
+
+from tests.schemathesis_fake import Failure, allowed, errors
 
 NEWEST = "2026-08-04"
 DATE_ENUM = "violates `enum` at /properties/X-Compatibility-Date"
@@ -23,3 +26,15 @@ def test_only_the_named_exceptions_are_allowed() -> None:
     undocumented = Failure("ST103", "GET /status", "Received: 418", 418, NEWEST)
     for failure in (future, garbage, language, other_schema, server_error, undocumented):
         assert allowed(failure, NEWEST) is None, failure
+
+
+def test_a_connection_error_with_the_fake_fails_the_run(tmp_path: Path) -> None:
+    events = tmp_path / "events.ndjson"
+    lines = [
+        {"NonFatalError": {"label": "GET /status", "info": "ConnectionError: RemoteDisconnected('closed')"}},
+        {"NonFatalError": {"label": "POST /ui/openwindow/newmail", "info": "FlakyFailure: Inconsistent"}},
+    ]
+    events.write_text("\n".join(json.dumps(line) for line in lines))
+    [(first, _, fault), (second, _, generation_fault)] = errors(events)
+    assert (first, fault) == ("GET /status", True)
+    assert (second, generation_fault) == ("POST /ui/openwindow/newmail", False)
