@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         TransportError,
         UnauthorizedError,
     )
+    from esi_client.shared_limits import RedisLimits
     from esi_client.types import UNSET, Response, Unset
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "Parameter",
     "RateLimit",
     "RateLimitedError",
+    "RedisLimits",
     "ResponseTooLargeError",
     "Response",
     "RetryPolicy",
@@ -65,6 +67,7 @@ __all__ = [
 _HOME = {
     "ESIClient": "esi_client._client",
     "RetryPolicy": "esi_client._flow_records",
+    "RedisLimits": "esi_client.shared_limits",
     "Operation": "esi_client._operation",
     "Parameter": "esi_client._operation",
     "RateLimit": "esi_client._operation",

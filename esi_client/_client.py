@@ -19,7 +19,7 @@ from esi_client._decode import Parser
 from esi_client._drivers import run_async, run_sync
 from esi_client._flow import call_flow
 from esi_client._flow_records import CacheQuery, FlowContext, RetryPolicy
-from esi_client._limits import ErrorBudget, RateBuckets
+from esi_client._limits import ErrorBudget, ErrorGate, RateBuckets, RateGate
 from esi_client._operation import Operation
 from esi_client._settings import (
     DEFAULT_TENANT,
@@ -36,6 +36,8 @@ from esi_client.types import Response
 
 if TYPE_CHECKING:
     import asyncio
+
+    from esi_client.shared_limits import RedisLimits
 
 T = TypeVar("T")
 
@@ -71,7 +73,9 @@ class ESIClient:
     One object serves sync and async calls, from any number of threads or tasks. It caches
     (`cache=`: None for the default in-memory LRU, a CacheStore such as SQLiteCache or RedisCache
     for a persistent second level, False for none), keeps inside the error and rate limits,
-    retries transient failures and bounds concurrency. `stats` counts what it did.
+    retries transient failures and bounds concurrency. `stats` counts what it did. The limits
+    are this process's by default; `limits=RedisLimits(url)` shares them with every process of
+    the app (esi_client.shared_limits).
 
     Bounds: a limit wait longer than `max_wait` raises (RateLimitedError/ErrorLimitedError with
     the retry time) instead of waiting; `deadline` bounds every attempt and wait of one call
@@ -102,6 +106,7 @@ class ESIClient:
         clock: Clock | None = None,
         transport: httpx2.BaseTransport | None = None,
         async_transport: httpx2.AsyncBaseTransport | None = None,
+        limits: RedisLimits | None = None,
     ) -> None:
         if deadline == "auto":
             deadline = max(120.0, float(max_wait) + 60.0) if isinstance(max_wait, int | float) else 120.0
@@ -128,8 +133,15 @@ class ESIClient:
         self.retry_policy = retry or RetryPolicy()
         self.clock: Clock = clock or SystemClock()
         self.stats = ClientStats()
-        self.error_budget = ErrorBudget(error_threshold, max_concurrency)
-        self.rate_buckets = RateBuckets()
+        self.error_budget: ErrorGate
+        self.rate_buckets: RateGate
+        if limits is None:  # this process's own: right for one process
+            self.error_budget, self.rate_buckets = (
+                ErrorBudget(error_threshold, max_concurrency),
+                RateBuckets(),
+            )
+        else:  # a fleet's, in Redis
+            self.error_budget, self.rate_buckets = limits.bind(error_threshold, max_concurrency, self.stats)
         self.character_id: int | None = None
         self.token: Any = None  # a token passed in (esi_auth.Token): used instead of choosing one
         self.revalidate = False

@@ -74,28 +74,29 @@ class _Slots:
 
     def __init__(self, context: FlowContext, operation: Operation, principal: str | None) -> None:
         self.context, self.operation, self.principal = context, operation, principal
-        self._budget = self._bucket = False
+        self._budget: tuple[object] | None = None  # (lease,) while taken
+        self._bucket: tuple[object] | None = None
 
     def take(self, now: float) -> tuple[float, str]:
         """(0, "") with both slots taken, or (seconds to wait, which limit) with none taken."""
-        wait = self.context.error_budget.reserve(now)
+        wait, lease = self.context.error_budget.reserve(now)
         if wait:
             return wait, "error limit"
-        self._budget = True
-        wait = self.context.rate_buckets.reserve(self.operation, self.principal, now)
+        self._budget = (lease,)
+        wait, lease = self.context.rate_buckets.reserve(self.operation, self.principal, now)
         if wait:
             self.release(now, None)
             return wait, "rate limit"
-        self._bucket = True
+        self._bucket = (lease,)
         return 0.0, ""
 
     def release(self, now: float, headers: Mapping[str, str] | None) -> None:
-        if self._budget:
-            self._budget = False
-            self.context.error_budget.settle(now, headers)
-        if self._bucket:
-            self._bucket = False
-            self.context.rate_buckets.settle(self.operation, self.principal, now, headers)
+        if self._budget is not None:
+            (lease,), self._budget = self._budget, None
+            self.context.error_budget.settle(now, headers, lease)
+        if self._bucket is not None:
+            (lease,), self._bucket = self._bucket, None
+            self.context.rate_buckets.settle(self.operation, self.principal, now, headers, lease)
 
 
 def call_flow(
@@ -258,7 +259,7 @@ def _attempts(
             attempt += 1
             stats.add("retries")
             if operation.rate_limit is not None:
-                context.rate_buckets.pause(operation, lookup.principal, now + wait)  # the group waits
+                context.rate_buckets.pause(operation, lookup.principal, now, wait)  # the group waits
             else:
                 stats.add("waits")
                 yield from _sleep(context, operation, wait, "HTTP 429", deadline_at)

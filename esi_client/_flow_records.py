@@ -14,7 +14,7 @@ from esi_client.types import Response
 if TYPE_CHECKING:
     from esi_client._cache import CacheEntry, ResponseCache
     from esi_client._flights import Flight
-    from esi_client._limits import ErrorBudget, RateBuckets
+    from esi_client._limits import ErrorGate, RateGate
     from esi_client._stats import ClientStats
     from esi_client.clock import Clock
 
@@ -82,8 +82,8 @@ class FlowContext(NamedTuple):  # a tuple: made for every call, it must cost nex
     clock: Clock
     stats: ClientStats
     retry_policy: RetryPolicy
-    error_budget: ErrorBudget
-    rate_buckets: RateBuckets
+    error_budget: ErrorGate
+    rate_buckets: RateGate
     cache: ResponseCache | None
     max_wait: float
     deadline: float | None

@@ -1,7 +1,9 @@
 """Staying inside ESI's budgets: the per-IP error limit and the per-group rate limits.
 
-Both are gates a request passes before it is sent. `reserve` answers 0 (go: a slot is
-taken) or the seconds to wait; `settle` takes the slot back and learns from the headers.
+Both are gates a request passes before it is sent. `reserve` answers (0, lease) (go: a slot is
+taken) or (seconds to wait, None); `settle` gives the lease back and learns from the headers.
+These keep the budgets in this process's memory; esi_client.shared_limits keeps them in Redis
+for a fleet, behind the same methods.
 The error gate counts requests in flight against the remaining budget, so that even if every
 one of them failed, the budget would stay above the threshold: the runtime never drives it to
 zero, whatever the concurrency. CCP bans apps that keep hitting 420.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Mapping
+from typing import Protocol
 
 from attrs import define, field
 
@@ -23,6 +26,7 @@ POLL_SECONDS = 0.005  # how often a waiting request looks again while others are
 # up to its own concurrency of requests go, never more than this budget minus the threshold.
 ASSUMED_BUDGET = 100
 MAX_RESET_SECONDS = 10 * 86400.0  # a larger X-ESI-Error-Limit-Reset is taken as this (never overflows)
+PROBE = "probe"  # the lease of a request sent alone to learn a bucket's state
 
 
 def _int(headers: Mapping[str, str], name: str) -> int | None:
@@ -31,6 +35,36 @@ def _int(headers: Mapping[str, str], name: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+class ErrorGate(Protocol):
+    """The error limit's gate: this process's ErrorBudget, or a fleet's in Redis."""
+
+    @property
+    def in_flight(self) -> int: ...
+
+    def reserve(self, now: float) -> tuple[float, object]: ...
+
+    def settle(self, now: float, headers: Mapping[str, str] | None, lease: object = None) -> None: ...
+
+    def exhausted_until(self, now: float, seconds: float) -> None: ...
+
+
+class RateGate(Protocol):
+    """The rate limits' gate: this process's RateBuckets, or a fleet's in Redis."""
+
+    def reserve(self, operation: Operation, principal: str | None, now: float) -> tuple[float, object]: ...
+
+    def settle(
+        self,
+        operation: Operation,
+        principal: str | None,
+        now: float,
+        headers: Mapping[str, str] | None,
+        lease: object = None,
+    ) -> None: ...
+
+    def pause(self, operation: Operation, principal: str | None, now: float, seconds: float) -> None: ...
 
 
 class ErrorBudget:
@@ -44,7 +78,7 @@ class ErrorBudget:
         self.in_flight = 0
         self._lock = threading.Lock()
 
-    def reserve(self, now: float) -> float:
+    def reserve(self, now: float) -> tuple[float, object]:
         with self._lock:
             if self.remain is not None and now >= self.reset_at:
                 self.remain = None  # a new window: unknown again until the next answer
@@ -54,16 +88,16 @@ class ErrorBudget:
                 allowed = self.remain - self.in_flight > self.threshold
             if allowed:
                 self.in_flight += 1
-                return 0.0
+                return 0.0, None
             if (
                 self.remain is not None
                 and self.remain - self.in_flight <= self.threshold
                 and self.in_flight == 0
             ):
-                return max(self.reset_at - now, POLL_SECONDS)
-            return POLL_SECONDS
+                return max(self.reset_at - now, POLL_SECONDS), None
+            return POLL_SECONDS, None
 
-    def settle(self, now: float, headers: Mapping[str, str] | None) -> None:
+    def settle(self, now: float, headers: Mapping[str, str] | None, lease: object = None) -> None:
         with self._lock:
             self.in_flight -= 1
             if headers is None:
@@ -112,13 +146,13 @@ class RateBuckets:
             bucket = self._buckets.setdefault(key, _Bucket(limit.max_tokens, float(limit.window_seconds)))
         return bucket
 
-    def reserve(self, operation: Operation, principal: str | None, now: float) -> float:
+    def reserve(self, operation: Operation, principal: str | None, now: float) -> tuple[float, object]:
         bucket = self._bucket(operation, principal)
         if bucket is None:
-            return 0.0
+            return 0.0, None
         with self._lock:
             if bucket.paused_until > now:
-                return bucket.paused_until - now
+                return bucket.paused_until - now, None
             while bucket.spent and bucket.spent[0][0] + bucket.window <= now:
                 _, returned = bucket.spent.popleft()  # tokens leave the floating window
                 if bucket.remaining is not None:
@@ -126,18 +160,22 @@ class RateBuckets:
             keep = max(int(bucket.limit * self.reserve_share), 5)  # room for a 4xx (5 tokens)
             if bucket.remaining is not None and bucket.remaining - 2 * bucket.in_flight <= keep:
                 if bucket.in_flight:
-                    return POLL_SECONDS
+                    return POLL_SECONDS, None
                 # Slow down before a 429: wait until our oldest spend leaves the window.
-                if not bucket.spent:
-                    bucket.remaining = None  # spent by someone else: let one request find out
+                if not bucket.spent:  # spent by someone else: one request finds out (alone)
                     bucket.in_flight += 1
-                    return 0.0
-                return max(bucket.spent[0][0] + bucket.window - now, POLL_SECONDS)
+                    return 0.0, PROBE
+                return max(bucket.spent[0][0] + bucket.window - now, POLL_SECONDS), None
             bucket.in_flight += 1
-            return 0.0
+            return 0.0, None
 
     def settle(
-        self, operation: Operation, principal: str | None, now: float, headers: Mapping[str, str] | None
+        self,
+        operation: Operation,
+        principal: str | None,
+        now: float,
+        headers: Mapping[str, str] | None,
+        lease: object = None,
     ) -> None:
         bucket = self._bucket(operation, principal)
         if bucket is None:
@@ -151,16 +189,19 @@ class RateBuckets:
             if limit.isdigit():
                 bucket.limit = int(limit)
             if remaining is not None:
-                bucket.remaining = remaining if bucket.remaining is None else min(bucket.remaining, remaining)
+                # Answers arrive out of order: only the lowest is believed, except a probe's (it
+                # went alone, so its answer is the newest; tokens may have come back).
+                if bucket.remaining is None or lease is PROBE:
+                    bucket.remaining = remaining
+                else:
+                    bucket.remaining = min(bucket.remaining, remaining)
                 if used:
                     bucket.spent.append((now, used))
-                if not bucket.in_flight:
-                    bucket.remaining = remaining  # nothing else in flight: this answer is current
 
-    def pause(self, operation: Operation, principal: str | None, until: float) -> None:
+    def pause(self, operation: Operation, principal: str | None, now: float, seconds: float) -> None:
         """A 429: the group waits for Retry-After."""
         bucket = self._bucket(operation, principal)
         if bucket is not None:
             with self._lock:
-                bucket.paused_until = max(bucket.paused_until, until)
+                bucket.paused_until = max(bucket.paused_until, now + seconds)
                 bucket.remaining = None

@@ -21,6 +21,7 @@ Counter = Literal[
     "slow_decodes",
     "unknown_enum_values",
     "unknown_keys",
+    "shared_limit_fallbacks",
 ]
 COUNTERS: tuple[str, ...] = get_args(Counter)
 
@@ -39,6 +40,7 @@ class ClientStats:
     slow_decodes: int = 0  # big bodies that were not exactly the spec's (new keys): from_dict
     unknown_enum_values: int = 0  # enum values the spec does not list: kept as strings
     unknown_keys: int = 0  # object keys the spec does not name: kept in additional_properties
+    shared_limit_fallbacks: int = 0  # limit checks made in this process: Redis did not answer
     _lock: threading.Lock = field(factory=threading.Lock, repr=False, eq=False, alias="_lock")
 
     def add(self, name: Counter, amount: float = 1) -> None:

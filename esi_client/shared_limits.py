@@ -1,0 +1,375 @@
+"""ESI's limits shared by a fleet: every process of one app, on any host, draws on one error
+budget and one set of rate buckets kept in Redis.
+
+    ESIClient(..., limits=RedisLimits("redis://redis:6379/0"))
+
+CCP keeps these per application, not per process: the error limit (100 errors a minute, then
+420 on every route) per source IP, a rate bucket per (group, application + character) for
+authenticated calls and per (group, source IP) for public ones. Four workers that each keep
+their own budget in memory each believe they have all of it. Here every reservation is one Lua
+script (atomic, timed by the Redis server's clock, so hosts need not agree on the time), and
+every slot taken is a lease that expires: a process killed with a slot in hand gives it back
+when its lease runs out. If Redis does not answer, calls go on with this process's own limits,
+with a WARNING and `client.stats.shared_limit_fallbacks`; they never fail because of it.
+
+`scope` names what shares a source IP (the error limit and public buckets): by default the
+host's name; processes behind one public address (a NAT) should share one scope.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from esi_client._limits import MAX_RESET_SECONDS, POLL_SECONDS, ErrorBudget, RateBuckets
+from esi_client._operation import Operation
+
+if TYPE_CHECKING:
+    from esi_client._stats import ClientStats
+
+logger = logging.getLogger("esi_client")
+T = TypeVar("T")
+LEASE_SECONDS = 60.0  # a slot not given back in this time (its process died) returns by itself
+RETRY_REDIS_SECONDS = 5.0  # after a failure, Redis is tried again this much later
+
+_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
+
+_ERROR_RESERVE = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local inflight = redis.call('ZCARD', KEYS[2])
+local remain = tonumber(redis.call('HGET', KEYS[1], 'remain'))
+local reset_at = tonumber(redis.call('HGET', KEYS[1], 'reset_at') or '0')
+if remain and now >= reset_at then remain = nil redis.call('HDEL', KEYS[1], 'remain') end
+local allowed
+if remain == nil then allowed = inflight < tonumber(ARGV[4])
+else allowed = remain - inflight > tonumber(ARGV[3]) end
+if allowed then
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[2])) + 60)
+  return '0'
+end
+if remain and inflight == 0 then return tostring(math.max(reset_at - now, tonumber(ARGV[5]))) end
+return ARGV[5]
+"""
+)
+
+_ERROR_SETTLE = (
+    _NOW
+    + """
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[2] == '' then return 0 end
+local remain = tonumber(ARGV[2])
+local reset_at = now + math.min(math.max(tonumber(ARGV[3]), 0), tonumber(ARGV[4]))
+local current = tonumber(redis.call('HGET', KEYS[1], 'remain'))
+local current_reset = tonumber(redis.call('HGET', KEYS[1], 'reset_at') or '0')
+if current == nil or reset_at > current_reset + 1.5 then
+  redis.call('HSET', KEYS[1], 'remain', remain, 'reset_at', reset_at)
+else
+  redis.call('HSET', KEYS[1], 'remain', math.min(current, remain))
+end
+redis.call('EXPIRE', KEYS[1], 86400)
+return 0
+"""
+)
+
+_ERROR_EXHAUSTED = (
+    _NOW
+    + """
+redis.call('HSET', KEYS[1], 'remain', 0, 'reset_at', now + tonumber(ARGV[1]))
+redis.call('EXPIRE', KEYS[1], 86400)
+return 0
+"""
+)
+
+_RATE_RESERVE = (
+    _NOW
+    + """
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until') or '0')
+if paused > now then return tostring(paused - now) end
+local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[3])
+local window = tonumber(ARGV[4])
+local remaining = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
+local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - window)
+if #old > 0 then
+  for _, member in ipairs(old) do
+    local tokens = tonumber(string.match(member, ':(%d+)$'))
+    if remaining then remaining = math.min(limit, remaining + tokens) end
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+  if remaining then redis.call('HSET', KEYS[1], 'remaining', remaining) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local inflight = redis.call('ZCARD', KEYS[2])
+local keep = math.max(math.floor(limit * tonumber(ARGV[5])), 5)
+local function take()
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[2])) + 60)
+  return '0:' .. ARGV[1]
+end
+if remaining and remaining - 2 * inflight <= keep then
+  if inflight > 0 then return ARGV[6] end
+  local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  if #oldest == 0 then ARGV[1] = 'probe:' .. ARGV[1] return take() end
+  return tostring(math.max(tonumber(oldest[2]) + window - now, tonumber(ARGV[6])))
+end
+return take()
+"""
+)
+
+_RATE_SETTLE = (
+    _NOW
+    + """
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'limit', ARGV[4]) end
+if ARGV[2] ~= '' then
+  local reported = tonumber(ARGV[2])
+  local current = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
+  local remaining = reported
+  -- answers arrive out of order: only the lowest is believed, but a probe went alone
+  if current and string.sub(ARGV[1], 1, 6) ~= 'probe:' then remaining = math.min(current, reported) end
+  if ARGV[3] ~= '' and tonumber(ARGV[3]) > 0 then
+    redis.call('ZADD', KEYS[3], now, ARGV[1] .. ':' .. ARGV[3])
+  end
+  redis.call('HSET', KEYS[1], 'remaining', remaining)
+end
+local keep = math.ceil(tonumber(ARGV[5])) + 60
+redis.call('EXPIRE', KEYS[1], keep) redis.call('EXPIRE', KEYS[3], keep)
+return 0
+"""
+)
+
+_RATE_PAUSE = (
+    _NOW
+    + """
+local until = now + tonumber(ARGV[1])
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until') or '0')
+redis.call('HSET', KEYS[1], 'paused_until', math.max(paused, until))
+redis.call('HDEL', KEYS[1], 'remaining')
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 3600)
+return 0
+"""
+)
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str:
+    value = (headers or {}).get(name, "")
+    return value if value.lstrip("-").isdigit() else ""
+
+
+class RedisLimits:
+    """Where a fleet's limits live; pass it as `ESIClient(limits=...)`."""
+
+    def __init__(
+        self,
+        url: str | Any = "redis://localhost:6379/0",
+        *,
+        app: str = "esikit",
+        scope: str | None = None,
+        prefix: str = "esikit:limits:",
+        lease_seconds: float = LEASE_SECONDS,
+        timeout: float = 0.5,
+    ) -> None:
+        import redis
+
+        self._redis = (
+            redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+            if isinstance(url, str)
+            else url
+        )
+        self.lease_seconds = lease_seconds
+        self.keys = f"{prefix}{app}:"
+        self.scope = scope or socket.gethostname()
+        self.scripts = {
+            name: self._redis.register_script(text)
+            for name, text in (
+                ("error_reserve", _ERROR_RESERVE),
+                ("error_settle", _ERROR_SETTLE),
+                ("error_exhausted", _ERROR_EXHAUSTED),
+                ("rate_reserve", _RATE_RESERVE),
+                ("rate_settle", _RATE_SETTLE),
+                ("rate_pause", _RATE_PAUSE),
+            )
+        }
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self.stats: ClientStats | None = None  # the client's, set when it binds these limits
+
+    def bind(
+        self, threshold: int, max_concurrency: int, stats: ClientStats
+    ) -> tuple[SharedErrorBudget, SharedRateBuckets]:
+        """The gates one client uses (each client keeps a local fallback of its own)."""
+        self.stats = stats
+        return (
+            SharedErrorBudget(self, ErrorBudget(threshold, max_concurrency)),
+            SharedRateBuckets(self, RateBuckets()),
+        )
+
+    def run(self, script: str, keys: list[str], args: list[str | int | float]) -> Any:
+        """One of the Lua scripts (raises what Redis raises: `call` decides)."""
+        return self.scripts[script](keys=keys, args=args)
+
+    def call(self, work: Callable[[], T], fallback: Callable[[], T]) -> tuple[T, bool]:
+        """(work's result, True), or (fallback's, False) when Redis is down or fails now."""
+        import redis
+
+        if time.monotonic() < self._down_until:
+            if self.stats is not None:
+                self.stats.add("shared_limit_fallbacks")
+            return fallback(), False
+        try:
+            return work(), True
+        except (redis.RedisError, OSError) as exc:
+            with self._lock:
+                first = time.monotonic() >= self._down_until
+                self._down_until = time.monotonic() + RETRY_REDIS_SECONDS
+            if first:
+                logger.warning(
+                    "shared limits: Redis did not answer (%s); this process keeps its own limits "
+                    "and tries Redis again in %.0f s",
+                    type(exc).__name__,
+                    RETRY_REDIS_SECONDS,
+                )
+            if self.stats is not None:
+                self.stats.add("shared_limit_fallbacks")
+            return fallback(), False
+
+
+class SharedErrorBudget:
+    """The error limit, per scope (source IP), in Redis; this process's budget when it is down."""
+
+    def __init__(self, limits: RedisLimits, local: ErrorBudget) -> None:
+        self.limits, self.local = limits, local
+        base = f"{limits.keys}errors:{limits.scope}:"
+        self._keys = [base + "state", base + "leases"]
+
+    @property
+    def in_flight(self) -> int:
+        def count() -> int:
+            self.limits._redis.zremrangebyscore(self._keys[1], "-inf", time.time())
+            return int(self.limits._redis.zcard(self._keys[1]))
+
+        shared, _ = self.limits.call(count, lambda: 0)
+        return shared + self.local.in_flight
+
+    def reserve(self, now: float) -> tuple[float, object]:
+        lease = uuid.uuid4().hex
+        args: list[str | int | float] = [
+            lease,
+            self.limits.lease_seconds,
+            self.local.threshold,
+            self.local.unknown_limit,
+            POLL_SECONDS,
+        ]
+
+        def shared() -> tuple[float, object]:
+            wait = float(self.limits.run("error_reserve", self._keys, args))
+            return wait, (None if wait else ("redis", lease))
+
+        result, _ = self.limits.call(shared, lambda: self._local_reserve(now))
+        return result
+
+    def _local_reserve(self, now: float) -> tuple[float, object]:
+        wait, _ = self.local.reserve(now)
+        return wait, (None if wait else ("local", None))
+
+    def settle(self, now: float, headers: Mapping[str, str] | None, lease: object = None) -> None:
+        if not isinstance(lease, tuple) or lease[0] != "redis":
+            self.local.settle(now, headers)
+            return
+        args = [
+            lease[1],
+            _header(headers, "x-esi-error-limit-remain")
+            if _header(headers, "x-esi-error-limit-reset")
+            else "",
+            _header(headers, "x-esi-error-limit-reset"),
+            MAX_RESET_SECONDS,
+        ]
+        self.limits.call(lambda: self.limits.run("error_settle", self._keys, args), lambda: None)
+
+    def exhausted_until(self, now: float, seconds: float) -> None:
+        self.local.exhausted_until(now, seconds)
+        wait = min(max(seconds, 0.0), MAX_RESET_SECONDS)
+        self.limits.call(lambda: self.limits.run("error_exhausted", self._keys, [wait]), lambda: None)
+
+
+class SharedRateBuckets:
+    """Rate buckets per (group, principal) in Redis, public ones per scope (source IP)."""
+
+    def __init__(self, limits: RedisLimits, local: RateBuckets) -> None:
+        self.limits, self.local = limits, local
+
+    def _keys(self, operation: Operation, principal: str | None) -> list[str] | None:
+        limit = operation.rate_limit
+        if limit is None:
+            return None
+        who = principal if principal is not None else f"ip:{self.limits.scope}"
+        base = f"{self.limits.keys}rate:{limit.group}:{who}:"
+        return [base + "state", base + "leases", base + "spent"]
+
+    def reserve(self, operation: Operation, principal: str | None, now: float) -> tuple[float, object]:
+        keys = self._keys(operation, principal)
+        if keys is None or operation.rate_limit is None:
+            return 0.0, None
+        lease = uuid.uuid4().hex
+        limit = operation.rate_limit
+        args: list[str | int | float] = [
+            lease,
+            self.limits.lease_seconds,
+            limit.max_tokens,
+            limit.window_seconds,
+            self.local.reserve_share,
+            POLL_SECONDS,
+        ]
+
+        def shared() -> tuple[float, object]:
+            answer = self.limits.run("rate_reserve", keys, args)
+            text = answer.decode() if isinstance(answer, bytes) else str(answer)
+            wait, _, taken = text.partition(":")  # "0:<lease>" when taken, else the wait
+            return float(wait), (("redis", taken) if taken else None)
+
+        def local() -> tuple[float, object]:
+            wait, _ = self.local.reserve(operation, principal, now)
+            return wait, (None if wait else ("local", None))
+
+        result, _ = self.limits.call(shared, local)
+        return result
+
+    def settle(
+        self,
+        operation: Operation,
+        principal: str | None,
+        now: float,
+        headers: Mapping[str, str] | None,
+        lease: object = None,
+    ) -> None:
+        keys = self._keys(operation, principal)
+        if keys is None or operation.rate_limit is None:
+            return
+        if not isinstance(lease, tuple) or lease[0] != "redis":
+            self.local.settle(operation, principal, now, headers)
+            return
+        limit = (headers or {}).get("x-ratelimit-limit", "").split("/")[0]
+        args: list[str | int | float] = [
+            str(lease[1]),
+            _header(headers, "x-ratelimit-remaining"),
+            _header(headers, "x-ratelimit-used"),
+            limit if limit.isdigit() else "",
+            operation.rate_limit.window_seconds,
+        ]
+        self.limits.call(lambda: self.limits.run("rate_settle", keys, args), lambda: None)
+
+    def pause(self, operation: Operation, principal: str | None, now: float, seconds: float) -> None:
+        self.local.pause(operation, principal, now, seconds)
+        keys = self._keys(operation, principal)
+        if keys is not None:
+            self.limits.call(
+                lambda: self.limits.run("rate_pause", keys[:1], [max(seconds, 0.0)]),
+                lambda: None,
+            )

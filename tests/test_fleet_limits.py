@@ -1,0 +1,111 @@
+"""Shared limits across processes: four workers sharing a Redis keep the error and rate limits
+as one process does (no 420, no 429) where, each with its own limits, they cross them; a
+killed worker's slots come back; with Redis down, calls go on with local limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from esi_client import ESIClient
+from esi_client._stats import ClientStats
+from esi_client.api.status import get_status
+from esi_client.shared_limits import RedisLimits
+from tests.services import free_port
+
+WORKERS = 4
+
+
+def _fleet(url: str, operation: str, calls: int, redis_url: str | None) -> list[dict[str, int]]:
+    command = [sys.executable, "-m", "tests.fleet_worker", url, operation, str(calls)]
+    if redis_url:
+        command += ["--redis", redis_url]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(WORKERS)]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    assert all(process.returncode == 0 for process in processes)
+    return [json.loads(output) for output in outputs]
+
+
+def _failing_status(fake: Any, budget: int) -> None:
+    """GetStatus always fails (a 503) and the error limit allows `budget` errors a window."""
+    fake.state.error_limit.budget = budget
+    fake.state.faults.server_error_rate = 1.0
+    fake.state.faults.server_error_statuses = (503,)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["per-process", "redis"])
+def test_the_error_limit_is_kept_by_the_fleet(fake_esi: Any, redis_url: str, shared: bool) -> None:
+    _failing_status(fake_esi, budget=40)
+    _fleet(fake_esi.url, "GetStatus", 30, f"{redis_url.rsplit('/', 1)[0]}/1" if shared else None)
+    by_status = fake_esi.state.stats.by_status
+    if shared:
+        assert by_status[420] == 0, dict(by_status)
+        assert by_status[503] >= 20  # the budget was used, down to the threshold
+    else:
+        assert by_status[420] > 0, dict(by_status)  # the baseline: each process spends it all
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["per-process", "redis"])
+def test_a_rate_bucket_is_kept_by_the_fleet(fake_esi: Any, redis_url: str, shared: bool) -> None:
+    group = get_status.OPERATION.rate_limit.group  # type: ignore[union-attr]
+    fake_esi.state.rate_limits.overrides[group] = 120  # tokens; a 200 costs 2
+    _fleet(fake_esi.url, "GetStatus", 40, f"{redis_url.rsplit('/', 1)[0]}/2" if shared else None)
+    by_status = fake_esi.state.stats.by_status
+    if shared:
+        assert by_status[429] == 0, dict(by_status)
+        assert by_status[200] >= 40  # close to the budget (60 requests), not far below it
+    else:
+        assert by_status[429] > 0, dict(by_status)
+
+
+def test_a_killed_workers_slots_come_back(redis_url: str) -> None:
+    database = f"{redis_url.rsplit('/', 1)[0]}/3"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from esi_client._stats import ClientStats\n"
+            "from esi_client.shared_limits import RedisLimits\n"
+            f"budget, _ = RedisLimits({database!r}, app='kill', lease_seconds=2).bind(10, 8, ClientStats())\n"
+            "for _ in range(8): budget.reserve(0.0)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    budget, _ = RedisLimits(database, app="kill").bind(10, 8, ClientStats())
+    assert budget.reserve(0.0)[0] > 0  # all eight slots are held by the other process
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    deadline = time.monotonic() + 10
+    while budget.reserve(0.0)[0] > 0:
+        assert time.monotonic() < deadline, "the killed process's slots never came back"
+        time.sleep(0.2)
+
+
+def test_redis_down_means_local_limits_and_a_warning(fake_esi: Any, caplog: pytest.LogCaptureFixture) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    client = ESIClient(
+        app_name="fleet-test",
+        contact="tests@example.invalid",
+        base_url=fake_esi.url,
+        limits=RedisLimits(dead),
+    )
+    with caplog.at_level(logging.WARNING, logger="esi_client"):
+        for _ in range(3):
+            assert get_status.sync(client=client.revalidating()).players >= 0
+    assert client.stats.shared_limit_fallbacks >= 2
+    warnings = [r for r in caplog.records if "Redis did not answer" in r.getMessage()]
+    assert len(warnings) == 1  # once, not per call
+    client.close()
