@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,12 +32,22 @@ def cleanup_callbackredirect(app: SSOApp, max_age: float = 300) -> CleanupSummar
     return CleanupSummary(visited=deleted, deleted=deleted)
 
 
-def _visit(app: SSOApp, token_ids: list[int]) -> CleanupSummary:
+def _visit(app: SSOApp, token_ids: list[int], spread_seconds: float = 0.0) -> CleanupSummary:
+    """Visit the tokens, `spread_seconds` apart in all (each refresh waits its turn), so that a
+    fleet's refreshes arrive at EVE SSO spread out, not as one burst."""
     summary = CleanupSummary()
     failures = 0
+    gap = spread_seconds / len(token_ids) if token_ids and spread_seconds > 0 else 0.0
+    turns = iter(range(len(token_ids)))
+    started = app.sso.clock.now()
+    turn_lock = threading.Lock()
 
     def one(token_id: int) -> str:
         nonlocal failures
+        if gap:
+            with turn_lock:
+                turn = next(turns)
+            app.sso.clock.sleep(max(started + turn * gap - app.sso.clock.now(), 0.0))
         token = app.store.get(token_id)
         if token is None:
             return "gone"
@@ -71,15 +82,19 @@ def cleanup_token(app: SSOApp) -> CleanupSummary:
     return _visit(app, app.store.token_ids(client_id=app.config.client_id))
 
 
-def cleanup_token_subset(app: SSOApp, fraction: float = 1 / 48) -> CleanupSummary:
+def cleanup_token_subset(
+    app: SSOApp, fraction: float = 1 / 48, spread_seconds: float = 0.0
+) -> CleanupSummary:
     """The same for one bucket of tokens (id mod 1/fraction); the next call takes the next bucket.
 
     Called hourly with 1/48, every token is visited once every 48 calls, whatever is added or
-    removed meanwhile, and never twice in one cycle.
+    removed meanwhile, and never twice in one cycle. `spread_seconds` spreads the bucket's
+    refreshes over that time instead of sending them at once.
     """
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], not {fraction}")
     buckets = max(1, round(1 / fraction))
     client_id = app.config.client_id
     position = app.store.advance_position(f"cleanup_token_subset:{client_id}:{buckets}", buckets)
-    return _visit(app, app.store.token_ids(modulo=buckets, remainder=position, client_id=client_id))
+    token_ids = app.store.token_ids(modulo=buckets, remainder=position, client_id=client_id)
+    return _visit(app, token_ids, spread_seconds)

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_cleanup_tasks_in_a_real_worker(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_esi: Any, esi_clock: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
 ) -> None:
     fake_esi.sso.apps["celery-app"] = None
     db_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
@@ -40,7 +40,8 @@ def test_cleanup_tasks_in_a_real_worker(
     fake_esi.sso.fail_refresh_for = {dead.refresh_token or "": "invalid_grant"}
 
     env = {
-        "ESIKIT_CELERY_DIR": str(tmp_path / "celery"),
+        "ESIKIT_BROKER_URL": f"{redis_url.rsplit('/', 1)[0]}/4",
+        "ESIKIT_RESULTS_URL": f"{redis_url.rsplit('/', 1)[0]}/5",
         "ESIKIT_CLIENT_ID": "celery-app",
         "ESIKIT_SSO_URL": fake_esi.url,
         "ESIKIT_DB_URL": db_url,
@@ -69,9 +70,9 @@ def test_cleanup_tasks_in_a_real_worker(
 
         summary = celery.send_task("esi_auth.tasks.cleanup_token").get(timeout=90)
         assert summary == {"visited": 2, "refreshed": 1, "deleted": 1, "failed": 0}
-        subset = celery.send_task("esi_auth.tasks.cleanup_token_subset", kwargs={"fraction": 1.0}).get(
-            timeout=60
-        )
+        subset = celery.send_task(
+            "esi_auth.tasks.cleanup_token_subset", kwargs={"fraction": 1.0, "spread_seconds": 0}
+        ).get(timeout=60)
         assert subset["visited"] == 1
         callbacks = celery.send_task("esi_auth.tasks.cleanup_callbackredirect", kwargs={"max_age": 300}).get(
             timeout=60

@@ -99,3 +99,27 @@ def test_subset_rotation_visits_each_token_once_per_cycle(app: SSOApp) -> None:
         cleanup_token_subset(app, fraction=1 / 48)
     assert len(visits) == len(set(visits)) == len(app.store.token_ids())  # a full cycle: every token
     assert present_all_cycle <= first_cycle
+
+
+def test_a_subset_spreads_its_refreshes(app: SSOApp, esi_clock: Any, fake_esi: Any) -> None:
+    """Refreshes go out `spread_seconds` apart in all, not as one burst (on the manual clock)."""
+    for _ in range(5):
+        _log_in(app)
+    esi_clock.advance(1300)  # every token has expired
+    started = esi_clock.now()
+    summary = cleanup_token_subset(app, 1.0, spread_seconds=100.0)
+    assert summary.refreshed == 5
+    assert 80.0 <= esi_clock.now() - started <= 100.0  # the last one went at 80 s
+
+
+def test_beat_schedules_are_the_apps_own_minutes() -> None:
+    from esi_auth.tasks import beat_schedule
+
+    minutes = set()
+    for client_id in ("app-one", "app-two", "app-three", "app-four"):
+        schedule = beat_schedule(client_id)
+        assert schedule == beat_schedule(client_id)  # the same every time
+        token_job = schedule["esi_cleanup_token"]["schedule"]
+        minutes.add(tuple(sorted(token_job.minute)))
+        assert token_job.minute != {0}  # never on the hour with everyone else
+    assert len(minutes) > 1  # apps differ
