@@ -135,6 +135,32 @@ class ResponseCache:
     # A persistent store is an optimisation: when it fails (Redis down, disk full) the call still
     # returns what ESI sent; the failure is logged and counted in `store_errors`, not raised.
 
+    @property
+    def shares_claims(self) -> bool:
+        """The store is shared by processes and can mark a key as being fetched (Redis)."""
+        return self.store is not None and hasattr(self.store, "claim")
+
+    def claim(self, key: str, seconds: float) -> bool:
+        """True when this process may fetch the key (a failing store never holds a call back)."""
+        try:
+            return bool(self.store.claim(key, seconds))  # type: ignore[union-attr]
+        except Exception as exc:
+            self._store_failed("claim", key, exc)
+            return True
+
+    def claimed(self, key: str) -> bool:
+        try:
+            return bool(self.store.claimed(key))  # type: ignore[union-attr]
+        except Exception as exc:
+            self._store_failed("claimed", key, exc)
+            return False
+
+    def release_claim(self, key: str) -> None:
+        try:
+            self.store.release(key)  # type: ignore[union-attr]
+        except Exception as exc:
+            self._store_failed("release", key, exc)
+
     def load_stored(self, key: str) -> StoredResponse | None:
         if self.store is None:
             return None

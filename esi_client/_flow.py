@@ -24,9 +24,9 @@ import httpx2
 
 from esi_client._cache import CacheEntry, freshness_lifetime, may_store
 from esi_client._decode import Parser, decode_and_parse
+from esi_client._flow_cache import join_across_processes, join_in_process, load_stored, look_up
 from esi_client._flow_errors import describe_transport_error, response_error
 from esi_client._flow_records import (
-    Await,
     Blocking,
     BodyTooLarge,
     CacheQuery,
@@ -45,7 +45,6 @@ from esi_client.errors import (
     BadResponseError,
     DeadlineExceededError,
     ErrorLimitedError,
-    ESIError,
     ESIResponseError,
     RateLimitedError,
     ResponseTooLargeError,
@@ -56,8 +55,6 @@ from esi_client.types import Response
 T = TypeVar("T")
 logger = logging.getLogger("esi_client")
 RETRY_STATUSES = frozenset({502, 503, 504})
-COALESCE_TURNS = 3  # a follower whose leader failed may wait for the next one, this many times
-COALESCE_WAIT_SECONDS = 60.0  # without a deadline, a follower waits for its leader this long
 # Headers a 304 may not change in the stored response: they describe the body it did not send.
 _BODY_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "content-type"})
 
@@ -106,93 +103,46 @@ def call_flow(
     parse: Parser[T] | None,
     query: CacheQuery,
 ) -> Flow:
-    """The whole call: the cache (a fresh answer ends it, decoded anew for this caller), then
-    the request (built only now), its limits, retries and the cache write."""
-    lookup = _look_up(context, operation, parse, query)
+    """The whole call: the cache (a fresh answer ends it, decoded anew for this caller); an
+    identical request in flight here or in another process sharing the cache (its answer is
+    awaited); then the request (built only now), its limits, retries and the cache write."""
+    lookup = look_up(context, operation, parse, query)
     if lookup is None:
         assert query.key is not None
-        stored = yield Blocking(partial(_load_stored, context, operation, parse, query.key))
-        lookup = _look_up(context, operation, parse, query, stored)
+        stored = yield Blocking(partial(load_stored, context, operation, parse, query.key))
+        lookup = look_up(context, operation, parse, query, stored)
     if isinstance(lookup, Response):
         return lookup
     assert lookup is not None  # with the store read, the look-up always decides
-    key, cache, led = lookup.key, context.cache, None
-    if key is not None and cache is not None and not context.revalidate:
-        for _turn in range(COALESCE_TURNS):
-            flight, leading = cache.flights.join(key)
-            if leading:
-                led = flight
-                break
-            yield Await(flight, COALESCE_WAIT_SECONDS if context.deadline is None else context.deadline)
-            if flight.entry is not None:  # the leader's answer, decoded anew for this caller
-                context.stats.add("coalesced")
-                entry = flight.entry
-                parsed = (
-                    None if parse is None else decode_and_parse(operation, parse, entry.body, context.stats)
-                )
-                return Response(entry.status, entry.headers, parsed, from_cache=True)
-            lookup = Lookup(key, lookup.principal, cache.get(key))  # it failed: go on, or lead
-    slots = _Slots(context, operation, lookup.principal)
+    shared = yield from join_in_process(context, operation, parse, lookup)
+    if isinstance(shared, Response):
+        return shared
+    lookup, led = shared
+    key, cache = lookup.key, context.cache
     try:
-        request = build()
-        response = yield from _attempts(context, operation, request, parse, lookup, slots)
+        claimed = False
+        if led is not None and key is not None and cache is not None:
+            answer = yield from join_across_processes(context, operation, parse, query)
+            if isinstance(answer, Response):
+                led.entry = cache.get(key)
+                return answer
+            claimed = answer
+        slots = _Slots(context, operation, lookup.principal)
+        try:
+            request = build()
+            response = yield from _attempts(context, operation, request, parse, lookup, slots)
+        finally:
+            slots.release(context.clock.now(), None)
         if led is not None and key is not None and cache is not None:
             answered = cache.get(key)
             if answered is not None and answered is not lookup.stale:  # this call's answer
                 led.entry = answered
+            if claimed:
+                yield Blocking(partial(cache.release_claim, key))
         return response
     finally:
-        slots.release(context.clock.now(), None)
         if led is not None and key is not None and cache is not None:
             cache.flights.land(key, led)
-
-
-def _look_up(
-    context: FlowContext,
-    operation: Operation,
-    parse: Parser[Any] | None,
-    query: CacheQuery,
-    stored: tuple[CacheEntry | None, Any] | None = None,
-) -> Response[Any] | Lookup | None:
-    """A fresh cached answer, or what the attempts need (the stale entry); None when the
-    memory has nothing and the persistent store must be read first (`stored`, then again).
-    A plain function, not a step: a cache hit is the hottest path there is."""
-    cache = context.cache
-    if query.key is None or cache is None:
-        return Lookup(None, query.principal, None)
-    entry, parsed = stored if stored is not None else (cache.get(query.key), None)
-    if entry is None and stored is None and cache.store is not None:
-        return None
-    if entry is not None and entry.fresh_until > context.clock.now() and not context.revalidate:
-        context.stats.add("cache_hits")
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s cache=hit", operation.id)
-        if parsed is None and parse is not None:
-            parsed = decode_and_parse(operation, parse, entry.body, context.stats)
-        return Response(entry.status, entry.headers, parsed, from_cache=True)
-    return Lookup(query.key, query.principal, entry)
-
-
-def _load_stored(
-    context: FlowContext, operation: Operation, parse: Parser[Any] | None, key: str
-) -> tuple[CacheEntry | None, Any]:
-    """The entry from the persistent store, with its parsed body. A stored entry this client
-    cannot parse (another version wrote it, say) is a miss, counted in `cache.store_errors`."""
-    cache = context.cache
-    assert cache is not None
-    entry = cache.load_entry(key)
-    if entry is None:
-        return None, None
-    parsed = None
-    if parse is not None:
-        try:
-            parsed = decode_and_parse(operation, parse, entry.body, context.stats)
-        except ESIError as exc:
-            cache.count_store_error(key, str(exc))
-            return None, None
-    entry.stored = False
-    cache.remember(key, entry)
-    return entry, parsed
 
 
 def _attempts(

@@ -112,5 +112,17 @@ class RedisCache:
         ttl = max(int(response.fresh_until - time.time()), 0) + KEEP_STALE_SECONDS
         self._redis.set(self.prefix + key, orjson.dumps(meta) + b"\n" + response.body, ex=ttl)
 
+    # Another process about to ask ESI for a key marks it; the others wait for its answer here
+    # instead of asking again (CCP names duplicate requests the abuse it sees most).
+    def claim(self, key: str, seconds: float) -> bool:
+        marker = self.prefix + "in-flight:" + key
+        return bool(self._redis.set(marker, b"1", nx=True, px=max(int(seconds * 1000), 1)))
+
+    def claimed(self, key: str) -> bool:
+        return bool(self._redis.exists(self.prefix + "in-flight:" + key))
+
+    def release(self, key: str) -> None:
+        self._redis.delete(self.prefix + "in-flight:" + key)
+
 
 __all__ = ["CacheStore", "RedisCache", "ResponseCache", "SQLiteCache", "StoredResponse"]

@@ -53,3 +53,33 @@ async def test_a_cancelled_leader_does_not_strand_the_others(fake_esi: Any, make
     result = await asyncio.wait_for(follower, 10)
     assert result.players >= 0
     await client.aclose()
+
+
+def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(
+    fake_esi: Any, redis_url: str
+) -> None:
+    """Two clients with their own memory (as two processes) and one Redis cache: the second
+    waits for the first's answer to fill the shared cache instead of asking ESI again."""
+    from esi_client import ESIClient
+    from esi_client._cache import ResponseCache
+    from esi_client.cache_stores import RedisCache
+
+    _slow(fake_esi, "GetStatus")
+    shared = f"{redis_url.rsplit('/', 1)[0]}/6"
+    clients = [
+        ESIClient(
+            app_name="t", contact="t@example.invalid", base_url=fake_esi.url,
+            cache=ResponseCache(store=RedisCache(shared, prefix=f"esikit:test:{fake_esi.url}:")),
+        )
+        for _ in range(3)
+    ]  # fmt: skip
+    results: list[Any] = []
+    threads = [threading.Thread(target=lambda c=c: results.append(get_status.sync(client=c))) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 3 and len({r.players for r in results}) == 1
+    assert fake_esi.state.stats.count("GetStatus") == 1
+    for client in clients:
+        client.close()

@@ -1,0 +1,128 @@
+"""The cache side of a call: the look-up (memory, then the persistent store), and waiting for
+an identical request already in flight, in this process (a Flight) or in another one sharing
+a Redis cache (a short claim marker), so that one answer serves them all."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from functools import partial
+from typing import Any
+
+from esi_client._cache import CacheEntry
+from esi_client._decode import Parser, decode_and_parse
+from esi_client._flights import Flight
+from esi_client._flow_records import Await, Blocking, CacheQuery, FlowContext, Lookup, Send, Sleep
+from esi_client._operation import Operation
+from esi_client.errors import ESIError
+from esi_client.types import Response
+
+logger = logging.getLogger("esi_client")
+COALESCE_TURNS = 3  # a follower whose leader failed may wait for the next one, this many times
+COALESCE_WAIT_SECONDS = 60.0  # without a deadline, a follower waits for its leader this long
+CLAIM_SECONDS = 10.0  # another process's claim on a key lasts this long, unless released
+OTHER_PROCESS_WAIT_SECONDS = 10.0  # how long to wait for another process's answer, at most
+POLL_SECONDS = 0.05
+Actions = Send | Sleep | Blocking | Await
+
+
+def look_up(
+    context: FlowContext,
+    operation: Operation,
+    parse: Parser[Any] | None,
+    query: CacheQuery,
+    stored: tuple[CacheEntry | None, Any] | None = None,
+) -> Response[Any] | Lookup | None:
+    """A fresh cached answer, or what the attempts need (the stale entry); None when the
+    memory has nothing and the persistent store must be read first (`stored`, then again).
+    A plain function, not a step: a cache hit is the hottest path there is."""
+    cache = context.cache
+    if query.key is None or cache is None:
+        return Lookup(None, query.principal, None)
+    entry, parsed = stored if stored is not None else (cache.get(query.key), None)
+    if entry is None and stored is None and cache.store is not None:
+        return None
+    if entry is not None and entry.fresh_until > context.clock.now() and not context.revalidate:
+        context.stats.add("cache_hits")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s cache=hit", operation.id)
+        if parsed is None and parse is not None:
+            parsed = decode_and_parse(operation, parse, entry.body, context.stats)
+        return Response(entry.status, entry.headers, parsed, from_cache=True)
+    return Lookup(query.key, query.principal, entry)
+
+
+def load_stored(
+    context: FlowContext, operation: Operation, parse: Parser[Any] | None, key: str
+) -> tuple[CacheEntry | None, Any]:
+    """The entry from the persistent store, with its parsed body. A stored entry this client
+    cannot parse (another version wrote it, say) is a miss, counted in `cache.store_errors`."""
+    cache = context.cache
+    assert cache is not None
+    entry = cache.load_entry(key)
+    if entry is None:
+        return None, None
+    parsed = None
+    if parse is not None:
+        try:
+            parsed = decode_and_parse(operation, parse, entry.body, context.stats)
+        except ESIError as exc:
+            cache.count_store_error(key, str(exc))
+            return None, None
+    entry.stored = False
+    cache.remember(key, entry)
+    return entry, parsed
+
+
+def join_in_process(
+    context: FlowContext, operation: Operation, parse: Parser[Any] | None, lookup: Lookup
+) -> Generator[
+    Send | Sleep | Blocking | Await, Any, Response[Any] | tuple[Lookup, Flight[CacheEntry] | None]
+]:
+    """The leader's answer when an identical request is in flight here; else (the look-up,
+    this call's flight when it leads: it must be landed, whatever happens)."""
+    key, cache = lookup.key, context.cache
+    if key is None or cache is None or context.revalidate:
+        return lookup, None
+    for _turn in range(COALESCE_TURNS):
+        flight, leading = cache.flights.join(key)
+        if leading:
+            return lookup, flight
+        yield Await(flight, COALESCE_WAIT_SECONDS if context.deadline is None else context.deadline)
+        if flight.entry is not None:  # the leader's answer, decoded anew for this caller
+            context.stats.add("coalesced")
+            return _answer(context, operation, parse, flight.entry)
+        lookup = Lookup(key, lookup.principal, cache.get(key))  # it failed: go on, or lead
+    return lookup, None
+
+
+def join_across_processes(
+    context: FlowContext, operation: Operation, parse: Parser[Any] | None, query: CacheQuery
+) -> Generator[Actions, Any, Response[Any] | bool]:
+    """With a store shared by processes (Redis): claim the key (True: this process asks ESI and
+    releases the claim once the answer is stored), or wait, bounded, for the process that holds
+    the claim to store its answer (that answer)."""
+    cache, key = context.cache, query.key
+    if cache is None or key is None or not cache.shares_claims:
+        return False
+    claimed = yield Blocking(partial(cache.claim, key, CLAIM_SECONDS))
+    if claimed:
+        return True
+    give_up = context.clock.now() + OTHER_PROCESS_WAIT_SECONDS
+    while context.clock.now() < give_up:
+        yield Sleep(POLL_SECONDS, "another process is fetching it")
+        stored = yield Blocking(partial(load_stored, context, operation, parse, key))
+        found = look_up(context, operation, parse, query, stored)
+        if isinstance(found, Response):
+            context.stats.add("coalesced")
+            return found
+        if not (yield Blocking(partial(cache.claimed, key))):
+            break  # the other process failed, or its answer was not cacheable
+    return False
+
+
+def _answer(
+    context: FlowContext, operation: Operation, parse: Parser[Any] | None, entry: CacheEntry
+) -> Response[Any]:
+    parsed = None if parse is None else decode_and_parse(operation, parse, entry.body, context.stats)
+    return Response(entry.status, entry.headers, parsed, from_cache=True)
