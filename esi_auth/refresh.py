@@ -22,6 +22,7 @@ from esi_auth.owners import remove_earlier_owners
 from esi_auth.sso import SSOClient
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
+from esi_client import telemetry
 
 DEFAULT_MARGIN_SECONDS = 60.0
 
@@ -88,6 +89,7 @@ class TokenRefresher:
             current.expires_at = grant.claims.expires_at
             current.scopes = grant.claims.scopes
             self.store.save(current)
+            telemetry.token_refreshed(current.client_id)
             self.events.emit("token_refreshed", character_id=current.character_id, token_id=current.id)
             return current
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx2
 from attrs import frozen
 
+from esi_client import telemetry
 from esi_client._body import ACCEPT_ENCODING
 from esi_client._cache import CacheStore, ResponseCache
 from esi_client._decode import Parser
 from esi_client._drivers import run_async, run_sync
 from esi_client._flow import call_flow
-from esi_client._flow_records import CacheQuery, FlowContext, RetryPolicy
+from esi_client._flow_records import CacheQuery, CallRecord, FlowContext, RetryPolicy
 from esi_client._limits import ErrorBudget, ErrorGate, RateBuckets, RateGate
 from esi_client._operation import Operation
 from esi_client._settings import (
@@ -277,9 +278,14 @@ class ESIClient:
         character = self._character(operation, request)
         http = self.http
         build = partial(self._build, http, operation, request, character)
-        flow = call_flow(
-            self._flow_context(), operation, build, parse, self._query(operation, request, character)
-        )
+        query = self._query(operation, request, character)
+        if telemetry.active():
+            with telemetry.call_span(
+                operation, self.error_budget, self.rate_buckets, query.principal
+            ) as record:
+                flow = call_flow(self._flow_context(record), operation, build, parse, query)
+                return run_sync(flow, http, self._sync_slots, self.clock, self.auth)
+        flow = call_flow(self._flow_context(), operation, build, parse, query)
         return run_sync(flow, http, self._sync_slots, self.clock, self.auth)
 
     async def asend(
@@ -288,12 +294,17 @@ class ESIClient:
         character = self._character(operation, request)
         pool = self._loop_pool()
         build = partial(self._build, pool.http, operation, request, character)
-        flow = call_flow(
-            self._flow_context(), operation, build, parse, self._query(operation, request, character)
-        )
+        query = self._query(operation, request, character)
+        if telemetry.active():
+            with telemetry.call_span(
+                operation, self.error_budget, self.rate_buckets, query.principal
+            ) as record:
+                flow = call_flow(self._flow_context(record), operation, build, parse, query)
+                return await run_async(flow, pool.http, pool.slots, self.clock, self.auth)
+        flow = call_flow(self._flow_context(), operation, build, parse, query)
         return await run_async(flow, pool.http, pool.slots, self.clock, self.auth)
 
-    def _flow_context(self) -> FlowContext:
+    def _flow_context(self, record: CallRecord | None = None) -> FlowContext:
         return FlowContext(
             clock=self.clock,
             stats=self.stats,
@@ -305,6 +316,7 @@ class ESIClient:
             deadline=self.deadline,
             max_body_bytes=self.max_body_bytes,
             revalidate=self.revalidate,
+            record=record,
         )
 
     def _character(self, operation: Operation, request: Mapping[str, Any]) -> int | None:

@@ -38,6 +38,7 @@ from esi_client._flow_records import (
     Send,
     Sleep,
     Step,
+    count,
 )
 from esi_client._headers import retry_after_seconds
 from esi_client._operation import Operation
@@ -153,7 +154,7 @@ def _attempts(
     lookup: Lookup,
     slots: _Slots,
 ) -> Flow:
-    clock, stats, policy = context.clock, context.stats, context.retry_policy
+    clock, policy = context.clock, context.retry_policy
     stale = lookup.stale
     if stale is not None and stale.etag:
         request.headers["If-None-Match"] = stale.etag
@@ -162,7 +163,7 @@ def _attempts(
     while True:
         yield from _acquire(context, operation, slots, deadline_at)
         started = time.perf_counter()
-        stats.add("requests")
+        count(context, "requests")
         try:
             received: Received = yield Send(
                 request, _left(context, operation, deadline_at), context.max_body_bytes
@@ -171,7 +172,7 @@ def _attempts(
             slots.release(clock.now(), None)
             if operation.is_idempotent and attempt < policy.max_retries:
                 attempt += 1
-                stats.add("retries")
+                count(context, "retries")
                 pause = backoff(attempt, policy.backoff_base, policy.backoff_cap)
                 yield from _sleep(context, operation, pause, type(exc).__name__, deadline_at)
                 continue
@@ -190,12 +191,14 @@ def _attempts(
         now = clock.now()
         slots.release(now, received.headers)
         status = received.status_code
+        if context.record is not None:
+            context.record.status = status
         _log(operation, status, "miss" if stale is None else "revalidate", started)
         if status == 304:
             return (yield from _not_modified(context, operation, received, parse, lookup, now))
         if 200 <= status < 300:
             return (yield from _success(context, operation, received, parse, lookup.key, now))
-        stats.add("errors")
+        count(context, "errors")
         error = response_error(operation, received, now)
         if status == 429:
             wait = (
@@ -207,13 +210,13 @@ def _attempts(
             if attempt >= policy.max_retries or wait > context.max_wait:
                 raise error
             attempt += 1
-            stats.add("retries")
+            count(context, "retries")
             if operation.rate_limit is not None:
                 context.rate_buckets.pause(operation, lookup.principal, now, wait)  # the group waits
             else:
-                stats.add("waits")
+                count(context, "waits")
                 yield from _sleep(context, operation, wait, "HTTP 429", deadline_at)
-                stats.add("wait_seconds", wait)
+                count(context, "wait_seconds", wait)
             continue
         if status == 420:
             reset = _reset_seconds(received.headers)
@@ -222,7 +225,7 @@ def _attempts(
             raise error
         if status in RETRY_STATUSES and operation.is_idempotent and attempt < policy.max_retries:
             attempt += 1
-            stats.add("retries")
+            count(context, "retries")
             pause = backoff(attempt, policy.backoff_base, policy.backoff_cap)
             yield from _sleep(context, operation, pause, f"HTTP {status}", deadline_at)
             continue
@@ -243,12 +246,12 @@ def _acquire(context: FlowContext, operation: Operation, slots: _Slots, deadline
             break
         if waiting_since is None:
             waiting_since = now
-            context.stats.add("waits")
+            count(context, "waits")
         if wait > context.max_wait:
             raise _limited_error(context, operation, limit, wait)
         yield from _sleep(context, operation, wait, limit, deadline_at)
     if waiting_since is not None:
-        context.stats.add("wait_seconds", clock.now() - waiting_since)
+        count(context, "wait_seconds", clock.now() - waiting_since)
 
 
 def _sleep(
@@ -310,7 +313,7 @@ def _not_modified(
             "ESI answered 304 Not Modified to a request that was not conditional (nothing was cached)",
             operation_id=operation.id,
         )
-    context.stats.add("not_modified")
+    count(context, "not_modified")
     # RFC 9111 §4.3.4: the 304's headers (X-Pages, Last-Modified, ETag, Expires…) replace the stored ones.
     headers = dict(stale.headers)
     headers.update((name, value) for name, value in received.headers.items() if name not in _BODY_HEADERS)

@@ -12,7 +12,7 @@ from typing import Any
 from esi_client._cache import CacheEntry
 from esi_client._decode import Parser, decode_and_parse
 from esi_client._flights import Flight
-from esi_client._flow_records import Await, Blocking, CacheQuery, FlowContext, Lookup, Send, Sleep
+from esi_client._flow_records import Await, Blocking, CacheQuery, FlowContext, Lookup, Send, Sleep, count
 from esi_client._operation import Operation
 from esi_client.errors import ESIError
 from esi_client.types import Response
@@ -43,7 +43,7 @@ def look_up(
     if entry is None and stored is None and cache.store is not None:
         return None
     if entry is not None and entry.fresh_until > context.clock.now() and not context.revalidate:
-        context.stats.add("cache_hits")
+        count(context, "cache_hits")
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s cache=hit", operation.id)
         if parsed is None and parse is not None:
@@ -90,7 +90,7 @@ def join_in_process(
             return lookup, flight
         yield Await(flight, COALESCE_WAIT_SECONDS if context.deadline is None else context.deadline)
         if flight.entry is not None:  # the leader's answer, decoded anew for this caller
-            context.stats.add("coalesced")
+            count(context, "coalesced")
             return _answer(context, operation, parse, flight.entry)
         lookup = Lookup(key, lookup.principal, cache.get(key))  # it failed: go on, or lead
     return lookup, None
@@ -114,7 +114,7 @@ def join_across_processes(
         stored = yield Blocking(partial(load_stored, context, operation, parse, key))
         found = look_up(context, operation, parse, query, stored)
         if isinstance(found, Response):
-            context.stats.add("coalesced")
+            count(context, "coalesced")
             return found
         if not (yield Blocking(partial(cache.claimed, key))):
             break  # the other process failed, or its answer was not cacheable

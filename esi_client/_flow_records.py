@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from esi_client._cache import CacheEntry, ResponseCache
     from esi_client._flights import Flight
     from esi_client._limits import ErrorGate, RateGate
-    from esi_client._stats import ClientStats
+    from esi_client._stats import ClientStats, Counter
     from esi_client.clock import Clock
 
 
@@ -75,6 +75,19 @@ class RetryPolicy:
     backoff_cap: float = 30.0
 
 
+class CallRecord:
+    """What one call did (for its telemetry span): counts by the client's counter names."""
+
+    __slots__ = ("counts", "status")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, float] = {}
+        self.status: int | None = None
+
+    def add(self, name: str, amount: float = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + amount
+
+
 class FlowContext(NamedTuple):  # a tuple: made for every call, it must cost next to nothing
     """What one call's flow needs of its client: limits, cache, policy and bounds (the flow
     never sees the client itself)."""
@@ -89,6 +102,14 @@ class FlowContext(NamedTuple):  # a tuple: made for every call, it must cost nex
     deadline: float | None
     max_body_bytes: int
     revalidate: bool  # ask ESI even when the cached answer is fresh
+    record: CallRecord | None = None  # this call's own counts, when telemetry is on
+
+
+def count(context: FlowContext, name: Counter, amount: float = 1) -> None:
+    """Count on the client's stats, and on the call's record when there is one."""
+    context.stats.add(name, amount)
+    if context.record is not None:
+        context.record.add(name, amount)
 
 
 class CacheQuery(NamedTuple):

@@ -198,6 +198,11 @@ class RateBuckets:
                 if used:
                     bucket.spent.append((now, used))
 
+    def remaining(self, operation: Operation, principal: str | None) -> int | None:
+        """The tokens this process believes are left in the bucket (None: unknown)."""
+        bucket = self._bucket(operation, principal)
+        return None if bucket is None else bucket.remaining
+
     def pause(self, operation: Operation, principal: str | None, now: float, seconds: float) -> None:
         """A 429: the group waits for Retry-After."""
         bucket = self._bucket(operation, principal)

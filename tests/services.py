@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -41,10 +42,20 @@ def wait_for_port(port: int, seconds: float = 10.0) -> None:
 
 
 def redis_server(workdir: Path) -> Iterator[str]:
+    """redis-server on a free loopback port, as `nobody` when the tests run as root."""
     binary = require_binary("redis-server")
     port = free_port()
+    runner = _as_service_user()
+    if runner:
+        workdir.chmod(0o755)
+        shutil.chown(workdir, "nobody")
+        for parent in workdir.parents:  # nobody must be able to reach its directory
+            if parent == Path(tempfile.gettempdir()):
+                break
+            parent.chmod(parent.stat().st_mode | 0o005)
     process = subprocess.Popen(
         [
+            *runner,
             binary,
             "--port",
             str(port),
@@ -91,7 +102,6 @@ def _as_service_user() -> list[str]:
 def postgres_server() -> Generator[str, None, None]:
     """A throwaway PostgreSQL cluster on a free loopback port, as a non-root user in a temp dir;
     yields a SQLAlchemy URL (psycopg 3) for its database."""
-    import tempfile
 
     binaries = _postgres_binaries()
     workdir = Path(tempfile.mkdtemp(prefix="esikit-pg-"))

@@ -55,9 +55,7 @@ async def test_a_cancelled_leader_does_not_strand_the_others(fake_esi: Any, make
     await client.aclose()
 
 
-def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(
-    fake_esi: Any, redis_url: str
-) -> None:
+def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(fake_esi: Any, redis_url: str) -> None:
     """Two clients with their own memory (as two processes) and one Redis cache: the second
     waits for the first's answer to fill the shared cache instead of asking ESI again."""
     from esi_client import ESIClient
@@ -74,7 +72,9 @@ def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(
         for _ in range(3)
     ]  # fmt: skip
     results: list[Any] = []
-    threads = [threading.Thread(target=lambda c=c: results.append(get_status.sync(client=c))) for c in clients]
+    threads = [
+        threading.Thread(target=lambda c=c: results.append(get_status.sync(client=c))) for c in clients
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
