@@ -95,11 +95,14 @@ def mint_token(sso: SSOState, settings: dict[str, Any]) -> dict[str, Any]:
 def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]:
     async def stats(request: Request) -> Response:
         remain, reset = state.error_limit.snapshot()
-        data = {
+        data: dict[str, Any] = {
             "requests": state.stats.requests,
             "not_modified": state.stats.not_modified,
             "by_status": {str(k): v for k, v in state.stats.by_status.items()},
             "by_operation": dict(state.stats.by_operation),
+            "duplicates": state.stats.duplicates,
+            "duplicates_by_operation": dict(state.stats.duplicates_by_operation),
+            "access_tokens_used": {k: len(v) for k, v in state.stats.access_tokens.items()},
             "error_limit_remain": remain,
             "error_limit_reset": reset,
             "generation": state.generation,

@@ -31,8 +31,23 @@ CURSOR_PREFIX = "esi-fake-cursor:v2:"
 Authorizer = Callable[[Request, FakeOperation], Awaitable[tuple[str | None, Response | None]]]
 
 
-def sso_authorizer(sso: SSOState) -> Authorizer:
-    """Bearer tokens must be JWTs the fake SSO signed, unexpired, holding the route's scopes."""
+def _caller(request: Request) -> str:
+    """Who sends a request, for telling duplicates apart: the token's app and character (read
+    without checking: the authorizer checks), else "public"."""
+    header = request.headers.get("authorization", "")
+    if not header:
+        return "public"
+    try:
+        payload = header.split(".")[1]
+        claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return f"{claims.get('azp')}:{claims.get('sub')}"
+    except (IndexError, ValueError, orjson.JSONDecodeError):
+        return header[-24:]
+
+
+def sso_authorizer(sso: SSOState, used_token: Callable[[str, str], None] | None = None) -> Authorizer:
+    """Bearer tokens must be JWTs the fake SSO signed, unexpired, holding the route's scopes;
+    `used_token(character, jti)` hears of each one accepted."""
 
     async def authorize(request: Request, operation: FakeOperation) -> tuple[str | None, Response | None]:
         header = request.headers.get("authorization", "")
@@ -47,6 +62,8 @@ def sso_authorizer(sso: SSOState) -> Authorizer:
         if missing:
             return None, _error(403, f"Token is not valid for scope(s): {', '.join(missing)}")
         character = str(claims["sub"]).rsplit(":", 1)[-1]
+        if used_token is not None:
+            used_token(character, str(claims.get("jti", "")))
         path_character = request.path_params.get("character_id")
         if path_character is not None and str(path_character) != character:
             return None, _error(403, "Token is for another character")
@@ -78,11 +95,20 @@ class ESIRoutes:
     def _endpoint(self, operation: FakeOperation) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             self.state.enter()
+            key = None
+            fresh_until = None
+            if operation.method == "GET":
+                key = f"{_caller(request)}|{request.url.path}?{request.url.query}"
+                self.state.begin(key, operation.id)
             try:
                 response = await self._handle(operation, request)
                 self._finish(operation, request, response)
+                if response.status_code in (200, 304) and operation.cache_age:
+                    fresh_until = self.state.clock.now() + operation.cache_age
             finally:
                 self.state.leave()
+                if key is not None:
+                    self.state.end(key, fresh_until)
             return response
 
         return endpoint

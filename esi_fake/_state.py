@@ -41,6 +41,10 @@ class Stats:
     max_in_flight: int = 0
     by_status: Counter[int] = field(default_factory=Counter)
     by_operation: Counter[str] = field(default_factory=Counter)
+    # GETs sent while an identical one (same route, query and caller) was in flight or fresh
+    duplicates: int = 0
+    duplicates_by_operation: Counter[str] = field(default_factory=Counter)
+    access_tokens: dict[str, set[str]] = field(default_factory=dict)  # character -> jtis used
 
     def count(self, operation_id: str) -> int:
         return self.by_operation[operation_id]
@@ -84,6 +88,8 @@ class FakeState:
             self.generation = 0
             self.generation_time = self.clock.now()
             self._page_requests = 0
+            self._in_flight: dict[str, int] = {}
+            self._fresh_until: dict[str, float] = {}
 
     # -- decisions made per request, under the lock ------------------------------------
 
@@ -122,6 +128,28 @@ class FakeState:
     def _next_generation(self) -> None:
         self.generation += 1
         self.generation_time = self.clock.now() + self.generation  # a distinct Last-Modified
+
+    def begin(self, key: str, operation_id: str) -> None:
+        """A GET arrives: a duplicate if an identical one is in flight or still fresh."""
+        with self._lock:
+            if key in self._in_flight or self.clock.now() < self._fresh_until.get(key, 0.0):
+                self.stats.duplicates += 1
+                self.stats.duplicates_by_operation[operation_id] += 1
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+
+    def end(self, key: str, fresh_until: float | None) -> None:
+        with self._lock:
+            left = self._in_flight.get(key, 1) - 1
+            if left:
+                self._in_flight[key] = left
+            else:
+                self._in_flight.pop(key, None)
+            if fresh_until is not None:
+                self._fresh_until[key] = fresh_until
+
+    def used_token(self, character: str, jti: str) -> None:
+        with self._lock:
+            self.stats.access_tokens.setdefault(character, set()).add(jti)
 
     def enter(self) -> None:
         with self._lock:

@@ -31,7 +31,7 @@ def load_spec(spec: str | Path | None = None) -> dict[str, Any]:
 def build_app(spec: dict[str, Any], state: FakeState, sso: SSOState) -> Starlette:
     """The fake ESI's routes, the fake SSO's, its spec, and the /_fake/ controls, on one server.
     Anything else gets ESI-shaped JSON errors, counted in the error limit."""
-    esi = ESIRoutes(spec, state, sso_authorizer(sso))
+    esi = ESIRoutes(spec, state, sso_authorizer(sso, state.used_token))
     routes: list[BaseRoute] = [
         *control_routes(state, sso),
         *sso_routes(sso),

@@ -1,0 +1,42 @@
+"""The fake ESI counts what a fleet must not do: identical requests sent while an equal one is
+in flight or still fresh (CCP's most common abuse), and the access tokens each character's
+calls used (so refreshes can be compared with the expiries that needed one)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx2
+
+HEADERS = {"X-Compatibility-Date": "2026-08-04"}
+
+
+def test_duplicates_in_flight_and_while_fresh_are_counted(fake_esi: Any) -> None:
+    fake_esi.state.faults.delay_s = 0.3
+    fake_esi.state.faults.delay_operations = frozenset({"GetStatus"})
+    url = f"{fake_esi.url}/status"
+    threads = [threading.Thread(target=lambda: httpx2.get(url, headers=HEADERS)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fake_esi.state.stats.duplicates == 2  # two sent while the first was in flight
+    httpx2.get(url, headers=HEADERS)  # still fresh (GetStatus is cached 30 s)
+    assert fake_esi.state.stats.duplicates == 3
+    httpx2.get(f"{fake_esi.url}/universe/types/34", headers=HEADERS)
+    httpx2.get(f"{fake_esi.url}/universe/types/35", headers=HEADERS)  # another resource
+    assert fake_esi.state.stats.duplicates == 3
+    stats = httpx2.get(f"{fake_esi.url}/_fake/stats").json()
+    assert stats["duplicates"] == 3 and stats["duplicates_by_operation"] == {"GetStatus": 3}
+
+
+def test_access_tokens_used_are_counted_per_character(fake_esi: Any) -> None:
+    scope = "esi-wallet.read_character_wallet.v1"
+    for _ in range(2):
+        minted = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": [scope]}).json()
+        headers = {**HEADERS, "Authorization": f"Bearer {minted['access_token']}"}
+        for _ in range(2):
+            httpx2.get(f"{fake_esi.url}/characters/{minted['character_id']}/wallet", headers=headers)
+    stats = httpx2.get(f"{fake_esi.url}/_fake/stats").json()
+    assert stats["access_tokens_used"] == {str(minted["character_id"]): 2}
