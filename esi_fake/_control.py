@@ -95,6 +95,9 @@ def mint_token(sso: SSOState, settings: dict[str, Any]) -> dict[str, Any]:
 def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]:
     async def stats(request: Request) -> Response:
         remain, reset = state.error_limit.snapshot()
+        sso_counts = {}
+        if sso is not None:
+            sso_counts = {"sso_refreshes": sum(sso.refreshes.values()), "sso_revoked": sso.revoked}
         data: dict[str, Any] = {
             "requests": state.stats.requests,
             "not_modified": state.stats.not_modified,
@@ -103,6 +106,8 @@ def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]
             "duplicates": state.stats.duplicates,
             "duplicates_by_operation": dict(state.stats.duplicates_by_operation),
             "access_tokens_used": {k: len(v) for k, v in state.stats.access_tokens.items()},
+            "rate_tokens_spent": state.rate_limits.spent_by_group(),
+            **sso_counts,
             "error_limit_remain": remain,
             "error_limit_reset": reset,
             "generation": state.generation,

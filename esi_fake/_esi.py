@@ -103,8 +103,9 @@ class ESIRoutes:
             try:
                 response = await self._handle(operation, request)
                 self._finish(operation, request, response)
-                if response.status_code in (200, 304) and operation.cache_age:
-                    fresh_until = self.state.clock.now() + operation.cache_age
+                cache_age = self.state.cache_age(operation.cache_age)
+                if response.status_code in (200, 304) and cache_age:
+                    fresh_until = self.state.clock.now() + cache_age
             finally:
                 self.state.leave()
                 if key is not None:
@@ -188,8 +189,9 @@ class ESIRoutes:
                 "Cache-Control": "public",
             }
         )
-        if operation.cache_age:
-            headers["Expires"] = _http_date(now + operation.cache_age)
+        cache_age = state.cache_age(operation.cache_age)
+        if cache_age:
+            headers["Expires"] = _http_date(now + cache_age)
         if etag in request.headers.get("if-none-match", ""):
             return Response(b"", 304, headers)
         faults = state.faults

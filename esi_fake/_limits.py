@@ -78,6 +78,14 @@ class RateLimits:
                 return None
             return max(spent[0][0] + window - self.clock.now(), 1.0) if spent else 1.0
 
+    def spent_by_group(self) -> dict[str, int]:
+        """Tokens charged per group (all principals) within each bucket's window."""
+        with self._lock:
+            totals: dict[str, int] = {}
+            for (group, _principal), spent in self._spent.items():
+                totals[group] = totals.get(group, 0) + sum(cost for _, cost in spent)
+            return totals
+
     def charge(
         self, group: str, principal: str, max_tokens: int, window: float, status: int
     ) -> tuple[int, int, int]:

@@ -31,6 +31,7 @@ class Faults:
     malformed_rate: float = 0.0  # share of 2xx bodies cut short
     malformed_operations: frozenset[str] | None = None
     change_data_after: int | None = None  # one new data generation after the Nth page request
+    max_cache_age: int | None = None  # cache ages (Expires) cut to this many seconds, for short runs
 
 
 @dataclass
@@ -146,6 +147,11 @@ class FakeState:
                 self._in_flight.pop(key, None)
             if fresh_until is not None:
                 self._fresh_until[key] = fresh_until
+
+    def cache_age(self, declared: int | None) -> int | None:
+        """The route's cache age, cut to `max_cache_age` when a test asks for short ones."""
+        cap = self.faults.max_cache_age
+        return declared if declared is None or cap is None else min(declared, cap)
 
     def used_token(self, character: str, jti: str) -> None:
         with self._lock:

@@ -4,6 +4,7 @@ calls used (so refreshes can be compared with the expiries that needed one)."""
 
 from __future__ import annotations
 
+import email.utils
 import threading
 from typing import Any
 
@@ -40,3 +41,13 @@ def test_access_tokens_used_are_counted_per_character(fake_esi: Any) -> None:
             httpx2.get(f"{fake_esi.url}/characters/{minted['character_id']}/wallet", headers=headers)
     stats = httpx2.get(f"{fake_esi.url}/_fake/stats").json()
     assert stats["access_tokens_used"] == {str(minted["character_id"]): 2}
+
+
+def test_short_cache_ages_and_group_spend_for_short_runs(fake_esi: Any) -> None:
+    assert httpx2.post(f"{fake_esi.url}/_fake/faults", json={"max_cache_age": 2}).status_code == 200
+    answer = httpx2.get(f"{fake_esi.url}/status", headers=HEADERS)
+    expires = email.utils.parsedate_to_datetime(answer.headers["expires"])
+    date = email.utils.parsedate_to_datetime(answer.headers["date"])
+    assert (expires - date).total_seconds() == 2
+    stats = httpx2.get(f"{fake_esi.url}/_fake/stats").json()
+    assert stats["rate_tokens_spent"] == {"status": 2} and stats["sso_refreshes"] == 0
