@@ -34,15 +34,22 @@ def look_up(
     stored: tuple[CacheEntry | None, Any] | None = None,
 ) -> Response[Any] | Lookup | None:
     """A fresh cached answer, or what the attempts need (the stale entry); None when the
-    memory has nothing and the persistent store must be read first (`stored`, then again).
-    A plain function, not a step: a cache hit is the hottest path there is."""
+    memory has nothing fresh and the persistent store must be read first (another process may
+    have stored a fresher answer): then `stored`, and again. A plain function, not a step: a
+    cache hit is the hottest path there is."""
     cache = context.cache
     if query.key is None or cache is None:
         return Lookup(None, query.principal, None)
-    entry, parsed = stored if stored is not None else (cache.get(query.key), None)
-    if entry is None and stored is None and cache.store is not None:
-        return None
-    if entry is not None and entry.fresh_until > context.clock.now() and not context.revalidate:
+    now = context.clock.now()
+    if stored is None:
+        entry, parsed = cache.get(query.key), None
+        if cache.store is not None and (entry is None or entry.fresh_until <= now) and not context.revalidate:
+            return None
+    else:
+        entry, parsed = stored
+        if entry is None:
+            entry = cache.get(query.key)  # the store has nothing: a stale entry still revalidates
+    if entry is not None and entry.fresh_until > now and not context.revalidate:
         count(context, "cache_hits")
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s cache=hit", operation.id)
@@ -62,6 +69,9 @@ def load_stored(
     entry = cache.load_entry(key)
     if entry is None:
         return None, None
+    current = cache.get(key)
+    if current is not None and current.fresh_until >= entry.fresh_until:
+        return current, None  # memory's is as new: nothing to decode
     parsed = None
     if parse is not None:
         try:

@@ -45,9 +45,9 @@ def _caller(request: Request) -> str:
         return header[-24:]
 
 
-def sso_authorizer(sso: SSOState, used_token: Callable[[str, str], None] | None = None) -> Authorizer:
+def sso_authorizer(sso: SSOState, used_token: Callable[[str, str, bool], None] | None = None) -> Authorizer:
     """Bearer tokens must be JWTs the fake SSO signed, unexpired, holding the route's scopes;
-    `used_token(character, jti)` hears of each one accepted."""
+    `used_token(character, jti, issued by a refresh)` hears of each one accepted."""
 
     async def authorize(request: Request, operation: FakeOperation) -> tuple[str | None, Response | None]:
         header = request.headers.get("authorization", "")
@@ -63,7 +63,8 @@ def sso_authorizer(sso: SSOState, used_token: Callable[[str, str], None] | None 
             return None, _error(403, f"Token is not valid for scope(s): {', '.join(missing)}")
         character = str(claims["sub"]).rsplit(":", 1)[-1]
         if used_token is not None:
-            used_token(character, str(claims.get("jti", "")))
+            jti = str(claims.get("jti", ""))
+            used_token(character, jti, jti in sso.refreshed_jtis)
         path_character = request.path_params.get("character_id")
         if path_character is not None and str(path_character) != character:
             return None, _error(403, "Token is for another character")
@@ -103,9 +104,10 @@ class ESIRoutes:
             try:
                 response = await self._handle(operation, request)
                 self._finish(operation, request, response)
-                cache_age = self.state.cache_age(operation.cache_age)
-                if response.status_code in (200, 304) and cache_age:
-                    fresh_until = self.state.clock.now() + cache_age
+                expires = response.headers.get("expires")
+                if response.status_code in (200, 304) and expires:
+                    # fresh until what the answer's own Expires header says, to the second
+                    fresh_until = email.utils.parsedate_to_datetime(expires).timestamp()
             finally:
                 self.state.leave()
                 if key is not None:

@@ -37,6 +37,7 @@ class Character:
 class _Grant:
     client_id: str
     character_id: int
+    character: Character  # who logged in: a refresh answers for them (their own owner)
     scopes: tuple[str, ...]
     family: str
     active: bool = True
@@ -62,6 +63,7 @@ class SSOState:
     revoked: int = 0  # grant families revoked because a rotated refresh token was reused
     lose_refresh_answers: int = 0  # this many refreshes rotate the token, then drop the connection
     refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
+    refreshed_jtis: set[str] = field(default_factory=set)  # access tokens a refresh issued
     _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
     _code_times: dict[str, float] = field(default_factory=dict)
     _grants: dict[str, _Grant] = field(default_factory=dict)
@@ -104,7 +106,9 @@ class SSOState:
     def retire_old_keys(self) -> None:
         self.keys = jwk.KeySet(list(self.keys.keys)[:1])
 
-    def issue_access_token(self, client_id: str, character: Character, scopes: tuple[str, ...]) -> str:
+    def issue_access_token(
+        self, client_id: str, character: Character, scopes: tuple[str, ...], *, by_refresh: bool = False
+    ) -> str:
         now = int(self.clock.now())
         claims: dict[str, Any] = {
             "iss": ISSUER,
@@ -123,16 +127,24 @@ class SSOState:
         }
         if scopes:
             claims["scp"] = scopes[0] if len(scopes) == 1 else list(scopes)
+        if by_refresh:
+            self.refreshed_jtis.add(claims["jti"])
         key = self.keys.keys[0]
         return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
 
     def grant(
-        self, client_id: str, character: Character, scopes: tuple[str, ...], family: str
+        self,
+        client_id: str,
+        character: Character,
+        scopes: tuple[str, ...],
+        family: str,
+        *,
+        by_refresh: bool = False,
     ) -> dict[str, Any]:
         refresh_token = secrets.token_urlsafe(24)
-        self._grants[refresh_token] = _Grant(client_id, character.character_id, scopes, family)
+        self._grants[refresh_token] = _Grant(client_id, character.character_id, character, scopes, family)
         return {
-            "access_token": self.issue_access_token(client_id, character, scopes),
+            "access_token": self.issue_access_token(client_id, character, scopes, by_refresh=by_refresh),
             "token_type": "Bearer",
             "expires_in": self.access_token_seconds,
             "refresh_token": refresh_token,
@@ -251,16 +263,16 @@ def sso_routes(state: SSOState) -> list[Route]:
                             other.active = False
                     return _oauth_error("invalid_grant", "Refresh token reused; the grant is revoked")
                 state.refreshes[f"{client}:{grant.character_id}"] += 1
-                character = Character(grant.character_id, state.character.name, state.character.owner)
+                character = grant.character
                 if grant.character_id == state.character.character_id:
-                    character = state.character
+                    character = state.character  # an owner change set on the fake shows here
                 if not state.rotate_refresh_tokens:
-                    answer = state.grant(client, character, grant.scopes, grant.family)
+                    answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
                     state._grants.pop(answer["refresh_token"])
                     answer["refresh_token"] = presented
                     return _token_answer(answer)
                 grant.active = False
-                answer = state.grant(client, character, grant.scopes, grant.family)
+                answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
                 if state.lose_refresh_answers > 0:
                     state.lose_refresh_answers -= 1
                     return _DroppedAnswer()  # rotated, and the client never hears of it

@@ -45,7 +45,9 @@ class Stats:
     # GETs sent while an identical one (same route, query and caller) was in flight or fresh
     duplicates: int = 0
     duplicates_by_operation: Counter[str] = field(default_factory=Counter)
+    duplicates_by_reason: Counter[str] = field(default_factory=Counter)  # in flight | fresh
     access_tokens: dict[str, set[str]] = field(default_factory=dict)  # character -> jtis used
+    refreshed_tokens: dict[str, set[str]] = field(default_factory=dict)  # of those, a refresh's
 
     def count(self, operation_id: str) -> int:
         return self.by_operation[operation_id]
@@ -133,9 +135,11 @@ class FakeState:
     def begin(self, key: str, operation_id: str) -> None:
         """A GET arrives: a duplicate if an identical one is in flight or still fresh."""
         with self._lock:
-            if key in self._in_flight or self.clock.now() < self._fresh_until.get(key, 0.0):
+            in_flight = key in self._in_flight
+            if in_flight or self.clock.now() < self._fresh_until.get(key, 0.0):
                 self.stats.duplicates += 1
                 self.stats.duplicates_by_operation[operation_id] += 1
+                self.stats.duplicates_by_reason["in flight" if in_flight else "fresh"] += 1
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
 
     def end(self, key: str, fresh_until: float | None) -> None:
@@ -153,9 +157,11 @@ class FakeState:
         cap = self.faults.max_cache_age
         return declared if declared is None or cap is None else min(declared, cap)
 
-    def used_token(self, character: str, jti: str) -> None:
+    def used_token(self, character: str, jti: str, by_refresh: bool) -> None:
         with self._lock:
             self.stats.access_tokens.setdefault(character, set()).add(jti)
+            if by_refresh:
+                self.stats.refreshed_tokens.setdefault(character, set()).add(jti)
 
     def enter(self) -> None:
         with self._lock:

@@ -4,7 +4,9 @@ calls used (so refreshes can be compared with the expiries that needed one)."""
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import json
 import threading
 from typing import Any
 
@@ -51,3 +53,21 @@ def test_short_cache_ages_and_group_spend_for_short_runs(fake_esi: Any) -> None:
     assert (expires - date).total_seconds() == 2
     stats = httpx2.get(f"{fake_esi.url}/_fake/stats").json()
     assert stats["rate_tokens_spent"] == {"status": 2} and stats["sso_refreshes"] == 0
+
+
+def test_a_refresh_keeps_its_own_characters_owner(fake_esi: Any) -> None:
+    """Logging a second character in must not make the first one's refreshes look sold."""
+    first = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": []}).json()
+    other = {"character_id": 90000002, "name": "Other Pilot", "owner": "other-owner"}
+    httpx2.post(f"{fake_esi.url}/_fake/sso", json={"character": other})
+    refreshed = httpx2.post(
+        f"{fake_esi.url}/v2/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": "esi-fake-tests",
+        },
+    ).json()
+    payload = refreshed["access_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["sub"].endswith(str(first["character_id"])) and claims["owner"] == "owner-hash-1"

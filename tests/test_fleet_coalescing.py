@@ -83,3 +83,32 @@ def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(fake_esi: An
     assert fake_esi.state.stats.count("GetStatus") == 1
     for client in clients:
         client.close()
+
+
+def test_a_stale_entry_in_memory_does_not_hide_a_fresh_one_another_process_stored(
+    fake_esi: Any, redis_url: str, esi_clock: Any
+) -> None:
+    """Process B's memory holds a stale answer; process A has since stored a fresh one in the
+    shared cache: B answers from it instead of asking ESI again."""
+    from esi_client import ESIClient
+    from esi_client._cache import ResponseCache
+    from esi_client.cache_stores import RedisCache
+
+    store = f"{redis_url.rsplit('/', 1)[0]}/7"
+    prefix = f"esikit:test-stale:{fake_esi.url}:"
+
+    def process() -> Any:
+        cache = ResponseCache(store=RedisCache(store, prefix=prefix))
+        return ESIClient(
+            app_name="t", contact="t@example.invalid", base_url=fake_esi.url, cache=cache, clock=esi_clock
+        )
+
+    a, b = process(), process()
+    get_status.sync(client=b)  # B's memory now holds it
+    esi_clock.advance(60)  # stale for both
+    get_status.sync(client=a)  # A asks ESI again (a 304) and stores the fresh answer
+    asked = fake_esi.state.stats.count("GetStatus")
+    assert get_status.sync(client=b).players >= 0
+    assert fake_esi.state.stats.count("GetStatus") == asked  # B did not ask
+    a.close()
+    b.close()

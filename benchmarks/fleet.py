@@ -1,0 +1,186 @@
+"""The fleet measure: the example Celery app (examples/fleet_app.py) with four workers (each
+with its own temporary and lock directories, as on separate hosts) and beat, sharing one
+PostgreSQL token store and one Redis, against the fake ESI + SSO with CCP's accounting: a small
+error budget, 5 % injected 5xx and a share of 4xx, a saturated rate-limit group, access tokens
+expiring every few seconds with rotating refresh tokens. Mid-run one worker is killed with
+SIGKILL and started again. The same run with each process keeping its own limits is the baseline.
+
+    python -m benchmarks.fleet [seconds]      (nox -s fleet)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from cryptography.fernet import Fernet
+
+from benchmarks._harness import save
+from esi_auth import SQLTokenStore, SSOApp, SSOConfig
+from esi_client.api.market import get_markets_region_id_orders
+from tests.services import fake_server_process, postgres_server, redis_server
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENT_ID = "fleet-app"
+CALLBACK = "http://localhost:8765/callback"
+WALLET = "esi-wallet.read_character_wallet.v1"
+WORKERS = 4
+ERROR_BUDGET = 40  # errors a minute at the fake (ESI: 100)
+MARKET_TOKENS = 120  # the market group's bucket at the fake, for the whole run (its window is 15 min)
+ACCESS_TOKEN_SECONDS = 6
+
+
+def _spec() -> str:
+    spec = os.environ.get("ESI_SPEC") or str(ROOT.parent / "shared" / "spec" / "esi-openapi.json")
+    if not Path(spec).is_file():
+        raise SystemExit(f"CCP's spec is not at {spec} (set ESI_SPEC)")
+    return spec
+
+
+def _log_in(fake: str, db_url: str, key: bytes, characters: int) -> None:
+    app = SSOApp(
+        SSOConfig(client_id=CLIENT_ID, callback_url=CALLBACK, login_base_url=fake),
+        SQLTokenStore(db_url, secret_key=key),
+    )
+    for index in range(characters):
+        character = {
+            "character_id": 90001000 + index,
+            "name": f"Fleet Pilot {index}",
+            "owner": f"owner-{index}",
+        }
+        httpx2.post(f"{fake}/_fake/sso", json={"character": character}).raise_for_status()
+        pending = app.start_login(WALLET)
+        app.finish_login(httpx2.get(pending.url, follow_redirects=False).headers["location"])
+    app.store.engine.dispose()
+
+
+def _celery(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "examples.fleet_app", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _worker(index: int, env: dict[str, str], work: Path) -> subprocess.Popen[bytes]:
+    home = work / f"host-{index}"  # a host of its own: temporary and lock directories
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    own = {**env, "TMPDIR": str(home / "tmp"), "HOME": str(home)}
+    args = ["worker", "--pool=threads", "--concurrency=4", "--loglevel=WARNING", "-n", f"w{index}@%h"]
+    return _celery(args, own, work / f"worker-{index}.log")
+
+
+@contextlib.contextmanager
+def _services() -> Iterator[tuple[str, str, Path]]:
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="esikit-fleet-")))
+        pg = stack.enter_context(contextlib.contextmanager(postgres_server)())
+        redis_dir = work / "redis"
+        redis_dir.mkdir()
+        redis = stack.enter_context(contextlib.contextmanager(redis_server)(redis_dir))
+        yield pg, redis, work
+
+
+def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool = True) -> dict[str, Any]:
+    """One run; what the fake ESI + SSO saw, as the issue's figures."""
+    market_group = get_markets_region_id_orders.OPERATION.rate_limit.group  # type: ignore[union-attr]
+    with _services() as (pg, redis, work):
+        app_option = ["--app", f"{CLIENT_ID}={CALLBACK}", "--error-budget", str(ERROR_BUDGET)]
+        with fake_server_process(_spec(), *app_option) as fake:
+            httpx2.post(
+                f"{fake}/_fake/sso", json={"access_token_seconds": ACCESS_TOKEN_SECONDS}
+            ).raise_for_status()
+            faults = {
+                "server_error_rate": 0.05,
+                "max_cache_age": 2,
+                "rate_limit_overrides": {market_group: MARKET_TOKENS},
+                # a share of 4xx: the type look-ups of each round are answered 404
+                "forced": [{"status": 404, "count": 10**6, "operation_id": "GetUniverseTypesTypeId"}],
+            }
+            httpx2.post(f"{fake}/_fake/faults", json=faults).raise_for_status()
+            key = Fernet.generate_key()
+            _log_in(fake, pg, key, characters)
+            env = {
+                **os.environ,
+                "ESI_FLEET_DB": pg,
+                "ESI_FLEET_REDIS": redis,
+                "ESI_CLIENT_ID": CLIENT_ID,
+                "ESI_SECRET_KEY": key.decode(),
+                "ESI_BASE_URL": fake,
+                "ESI_SSO_URL": fake,
+                "ESI_FLEET_ROUND_SECONDS": "2",
+                "ESI_FLEET_LIMITS": "redis" if shared else "process",
+                "PYTHONPATH": str(ROOT),
+            }
+            workers = [_worker(index, env, work) for index in range(WORKERS)]
+            beat = _celery(
+                ["beat", "--loglevel=WARNING", "-s", str(work / "beat-schedule")], env, work / "beat.log"
+            )
+            try:
+                time.sleep(seconds / 2)
+                if kill:
+                    workers[0].send_signal(signal.SIGKILL)  # mid-task, slots and all
+                    workers[0].wait()
+                    workers[0] = _worker(0, env, work)
+                time.sleep(seconds / 2)
+            finally:
+                for process in [beat, *workers]:
+                    process.terminate()
+                for process in [beat, *workers]:
+                    try:
+                        process.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+            stats = httpx2.get(f"{fake}/_fake/stats").json()
+        store = SQLTokenStore(pg, secret_key=key)
+        kept = {token.character_id for token in store.query().all()}
+        store.engine.dispose()
+    return _figures(stats, characters, len(kept), market_group)
+
+
+def _figures(stats: dict[str, Any], characters: int, kept: int, market_group: str) -> dict[str, Any]:
+    by_status = stats["by_status"]
+    # Each refreshed access token a call used is one expiry a call needed refreshed.
+    needed = sum(stats["refreshed_tokens_used"].values())
+    refreshes = stats.get("sso_refreshes", 0)
+    return {
+        "requests": stats["requests"],
+        "420s": by_status.get("420", 0),
+        "429s": by_status.get("429", 0),
+        "refreshes": refreshes,
+        "expiries_needed": needed,
+        "refreshes_per_expiry": round(refreshes / needed, 3) if needed else None,
+        "tokens_lost": stats.get("sso_revoked", 0) + (characters - kept),
+        "pacing_efficiency": round(stats["rate_tokens_spent"].get(market_group, 0) / MARKET_TOKENS, 3),
+        "duplicate_requests": stats["duplicates"],
+        "duplicates_by_operation": stats["duplicates_by_operation"],
+        "duplicates_by_reason": stats["duplicates_by_reason"],
+    }
+
+
+def run(seconds: float = 60.0) -> dict[str, float]:
+    shared = run_fleet(seconds, shared=True)
+    baseline = run_fleet(seconds, shared=False)
+    print(f"fleet (RedisLimits): {json.dumps(shared)}")
+    print(f"baseline (each process its own limits): {json.dumps(baseline)}")
+    results = {f"fleet_{name}": value for name, value in shared.items() if isinstance(value, int | float)}
+    results |= {
+        f"fleet_baseline_{name}": value for name, value in baseline.items() if isinstance(value, int | float)
+    }
+    return results
+
+
+if __name__ == "__main__":
+    save(run(float(sys.argv[1]) if len(sys.argv) > 1 else 60.0))
