@@ -71,6 +71,14 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs, env=env)
 
 
+@nox.session(python=PYTHON)
+def fleet(session: nox.Session) -> None:
+    """The example fleet (4 Celery workers, beat, PostgreSQL, Redis) against the fake ESI, with
+    the per-process baseline; figures go to .bench/results.json."""
+    _install_and_generate(session)
+    session.run("python", "-m", "benchmarks.fleet", *session.posargs, env=_spec_env())
+
+
 def _django_esi_venv(session: nox.Session) -> dict[str, str]:
     """django-esi 10 in a venv of its own, for the comparison column; none if it cannot install."""
     venv = Path(session.virtualenv.location).with_name("bench-django-esi")

@@ -38,6 +38,7 @@ WORKERS = 4
 ERROR_BUDGET = 40  # errors a minute at the fake (ESI: 100)
 MARKET_TOKENS = 120  # the market group's bucket at the fake, for the whole run (its window is 15 min)
 ACCESS_TOKEN_SECONDS = 6
+MARKET_PAGES = 20
 
 
 def _spec() -> str:
@@ -98,6 +99,9 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
     market_group = get_markets_region_id_orders.OPERATION.rate_limit.group  # type: ignore[union-attr]
     with _services() as (pg, redis, work):
         app_option = ["--app", f"{CLIENT_ID}={CALLBACK}", "--error-budget", str(ERROR_BUDGET)]
+        # 20 pages a region: a walk fetches 19 at once, so the market group is saturated in a
+        # burst, where limits kept per process overshoot together
+        app_option += ["--market-pages", str(MARKET_PAGES)]
         with fake_server_process(_spec(), *app_option) as fake:
             httpx2.post(
                 f"{fake}/_fake/sso", json={"access_token_seconds": ACCESS_TOKEN_SECONDS}
@@ -105,6 +109,7 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
             faults = {
                 "server_error_rate": 0.05,
                 "max_cache_age": 2,
+                "market_page_size": 50,
                 "rate_limit_overrides": {market_group: MARKET_TOKENS},
                 # a share of 4xx: the type look-ups of each round are answered 404
                 "forced": [{"status": 404, "count": 10**6, "operation_id": "GetUniverseTypesTypeId"}],

@@ -8,9 +8,10 @@ PostgreSQL, sharing one token store (PostgreSQL), one cache and one set of ESI l
 
 Settings (environment): ESI_FLEET_DB, ESI_FLEET_REDIS (broker, cache and limits),
 ESI_CLIENT_ID, ESI_SECRET_KEY (the token store's Fernet key), ESI_BASE_URL and ESI_SSO_URL
-(CCP's by default), ESI_FLEET_REGIONS (comma-separated), ESI_FLEET_ROUND_SECONDS (how often
-beat starts a round), ESI_FLEET_LIMITS ("redis", the default, or "process": each process its
-own, to see what sharing prevents). `nox -s fleet` runs it against the fake ESI.
+(CCP's by default), ESI_FLEET_REGIONS and ESI_FLEET_TYPES (comma-separated),
+ESI_FLEET_ROUND_SECONDS (how often beat starts a round), ESI_FLEET_LIMITS ("redis", the
+default, or "process": each process its own, to see what sharing prevents).
+`nox -s fleet` runs it against the fake ESI.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ logger = logging.getLogger("fleet")
 REDIS = os.environ.get("ESI_FLEET_REDIS", "redis://localhost:6379/0")
 DB = os.environ.get("ESI_FLEET_DB", "postgresql+psycopg://esi@localhost/esi")
 REGIONS = [int(r) for r in os.environ.get("ESI_FLEET_REGIONS", "10000002,10000043,10000032").split(",")]
-TYPES = [34, 35, 36]  # looked up each round (cached, mostly)
+TYPES = [int(t) for t in os.environ.get("ESI_FLEET_TYPES", "34,35,36").split(",")]  # looked up each round
 ROUND_SECONDS = float(os.environ.get("ESI_FLEET_ROUND_SECONDS", "300"))
 CLIENT_ID = os.environ.get("ESI_CLIENT_ID", "fleet-example")
 

@@ -1,0 +1,20 @@
+"""The fleet measure, scaled down (benchmarks/fleet.py; `nox -s fleet` runs it longer, with the
+per-process baseline): four Celery workers as separate hosts and beat, sharing PostgreSQL and
+Redis, against the fake ESI with CCP's accounting, one worker SIGKILLed mid-run."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.fleet import run_fleet
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_the_fleet_keeps_every_limit_and_loses_nothing() -> None:
+    figures = run_fleet(24, shared=True)
+    assert figures["420s"] == 0 and figures["429s"] == 0, figures
+    assert figures["tokens_lost"] == 0, figures
+    assert figures["expiries_needed"] > 0 and figures["refreshes_per_expiry"] == 1.0, figures
+    assert figures["duplicate_requests"] == 0, figures
+    assert figures["pacing_efficiency"] >= 0.9, figures
