@@ -66,7 +66,20 @@ def esi_client(auth: Any = None) -> ESIClient:
     from esi_client import ESIClient
 
     current = settings()
-    return ESIClient(app_name=current.app_name, contact=current.contact, base_url=current.base_url, auth=auth)
+    limits = None
+    if current.limits:
+        if not current.limits.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"limits must be a redis:// URL, not {current.limits.split(':', 1)[0]}:…")
+        from esi_client.shared_limits import RedisLimits
+
+        limits = RedisLimits(current.limits, app=current.client_id or current.app_name)
+    return ESIClient(
+        app_name=current.app_name,
+        contact=current.contact,
+        base_url=current.base_url,
+        auth=auth,
+        limits=limits,
+    )
 
 
 @contextmanager

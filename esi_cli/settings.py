@@ -8,6 +8,7 @@
     store = "default"          # or an SQLAlchemy URL: sqlite:///..., postgresql+psycopg://...
     secret_key_file = "~/.config/esikit/store.key"   # the Fernet key of a URL store's secrets
     # secrets = "plaintext"    # or keep them unencrypted, knowingly
+    # limits = "redis://redis:6379/0"   # share ESI's limits with the app's workers
 
 The key itself may come from ESI_SECRET_KEY; it is never taken on the command line.
 """
@@ -41,6 +42,7 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)  # from ESI_SECRET_KEY or the file
     secret_key_file: str | None = None
     secrets: str | None = None  # "plaintext" to store a URL store's secrets unencrypted
+    limits: str | None = None  # a redis:// URL: ESI's limits shared with the app's other processes
 
     def shown(self) -> dict[str, Any]:
         """For `esi config show`: every setting; secrets only as set / not set, and the store

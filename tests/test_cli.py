@@ -142,3 +142,20 @@ def test_remove_and_debug(cli_env: dict[str, str]) -> None:
     assert quiet.exit_code == 1 and "Traceback" not in quiet.output
     loud = esi("--debug", "call", "GetCharactersCharacterIdWallet", "--character-id", "5")
     assert loud.exit_code == 1 and type(loud.exception).__name__ == "NoTokenError"
+
+
+def test_calls_share_the_fleets_limits_when_configured(
+    cli_env: dict[str, str], redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ESI_LIMITS (or `limits = "redis://..."` in the config) puts the CLI's limits in Redis,
+    beside the app's workers."""
+    import redis
+
+    shared = f"{redis_url.rsplit('/', 1)[0]}/8"
+    monkeypatch.setenv("ESI_LIMITS", shared)
+    assert esi("call", "GetStatus", "--json").exit_code == 0
+    keys = redis.Redis.from_url(shared).keys("esikit:limits:*")
+    assert any(b":rate:status:" in key for key in keys), keys
+    monkeypatch.setenv("ESI_LIMITS", "memcached://nowhere")
+    wrong = esi("call", "GetStatus", "--json")
+    assert wrong.exit_code == 2 and "limits" in wrong.output
