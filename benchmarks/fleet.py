@@ -172,6 +172,7 @@ def _figures(stats: dict[str, Any], characters: int, kept: int, market_group: st
         "duplicate_requests": stats["duplicates"],
         "duplicates_by_operation": stats["duplicates_by_operation"],
         "duplicates_by_reason": stats["duplicates_by_reason"],
+        "duplicate_samples": stats["duplicate_samples"],
     }
 
 

@@ -106,6 +106,7 @@ def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]
             "duplicates": state.stats.duplicates,
             "duplicates_by_operation": dict(state.stats.duplicates_by_operation),
             "duplicates_by_reason": dict(state.stats.duplicates_by_reason),
+            "duplicate_samples": state.stats.duplicate_samples,
             "access_tokens_used": {k: len(v) for k, v in state.stats.access_tokens.items()},
             "refreshed_tokens_used": {k: len(v) for k, v in state.stats.refreshed_tokens.items()},
             "rate_tokens_spent": state.rate_limits.spent_by_group(),

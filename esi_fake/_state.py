@@ -46,6 +46,7 @@ class Stats:
     duplicates: int = 0
     duplicates_by_operation: Counter[str] = field(default_factory=Counter)
     duplicates_by_reason: Counter[str] = field(default_factory=Counter)  # in flight | fresh
+    duplicate_samples: list[str] = field(default_factory=list)  # the last 20: route and why
     access_tokens: dict[str, set[str]] = field(default_factory=dict)  # character -> jtis used
     refreshed_tokens: dict[str, set[str]] = field(default_factory=dict)  # of those, a refresh's
 
@@ -140,6 +141,11 @@ class FakeState:
                 self.stats.duplicates += 1
                 self.stats.duplicates_by_operation[operation_id] += 1
                 self.stats.duplicates_by_reason["in flight" if in_flight else "fresh"] += 1
+                left = self._fresh_until.get(key, 0.0) - self.clock.now()
+                sample = (
+                    f"{key.split('|', 1)[-1]} ({'in flight' if in_flight else f'fresh {left:.2f} s more'})"
+                )
+                self.stats.duplicate_samples = [*self.stats.duplicate_samples[-19:], sample]
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
 
     def end(self, key: str, fresh_until: float | None) -> None:
