@@ -117,6 +117,14 @@ def join_across_processes(
         return False
     claimed = yield Blocking(partial(cache.claim, key, CLAIM_SECONDS))
     if claimed:
+        # Another process may have stored its answer (and let go of its claim) between this
+        # call's look-up and its claim: look once more before asking ESI.
+        stored = yield Blocking(partial(load_stored, context, operation, parse, key))
+        found = look_up(context, operation, parse, query, stored)
+        if isinstance(found, Response):
+            yield Blocking(partial(cache.release_claim, key))
+            count(context, "coalesced")
+            return found
         return True
     give_up = context.clock.now() + OTHER_PROCESS_WAIT_SECONDS
     while context.clock.now() < give_up:
