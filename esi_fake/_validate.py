@@ -6,11 +6,11 @@ own schemas; parameters arrive as text and are read as their schema's type first
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
@@ -116,8 +116,10 @@ def check_request(
         if not raw_body.strip():
             return "the request body is missing" if body.required else None
         try:
-            data = orjson.loads(raw_body)
-        except orjson.JSONDecodeError:
+            # the standard library keeps big integers whole (orjson makes them floats, and
+            # -2**63 - 1 would pass as -2**63)
+            data = json.loads(raw_body)
+        except (ValueError, UnicodeDecodeError):
             return "the request body is not JSON"
         problem = _first_error(body.validator, data)
         if problem is not None:

@@ -30,6 +30,7 @@ HEADERS = {"X-Compatibility-Date": "2026-08-04"}
         ("DELETE", "/characters/90000001/contacts", {"contact_ids": "1,abc"}, None, {}, "contact_ids"),
         ("POST", "/universe/ids", {}, b'["Jita", 34]', {}, "body"),
         ("POST", "/universe/names", {}, b"[1.2e19]", {}, "body"),  # an integer beyond int64
+        ("POST", "/universe/names", {}, b"[-9223372036854775809]", {}, "body"),  # one below it
     ],
 )
 def test_bad_requests_are_400(
