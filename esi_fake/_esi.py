@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime
+import decimal
 import email.utils
 import hashlib
 import random
@@ -353,7 +354,7 @@ def _language(request: Request) -> str:
 def follow_request(data: Any, request: Request) -> Any:
     """Generated data made to agree with the request: ids in the path come back, query filters
     hold for every item (`order_type` as `is_buy_order`), and a body of ids is answered id by id."""
-    path = {k: int(v) for k, v in request.path_params.items() if str(v).isdigit()}
+    path = {k: number for k, v in request.path_params.items() if (number := _integral(str(v))) is not None}
     filters = {
         k: int(v) if v.isdigit() else v for k, v in request.query_params.items() if k not in PAGING_PARAMS
     }
@@ -374,6 +375,15 @@ def follow_request(data: Any, request: Request) -> Any:
             data = [{**data[index % len(data)], "id": item_id} for index, item_id in enumerate(body_ids)]
         return [agree(item) for item in data]
     return agree(data)
+
+
+def _integral(text: str) -> int | None:
+    """The integer a path segment names (34, or 34.0 as JSON Schema reads it), else None."""
+    try:
+        number = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return None
+    return int(number) if number.is_finite() and number == number.to_integral_value() else None
 
 
 def _body_ids(body: bytes) -> list[int]:

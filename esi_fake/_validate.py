@@ -6,6 +6,7 @@ own schemas; parameters arrive as text and are read as their schema's type first
 
 from __future__ import annotations
 
+import decimal
 import json
 import re
 from dataclasses import dataclass, field
@@ -152,6 +153,10 @@ def _read_scalar(text: str, schema: dict[str, Any]) -> Any:
     kind = schema.get("type")
     if kind == "integer" and _INTEGER.fullmatch(text):
         return int(text)
+    if kind == "integer" and _NUMBER.fullmatch(text):
+        # JSON Schema's integers include 7.0: a number without a fraction (exact, as Decimal)
+        number = decimal.Decimal(text)
+        return int(number) if number == number.to_integral_value() else float(number)
     if kind == "number" and _NUMBER.fullmatch(text):
         return float(text)
     if kind == "boolean" and text in ("true", "false"):

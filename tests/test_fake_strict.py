@@ -71,3 +71,10 @@ def test_arrays_in_the_query_read_repeated_or_comma_separated(fake_esi: Any) -> 
     url = f"{fake_esi.url}/characters/{token['character_id']}/contacts"
     for query in ("contact_ids=1&contact_ids=2", "contact_ids=1,2"):
         assert httpx2.delete(f"{url}?{query}", headers=headers).status_code == 204, query
+
+
+def test_an_integer_written_with_a_zero_fraction_is_an_integer(fake_esi: Any) -> None:
+    """JSON Schema's reading: 34.0 is the integer 34 (schemathesis sends such ids)."""
+    answer = httpx2.get(f"{fake_esi.url}/universe/types/34.0", headers=HEADERS)
+    assert answer.status_code == 200 and answer.json()["type_id"] == 34
+    assert httpx2.get(f"{fake_esi.url}/universe/types/34.5", headers=HEADERS).status_code == 400
