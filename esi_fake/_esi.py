@@ -101,7 +101,8 @@ class ESIRoutes:
             fresh_until = None
             if operation.method == "GET":
                 key = f"{_caller(request)}|{request.url.path}?{request.url.query}"
-                self.state.begin(key, operation.id)
+                conditional = "if-none-match" in request.headers
+                self.state.begin(key, operation.id, conditional)
             try:
                 response = await self._handle(operation, request)
                 self._finish(operation, request, response)

@@ -133,7 +133,7 @@ class FakeState:
         self.generation += 1
         self.generation_time = self.clock.now() + self.generation  # a distinct Last-Modified
 
-    def begin(self, key: str, operation_id: str) -> None:
+    def begin(self, key: str, operation_id: str, conditional: bool = False) -> None:
         """A GET arrives: a duplicate if an identical one is in flight or still fresh."""
         with self._lock:
             in_flight = key in self._in_flight
