@@ -132,6 +132,10 @@ def call_flow(
         try:
             request = build()
             response = yield from _attempts(context, operation, request, parse, lookup, slots)
+        except Exception:
+            if claimed and key is not None and cache is not None:  # others need not wait it out
+                yield Blocking(partial(cache.release_claim, key))
+            raise
         finally:
             slots.release(context.clock.now(), None)
         if led is not None and key is not None and cache is not None:

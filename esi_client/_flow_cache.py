@@ -110,33 +110,28 @@ def join_across_processes(
     context: FlowContext, operation: Operation, parse: Parser[Any] | None, query: CacheQuery
 ) -> Generator[Actions, Any, Response[Any] | bool]:
     """With a store shared by processes (Redis): claim the key (True: this process asks ESI and
-    releases the claim once the answer is stored), or wait, bounded, for the process that holds
-    the claim to store its answer (that answer)."""
+    releases the claim when done), or wait, bounded, for the process that holds the claim: its
+    stored answer, or the claim itself once it lets go without one (one process at a time)."""
     cache, key = context.cache, query.key
     if cache is None or key is None or not cache.shares_claims:
         return False
-    claimed = yield Blocking(partial(cache.claim, key, CLAIM_SECONDS))
-    if claimed:
-        # Another process may have stored its answer (and let go of its claim) between this
-        # call's look-up and its claim: look once more before asking ESI.
-        stored = yield Blocking(partial(load_stored, context, operation, parse, key))
-        found = look_up(context, operation, parse, query, stored)
-        if isinstance(found, Response):
-            yield Blocking(partial(cache.release_claim, key))
-            count(context, "coalesced")
-            return found
-        return True
     give_up = context.clock.now() + OTHER_PROCESS_WAIT_SECONDS
-    while context.clock.now() < give_up:
-        yield Sleep(POLL_SECONDS, "another process is fetching it")
+    while True:
+        claimed = yield Blocking(partial(cache.claim, key, CLAIM_SECONDS))
+        # Look (again) after claiming: another process may have stored its answer and let go
+        # of its claim since this call's look-up.
         stored = yield Blocking(partial(load_stored, context, operation, parse, key))
         found = look_up(context, operation, parse, query, stored)
         if isinstance(found, Response):
+            if claimed:
+                yield Blocking(partial(cache.release_claim, key))
             count(context, "coalesced")
             return found
-        if not (yield Blocking(partial(cache.claimed, key))):
-            break  # the other process failed, or its answer was not cacheable
-    return False
+        if claimed:
+            return True
+        if context.clock.now() >= give_up:
+            return False  # the claim's holder is too slow: go without it (bounded)
+        yield Sleep(POLL_SECONDS, "another process is fetching it")
 
 
 def _answer(

@@ -112,3 +112,26 @@ def test_a_stale_entry_in_memory_does_not_hide_a_fresh_one_another_process_store
     assert fake_esi.state.stats.count("GetStatus") == asked  # B did not ask
     a.close()
     b.close()
+
+
+def test_a_failed_leader_lets_go_of_its_claim_at_once(fake_esi: Any, redis_url: str) -> None:
+    """Others waiting for a process's answer must not sit out its claim when its call fails."""
+    import pytest
+
+    from esi_client import ESIClient, RetryPolicy, ServerError
+    from esi_client._cache import ResponseCache
+    from esi_client.cache_stores import RedisCache
+    from esi_fake import ForcedReply
+
+    store = RedisCache(f"{redis_url.rsplit('/', 1)[0]}/9", prefix=f"esikit:test-claim:{fake_esi.url}:")
+    client = ESIClient(
+        app_name="t", contact="t@example.invalid", base_url=fake_esi.url,
+        cache=ResponseCache(store=store), retry=RetryPolicy(max_retries=0),
+    )  # fmt: skip
+    fake_esi.state.faults.forced = [ForcedReply(503, 1, "GetStatus")]
+    with pytest.raises(ServerError):
+        get_status.sync(client=client)
+    markers = [key for key in store._redis.keys("*") if b"in-flight:" in key]
+    assert markers == [], "the failed call's claim is still held"
+    assert get_status.sync(client=client).players >= 0
+    client.close()
