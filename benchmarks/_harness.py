@@ -15,6 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / ".bench" / "results.json"
 
 
+def spec_location() -> str:
+    """CCP's spec: $ESI_SPEC, else ../shared/spec beside the repository (never committed)."""
+    spec = os.environ.get("ESI_SPEC") or str(ROOT.parent / "shared" / "spec" / "esi-openapi.json")
+    if not Path(spec).is_file():
+        raise SystemExit(f"CCP's spec is not at {spec} (set ESI_SPEC)")
+    return spec
+
+
 def run_seconds(command: list[str], *, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env or dict(os.environ))

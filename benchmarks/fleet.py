@@ -25,7 +25,7 @@ from typing import Any
 import httpx2
 from cryptography.fernet import Fernet
 
-from benchmarks._harness import save
+from benchmarks._harness import save, spec_location
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 from esi_client.api.market import get_markets_region_id_orders
 from tests.services import fake_server_process, postgres_server, redis_server
@@ -39,13 +39,6 @@ ERROR_BUDGET = 40  # errors a minute at the fake (ESI: 100)
 MARKET_TOKENS = 120  # the market group's bucket at the fake, for the whole run (its window is 15 min)
 ACCESS_TOKEN_SECONDS = 6
 MARKET_PAGES = 20
-
-
-def _spec() -> str:
-    spec = os.environ.get("ESI_SPEC") or str(ROOT.parent / "shared" / "spec" / "esi-openapi.json")
-    if not Path(spec).is_file():
-        raise SystemExit(f"CCP's spec is not at {spec} (set ESI_SPEC)")
-    return spec
 
 
 def _log_in(fake: str, db_url: str, key: bytes, characters: int) -> None:
@@ -102,7 +95,7 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
         # 20 pages a region: a walk fetches 19 at once, so the market group is saturated in a
         # burst, where limits kept per process overshoot together
         app_option += ["--market-pages", str(MARKET_PAGES)]
-        with fake_server_process(_spec(), *app_option) as fake:
+        with fake_server_process(spec_location(), *app_option) as fake:
             httpx2.post(
                 f"{fake}/_fake/sso", json={"access_token_seconds": ACCESS_TOKEN_SECONDS}
             ).raise_for_status()

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks._harness import ROOT, python_startup_ms, report, run_seconds
-
-
-def _spec() -> str:
-    spec = os.environ.get("ESI_SPEC") or str(ROOT.parent / "shared" / "spec" / "esi-openapi.json")
-    if not Path(spec).is_file():
-        raise SystemExit(f"no spec at {spec}: set ESI_SPEC")
-    return spec
+from benchmarks._harness import python_startup_ms, report, run_seconds, spec_location
 
 
 def run() -> dict[str, float]:
-    spec = _spec()
+    spec = spec_location()
     esi = str(Path(sys.executable).with_name("esi"))
     work = Path(tempfile.mkdtemp(prefix="esikit-bench-"))
     try:

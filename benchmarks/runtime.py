@@ -24,8 +24,7 @@ from pathlib import Path
 import httpx2
 import orjson
 
-from benchmarks._harness import command_startup_ms, interleaved_startup_samples_ms, report
-from benchmarks.generation import _spec
+from benchmarks._harness import command_startup_ms, interleaved_startup_samples_ms, report, spec_location
 
 PAGES = 300
 CONCURRENCY = 16
@@ -37,7 +36,7 @@ def fake_server() -> AbstractContextManager[str]:
     """`esi fake-server` in its own process (the same helper the tests use)."""
     from tests.services import fake_server_process
 
-    return fake_server_process(_spec(), "--market-pages", str(PAGES))
+    return fake_server_process(spec_location(), "--market-pages", str(PAGES))
 
 
 async def raw_all_pages(url: str) -> int:
@@ -202,7 +201,7 @@ def _django_esi_runs(script: list[str], url: str) -> tuple[dict[str, float], dic
 
     with tempfile.TemporaryDirectory() as work:
         spec = Path(work) / "spec.json"  # CCP's spec with `servers` naming the fake ESI; deleted after
-        document = orjson.loads(Path(_spec()).read_bytes())
+        document = orjson.loads(Path(spec_location()).read_bytes())
         spec.write_bytes(orjson.dumps({**document, "servers": [{"url": url}]}))
         with contextmanager(redis_server)(Path(work)) as redis_url:
             arguments = [*script, url, str(spec), redis_url]

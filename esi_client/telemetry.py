@@ -30,13 +30,29 @@ INSTALLED = importlib.util.find_spec("opentelemetry") is not None
 NAME = "esikit"
 
 
+_api: Any = None  # (opentelemetry.trace, the API's no-op provider types), once imported
+
+
 def active() -> bool:
-    """An SDK is configured to receive spans (the API alone is a no-op: nothing to record)."""
+    """An SDK is configured to receive spans (the API alone is a no-op: nothing to record).
+
+    Asked on every call, so it must cost next to nothing: the API's public getter reads the
+    environment each time while no SDK is set (over a microsecond); the module's provider
+    global says the same for the price of an attribute read. Where a future API lacks it,
+    the getter is asked."""
+    global _api
     if not INSTALLED:
         return False
-    from opentelemetry import trace
+    if _api is None:
+        from opentelemetry import trace
 
-    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+        trace.get_tracer_provider()  # loads a provider named by OTEL_PYTHON_TRACER_PROVIDER, once
+        _api = (trace, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
+    trace, inactive = _api
+    provider = getattr(trace, "_TRACER_PROVIDER", inactive)
+    if provider is inactive:
+        provider = trace.get_tracer_provider()
+    return provider is not None and not isinstance(provider, inactive)
 
 
 class _Instruments:

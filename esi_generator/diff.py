@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from esi_client._operation import Operation, RateLimit
-from esi_generator.diff_shapes import FieldInfo, Shape, enum_change, flatten_schema, json_kind, shape_changes
-from esi_generator.spec_facts import read_operations
+from esi_generator.diff_shapes import FieldInfo, Shape, enum_change, flatten_schema, shape_changes
+from esi_generator.spec_facts import json_kind, read_operations
 from esi_generator.transforms import drop_runtime_headers
 from esi_generator.validate import iter_operations, resolve_ref
 

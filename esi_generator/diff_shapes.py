@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from esi_generator.spec_facts import json_kind
 from esi_generator.validate import resolve_ref
 
 COMPONENT_PREFIX = "#/components/schemas/"
@@ -24,13 +25,6 @@ class FieldInfo:
 
 
 Shape = dict[str, FieldInfo]
-
-
-def json_kind(schema: dict[str, Any]) -> str:
-    kind = schema.get("type", "object")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "object")
-    return str(kind)
 
 
 def flatten_schema(spec: dict[str, Any], schema: Any, path: str, required: bool) -> Shape:

@@ -35,14 +35,21 @@ def default_naming(operation_id: str, operation: dict[str, Any]) -> tuple[str, s
     return snake_case(str(tags[0])) or "default", snake_case(operation_id), {}
 
 
-def json_type(spec: dict[str, Any], schema: Any) -> str:
-    schema = resolve_ref(spec, schema) or {}
+def json_kind(schema: dict[str, Any]) -> str:
+    """A schema's JSON type (the first that is not null; object when none is said)."""
     kind = schema.get("type", "object")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "object")
+    return str(kind)
+
+
+def json_type(spec: dict[str, Any], schema: Any) -> str:
+    """The type with an array's items spelled out: `array[integer]`."""
+    schema = resolve_ref(spec, schema) or {}
+    kind = json_kind(schema)
     if kind == "array":
         return f"array[{json_type(spec, schema.get('items', {}))}]"
-    return str(kind)
+    return kind
 
 
 def paging_of(spec: dict[str, Any], operation: dict[str, Any]) -> Paging | None:

@@ -17,7 +17,6 @@ Allowed, each because the fake follows ESI where CCP's spec says otherwise:
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import Any
 
 import httpx2
 
+from benchmarks._harness import spec_location
 from tests.services import fake_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,13 +40,6 @@ NO_DOCUMENTED_ERRORS = {
 DATE_CHECKS = {"ST201", "ST203"}  # a bad request accepted; a missing required header accepted
 DEFAULT_SEED = "20261126"
 CHARACTER_ID = 90000001  # the fake SSO's character: the token is for it
-
-
-def _spec_path() -> str:
-    spec = os.environ.get("ESI_SPEC") or str(ROOT.parent / "shared" / "spec" / "esi-openapi.json")
-    if not Path(spec).is_file():
-        sys.exit(f"error: CCP's spec is not at {spec} (set ESI_SPEC)")
-    return spec
 
 
 def _unthrottle(url: str, spec: dict[str, Any]) -> None:
@@ -132,7 +125,7 @@ def failures(ndjson: Path) -> list[Failure]:
 
 
 def main(argv: list[str]) -> int:
-    spec_path = _spec_path()
+    spec_path = spec_location()
     spec = json.loads(Path(spec_path).read_bytes())
     options = ["--error-budget", str(10**9)]
     with fake_server_process(spec_path, *options) as url, tempfile.TemporaryDirectory() as work:
