@@ -24,7 +24,11 @@ class SSOError(AuthError):
     """EVE SSO answered with an error."""
 
     def __init__(self, status: int, error: str, description: str = "") -> None:
-        super().__init__(f"EVE SSO: HTTP {status} {error}" + (f": {description}" if description else ""))
+        if status == 0:  # nothing came back: `description` says why
+            message = f"EVE SSO: no answer ({description or error})"
+        else:
+            message = f"EVE SSO: HTTP {status} {error}" + (f": {description}" if description else "")
+        super().__init__(message)
         self.status, self.error, self.description = status, error, description
 
     @property

@@ -14,9 +14,10 @@ creation time), never by its id alone. invalid_grant deletes the token; transien
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 
-from esi_auth.errors import InvalidGrantError
+from esi_auth.errors import InvalidGrantError, SSOError
 from esi_auth.events import Events
 from esi_auth.owners import remove_earlier_owners
 from esi_auth.sso import SSOClient
@@ -25,6 +26,7 @@ from esi_auth.token import Token
 from esi_client import telemetry
 
 DEFAULT_MARGIN_SECONDS = 60.0
+NO_ANSWER_RETRY_PAUSES = (0.2, 1.0)  # then the error goes to the caller; the token is kept
 
 
 class TokenRefresher:
@@ -65,7 +67,7 @@ class TokenRefresher:
             if current.refresh_token is None:
                 raise InvalidGrantError(400, "invalid_grant", "the token has no refresh token")
             try:
-                answer = self.sso.refresh_answer(current.refresh_token)
+                answer = self._refresh_answer(current.refresh_token)
             except InvalidGrantError:
                 self.store.delete(current.id or 0)
                 self.events.emit("token_revoked", character_id=current.character_id, token_id=current.id)
@@ -92,6 +94,20 @@ class TokenRefresher:
             telemetry.token_refreshed(current.client_id)
             self.events.emit("token_refreshed", character_id=current.character_id, token_id=current.id)
             return current
+
+    def _refresh_answer(self, refresh_token: str) -> dict[str, str]:
+        """SSO's answer, asked again at once when none came back: SSO may have rotated the token
+        with the answer lost on the way, and it takes the token we hold only until its unseen
+        successor is used (a process killed at that moment leaves the same to whoever refreshes
+        next). Refusals and SSO's own errors are not retried."""
+        for pause in NO_ANSWER_RETRY_PAUSES:
+            try:
+                return self.sso.refresh_answer(refresh_token)
+            except SSOError as error:
+                if error.status != 0:
+                    raise
+            time.sleep(pause)
+        return self.sso.refresh_answer(refresh_token)
 
     def _refresh_unstored(self, token: Token) -> Token:
         """A single-use token (never stored): refreshed in memory, for this use only."""

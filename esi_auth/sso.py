@@ -72,8 +72,14 @@ class SSOClient:
                 return self.http.post(url, data=form)
             basic = httpx2.BasicAuth(self.config.client_id, self.config.client_secret)
             return self.http.post(url, data=form, auth=basic)
+        except httpx2.TimeoutException:
+            raise SSOError(0, "timeout", f"no answer within {self.http.timeout.read} s") from None
+        except httpx2.ConnectError:
+            raise SSOError(0, "unreachable", f"could not connect to {url}") from None
         except httpx2.HTTPError as exc:
-            raise SSOError(0, type(exc).__name__, "no answer from EVE SSO") from None
+            raise SSOError(
+                0, "no_answer", f"the connection failed before the answer ({type(exc).__name__})"
+            ) from None
 
     def _answer(self, response: httpx2.Response) -> dict[str, str]:
         """SSO's token answer (access and refresh token), not yet validated."""

@@ -47,6 +47,8 @@ SSO_KNOBS = (
     "rotate_refresh_tokens",
     "auto_approve",
     "lose_refresh_answers",
+    "refresh_answer_delay_s",
+    "refresh_replay_seconds",
     "code_seconds",
 )
 
@@ -97,7 +99,11 @@ def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]
         remain, reset = state.error_limit.snapshot()
         sso_counts = {}
         if sso is not None:
-            sso_counts = {"sso_refreshes": sum(sso.refreshes.values()), "sso_revoked": sso.revoked}
+            sso_counts = {
+                "sso_refreshes": sum(sso.refreshes.values()),
+                "sso_revoked": sso.revoked,
+                "sso_replays": sso.replays,
+            }
         data: dict[str, Any] = {
             "requests": state.stats.requests,
             "not_modified": state.stats.not_modified,

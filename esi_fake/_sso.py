@@ -1,4 +1,4 @@
-"""The fake EVE SSO: authorize, token (code + PKCE or secret; refresh with rotation and reuse
+"""The fake EVE SSO: authorize, token (code + PKCE or secret; refresh with rotation and replay
 detection), revoke, JWKS and metadata, issuing real RS256 JWTs with CCP's claim shapes."""
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class _Grant:
     scopes: tuple[str, ...]
     family: str
     active: bool = True
+    successor: str | None = None  # the refresh token this one was rotated into
+    rotated_at: float = 0.0
 
 
 @dataclass
@@ -61,7 +63,13 @@ class SSOState:
     jwks_fail: bool = False  # the JWKS endpoint answers 503
     jwks_delay_s: float = 0.0  # the JWKS endpoint answers this much later (real time)
     revoked: int = 0  # grant families revoked because a rotated refresh token was reused
+    # A rotated-away token presented again while its successor is still unused is taken as a
+    # client that never heard the answer (dropped connection, killed process): it is rotated
+    # again and the unseen successor retired. None: for as long as the successor stays unused.
+    refresh_replay_seconds: float | None = None
+    replays: int = 0  # such lost answers recovered
     lose_refresh_answers: int = 0  # this many refreshes rotate the token, then drop the connection
+    refresh_answer_delay_s: float = 0.0  # a refresh rotates, then answers this much later
     refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
     refreshed_jtis: set[str] = field(default_factory=set)  # access tokens a refresh issued
     _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
@@ -151,6 +159,50 @@ class SSOState:
         }
 
 
+def _replayable(state: SSOState, grant: _Grant) -> bool:
+    successor = state._grants.get(grant.successor or "")
+    if successor is None or not successor.active:
+        return False  # the successor was used (or retired): this is a replay
+    window = state.refresh_replay_seconds
+    return window is None or state.clock.now() - grant.rotated_at <= window
+
+
+def _refresh(state: SSOState, client: str, form: dict[str, str]) -> Response:
+    """A refresh-token grant (called with the state's lock held)."""
+    presented = form.get("refresh_token", "")
+    failure = state.fail_refresh_for.get(presented, state.fail_refresh)
+    if failure == "unavailable":
+        return JSONResponse({"error": "temporarily_unavailable"}, 503)
+    grant = state._grants.get(presented)
+    if failure == "invalid_grant" or grant is None or grant.client_id != client:
+        return _oauth_error("invalid_grant", "Invalid refresh token")
+    if not grant.active and not _replayable(state, grant):
+        state.revoked += 1  # reuse of a rotated token: revoke the whole family
+        for other in state._grants.values():
+            if other.family == grant.family:
+                other.active = False
+        return _oauth_error("invalid_grant", "Refresh token reused; the grant is revoked")
+    if not grant.active:
+        state.replays += 1
+        state._grants[grant.successor or ""].active = False
+    state.refreshes[f"{client}:{grant.character_id}"] += 1
+    character = grant.character
+    if grant.character_id == state.character.character_id:
+        character = state.character  # an owner change set on the fake shows here
+    if not state.rotate_refresh_tokens:
+        answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
+        state._grants.pop(answer["refresh_token"])
+        answer["refresh_token"] = presented
+        return _token_answer(answer)
+    grant.active = False
+    answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
+    grant.successor, grant.rotated_at = answer["refresh_token"], state.clock.now()
+    if state.lose_refresh_answers > 0:
+        state.lose_refresh_answers -= 1
+        return _DroppedAnswer()  # rotated, and the client never hears of it
+    return _token_answer(answer)
+
+
 class _DroppedAnswer(Response):
     """An answer cut off mid-body: the connection closes with the client still waiting."""
 
@@ -231,6 +283,12 @@ def sso_routes(state: SSOState) -> list[Route]:
         if isinstance(client, Response):
             return client
         grant_type = form.get("grant_type")
+        if grant_type == "refresh_token":
+            with state._lock:
+                answer = _refresh(state, client, form)
+            if answer.status_code == 200 and not isinstance(answer, _DroppedAnswer):
+                await asyncio.sleep(state.refresh_answer_delay_s)  # rotated; the answer is on its way
+            return answer
         with state._lock:
             if grant_type == "authorization_code":
                 presented_code = form.get("code", "")
@@ -248,35 +306,6 @@ def sso_routes(state: SSOState) -> list[Route]:
                     if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:
                         return _oauth_error("invalid_grant", "code_verifier does not match code_challenge")
                 return _token_answer(state.grant(client, character, scopes, secrets.token_hex(8)))
-            if grant_type == "refresh_token":
-                presented = form.get("refresh_token", "")
-                failure = state.fail_refresh_for.get(presented, state.fail_refresh)
-                if failure == "unavailable":
-                    return JSONResponse({"error": "temporarily_unavailable"}, 503)
-                grant = state._grants.get(presented)
-                if failure == "invalid_grant" or grant is None or grant.client_id != client:
-                    return _oauth_error("invalid_grant", "Invalid refresh token")
-                if not grant.active:  # reuse of a rotated token: revoke the whole family
-                    state.revoked += 1
-                    for other in state._grants.values():
-                        if other.family == grant.family:
-                            other.active = False
-                    return _oauth_error("invalid_grant", "Refresh token reused; the grant is revoked")
-                state.refreshes[f"{client}:{grant.character_id}"] += 1
-                character = grant.character
-                if grant.character_id == state.character.character_id:
-                    character = state.character  # an owner change set on the fake shows here
-                if not state.rotate_refresh_tokens:
-                    answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
-                    state._grants.pop(answer["refresh_token"])
-                    answer["refresh_token"] = presented
-                    return _token_answer(answer)
-                grant.active = False
-                answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
-                if state.lose_refresh_answers > 0:
-                    state.lose_refresh_answers -= 1
-                    return _DroppedAnswer()  # rotated, and the client never hears of it
-                return _token_answer(answer)
         return _oauth_error("unsupported_grant_type", f"grant_type {grant_type!r}")
 
     async def revoke(request: Request) -> Response:

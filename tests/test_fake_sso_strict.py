@@ -56,25 +56,6 @@ def test_codes_expire_and_are_single_use(fake_esi: Any, esi_clock: Any) -> None:
     assert expired.status_code == 400 and "expired" in expired.json()["error_description"]
 
 
-def test_a_rotated_answer_that_never_arrives_keeps_the_token(
-    fake_esi: Any, esi_clock: Any, tmp_path: Any
-) -> None:
-    import pytest
-
-    from esi_auth.errors import SSOError
-    from tests.auth_support import make_setup
-
-    setup = make_setup(fake_esi, esi_clock, tmp_path)
-    token = setup.log_in()
-    fake_esi.sso.lose_refresh_answers = 1
-    with pytest.raises(SSOError) as caught:
-        setup.refresher.refresh(token, force=True)
-    assert caught.value.transient
-    assert sum(fake_esi.sso.refreshes.values()) == 1  # SSO did rotate
-    kept = setup.store.get(token.id or 0)
-    assert kept is not None and kept.refresh_token == token.refresh_token  # nothing to persist
-
-
 def _authorize_with(fake: Any, **changes: str) -> httpx2.Response:
     query = {
         "response_type": "code",

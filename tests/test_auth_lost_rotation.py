@@ -1,0 +1,97 @@
+"""A rotated refresh token whose answer never reaches the client (the connection dropped, the
+process was killed) must not cost the grant: EVE SSO keeps the token the client still holds
+usable until its successor is used, and the client tries again at once. A real replay (a
+rotated-away token presented after its successor was used) still revokes the grant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+import pytest
+
+from esi_auth.errors import InvalidGrantError, SSOError
+from tests.auth_support import make_setup
+
+
+def _refresh(fake: Any, client_id: str, refresh_token: str) -> httpx2.Response:
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+    return httpx2.post(f"{fake.url}/v2/oauth/token", data=form)
+
+
+def test_a_dropped_refresh_answer_is_retried_and_loses_nothing(
+    fake_esi: Any, esi_clock: Any, tmp_path: Any
+) -> None:
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    token = setup.log_in()
+    fake_esi.sso.lose_refresh_answers = 1
+    refreshed = setup.refresher.refresh(token, force=True)
+    assert refreshed.refresh_token != token.refresh_token
+    assert sum(fake_esi.sso.refreshes.values()) == 2  # the lost rotation, then the retry
+    assert fake_esi.sso.revoked == 0 and fake_esi.sso.replays == 1
+    stored = setup.store.get(token.id or 0)
+    assert stored is not None and stored.refresh_token == refreshed.refresh_token
+    assert _refresh(fake_esi, token.client_id, stored.refresh_token or "").status_code == 200
+
+
+def test_answers_lost_until_the_retries_run_out_keep_the_grant_for_next_time(
+    fake_esi: Any, esi_clock: Any, tmp_path: Any
+) -> None:
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    token = setup.log_in()
+    fake_esi.sso.lose_refresh_answers = 10
+    with pytest.raises(SSOError) as caught:
+        setup.refresher.refresh(token, force=True)
+    assert caught.value.transient and "EVE SSO" in str(caught.value)
+    kept = setup.store.get(token.id or 0)
+    assert kept is not None and kept.refresh_token == token.refresh_token
+    fake_esi.sso.lose_refresh_answers = 0
+    later = setup.refresher.refresh(kept, force=True)
+    assert later.refresh_token != token.refresh_token and fake_esi.sso.revoked == 0
+
+
+def test_a_replay_after_the_successor_was_used_revokes_the_grant(fake_esi: Any) -> None:
+    fake_esi.sso.apps["replay-app"] = None
+    first = fake_esi.sso.grant(
+        "replay-app", fake_esi.sso.character, ("esi-wallet.read_character_wallet.v1",), "f1"
+    )
+    second = _refresh(fake_esi, "replay-app", first["refresh_token"]).json()["refresh_token"]
+    third = _refresh(fake_esi, "replay-app", second).json()["refresh_token"]  # the successor is used
+    stolen = _refresh(fake_esi, "replay-app", first["refresh_token"])
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    assert fake_esi.sso.revoked == 1
+    assert _refresh(fake_esi, "replay-app", third).status_code == 400  # the whole family is gone
+
+
+def test_a_thief_replaying_first_is_caught_when_the_owner_refreshes(fake_esi: Any) -> None:
+    fake_esi.sso.apps["replay-app"] = None
+    first = fake_esi.sso.grant(
+        "replay-app", fake_esi.sso.character, ("esi-wallet.read_character_wallet.v1",), "f2"
+    )
+    owners = _refresh(fake_esi, "replay-app", first["refresh_token"]).json()["refresh_token"]
+    thief = _refresh(fake_esi, "replay-app", first["refresh_token"])  # before the owner used theirs
+    assert thief.status_code == 200 and fake_esi.sso.replays == 1
+    caught = _refresh(fake_esi, "replay-app", owners)  # retired unseen: someone else replayed
+    assert caught.status_code == 400 and fake_esi.sso.revoked == 1
+    assert _refresh(fake_esi, "replay-app", thief.json()["refresh_token"]).status_code == 400
+
+
+def test_a_replay_window_can_be_set_and_then_expires(fake_esi: Any, esi_clock: Any) -> None:
+    fake_esi.sso.apps["replay-app"] = None
+    fake_esi.sso.refresh_replay_seconds = 30.0
+    first = fake_esi.sso.grant(
+        "replay-app", fake_esi.sso.character, ("esi-wallet.read_character_wallet.v1",), "f3"
+    )
+    assert _refresh(fake_esi, "replay-app", first["refresh_token"]).status_code == 200
+    esi_clock.advance(31)
+    late = _refresh(fake_esi, "replay-app", first["refresh_token"])
+    assert late.status_code == 400 and fake_esi.sso.revoked == 1
+
+
+def test_invalid_grant_is_not_retried(fake_esi: Any, esi_clock: Any, tmp_path: Any) -> None:
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    token = setup.log_in()
+    fake_esi.sso.fail_refresh = "invalid_grant"
+    with pytest.raises(InvalidGrantError):
+        setup.refresher.refresh(token, force=True)
+    assert sum(fake_esi.sso.refreshes.values()) == 0 and setup.store.get(token.id or 0) is None
