@@ -37,6 +37,19 @@ def _int(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
+_WINDOW_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def bucket_size(headers: Mapping[str, str]) -> tuple[int, float] | None:
+    """(tokens, window seconds) from `X-Ratelimit-Limit: 150/15m`: ESI's word on the bucket,
+    which wins over the spec's (limits change between spec dates)."""
+    tokens, _, window = headers.get("x-ratelimit-limit", "").strip().partition("/")
+    unit = _WINDOW_UNITS.get(window[-1:].lower())
+    if not tokens.isdigit() or unit is None or not window[:-1].isdigit() or int(window[:-1]) <= 0:
+        return None
+    return int(tokens), int(window[:-1]) * unit
+
+
 class ErrorGate(Protocol):
     """The error limit's gate: this process's ErrorBudget, or a fleet's in Redis."""
 
@@ -185,9 +198,9 @@ class RateBuckets:
             if headers is None:
                 return
             remaining, used = _int(headers, "x-ratelimit-remaining"), _int(headers, "x-ratelimit-used")
-            limit = headers.get("x-ratelimit-limit", "").split("/")[0]
-            if limit.isdigit():
-                bucket.limit = int(limit)
+            size = bucket_size(headers)
+            if size is not None:
+                bucket.limit, bucket.window = size
             if remaining is not None:
                 # Answers arrive out of order: only the lowest is believed, except a probe's (it
                 # went alone, so its answer is the newest; tokens may have come back).

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from esi_client._limits import MAX_RESET_SECONDS, POLL_SECONDS, ErrorBudget, RateBuckets
+from esi_client._limits import MAX_RESET_SECONDS, POLL_SECONDS, ErrorBudget, RateBuckets, bucket_size
 from esi_client._operation import Operation
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ _RATE_RESERVE = (
 local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until') or '0')
 if paused > now then return tostring(paused - now) end
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[3])
-local window = tonumber(ARGV[4])
+local window = tonumber(redis.call('HGET', KEYS[1], 'window') or ARGV[4])
 local remaining = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
 local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - window)
 if #old > 0 then
@@ -127,7 +127,7 @@ _RATE_SETTLE = (
     _NOW
     + """
 redis.call('ZREM', KEYS[2], ARGV[1])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'limit', ARGV[4]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'limit', ARGV[4], 'window', ARGV[5]) end
 if ARGV[2] ~= '' then
   local reported = tonumber(ARGV[2])
   local current = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
@@ -355,13 +355,14 @@ class SharedRateBuckets:
         if not isinstance(lease, tuple) or lease[0] != "redis":
             self.local.settle(operation, principal, now, headers)
             return
-        limit = (headers or {}).get("x-ratelimit-limit", "").split("/")[0]
+        size = bucket_size(headers or {})
+        tokens, window = size if size is not None else ("", operation.rate_limit.window_seconds)
         args: list[str | int | float] = [
             str(lease[1]),
             _header(headers, "x-ratelimit-remaining"),
             _header(headers, "x-ratelimit-used"),
-            limit if limit.isdigit() else "",
-            operation.rate_limit.window_seconds,
+            tokens,
+            window,
         ]
         self.limits.call(lambda: self.limits.run("rate_settle", keys, args), lambda: None)
 

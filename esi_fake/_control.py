@@ -31,6 +31,10 @@ def apply_faults(state: FakeState, settings: dict[str, Any]) -> None:
             setattr(state, key, int(value))
         elif key == "rate_limit_overrides":
             state.rate_limits.overrides.update({str(k): int(v) for k, v in value.items()})
+        elif key == "rate_window_overrides":
+            state.rate_limits.window_overrides.update({str(k): float(v) for k, v in value.items()})
+        elif key == "rate_window_scale":
+            state.rate_limits.window_scale = float(value)
         elif hasattr(faults, key):
             setattr(faults, key, value)
         else:
@@ -116,6 +120,7 @@ def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]
             "access_tokens_used": {k: len(v) for k, v in state.stats.access_tokens.items()},
             "refreshed_tokens_used": {k: len(v) for k, v in state.stats.refreshed_tokens.items()},
             "rate_tokens_spent": state.rate_limits.spent_by_group(),
+            "rate_groups": state.rate_limits.runs(),
             **sso_counts,
             "error_limit_remain": remain,
             "error_limit_reset": reset,

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from esi_fake._data import DATA_DAYS, EPOCH, DataMaker
+from esi_fake._limits import window_text
 from esi_fake._market import market_orders_page
 from esi_fake._spec import FakeOperation, fake_operations
 from esi_fake._sso import SSOState, verify_bearer
@@ -309,16 +310,15 @@ class ESIRoutes:
         # behaviour of its one spec, and says which.
         response.headers["X-Compatibility-Date"] = self.newest_date
         if operation.rate_group and status not in (420, 429):
-            limit, remaining, used = state.rate_limits.charge(
+            limit, window, remaining, used = state.rate_limits.charge(
                 operation.rate_group,
                 getattr(request.state, "principal", "?"),
                 operation.rate_max_tokens,
                 operation.rate_window,
                 status,
             )
-            window = int(operation.rate_window // 60)
             response.headers["X-Ratelimit-Group"] = operation.rate_group
-            response.headers["X-Ratelimit-Limit"] = f"{limit}/{window}m"
+            response.headers["X-Ratelimit-Limit"] = f"{limit}/{window_text(window)}"
             response.headers["X-Ratelimit-Remaining"] = str(remaining)
             response.headers["X-Ratelimit-Used"] = str(used)
 

@@ -54,13 +54,24 @@ class ErrorLimit:
 
 
 class RateLimits:
-    """Floating-window token buckets, one per (group, principal)."""
+    """Floating-window token buckets, one per (group, principal). Windows can be scaled down
+    (`window_scale`, or per group in `window_overrides`) so a run of minutes sees them refill;
+    the answer's X-Ratelimit-Limit says which window is kept."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._lock = threading.Lock()
         self._spent: dict[tuple[str, str], deque[tuple[float, int]]] = {}
         self.overrides: dict[str, int] = {}  # group -> max tokens, for tests
+        self.window_overrides: dict[str, float] = {}  # group -> window seconds, for tests
+        self.window_scale = 1.0
+        self._runs: dict[str, _GroupRun] = {}
+
+    def limit(self, group: str, max_tokens: int) -> int:
+        return self.overrides.get(group, max_tokens)
+
+    def window(self, group: str, spec_window: float) -> float:
+        return self.window_overrides.get(group, spec_window * self.window_scale)
 
     def _used(self, key: tuple[str, str], window: float) -> tuple[int, deque[tuple[float, int]]]:
         spent = self._spent.setdefault(key, deque())
@@ -69,9 +80,9 @@ class RateLimits:
             spent.popleft()
         return sum(cost for _, cost in spent), spent
 
-    def check(self, group: str, principal: str, max_tokens: int, window: float) -> float | None:
+    def check(self, group: str, principal: str, max_tokens: int, spec_window: float) -> float | None:
         """None when the request may go ahead, else the seconds to wait (Retry-After)."""
-        limit = self.overrides.get(group, max_tokens)
+        limit, window = self.limit(group, max_tokens), self.window(group, spec_window)
         with self._lock:
             used, spent = self._used((group, principal), window)
             if used < limit:
@@ -86,14 +97,48 @@ class RateLimits:
                 totals[group] = totals.get(group, 0) + sum(cost for _, cost in spent)
             return totals
 
+    def runs(self) -> dict[str, dict[str, float]]:
+        """Per group, over the whole run: tokens charged, the span they were charged over, and
+        the bucket's size and window (what the run's budget was)."""
+        with self._lock:
+            return {
+                group: {
+                    "tokens": run.tokens,
+                    "span_seconds": round(run.last - run.first, 3),
+                    "limit": run.limit,
+                    "window_seconds": run.window,
+                    "principals": len(run.principals),
+                }
+                for group, run in self._runs.items()
+            }
+
     def charge(
-        self, group: str, principal: str, max_tokens: int, window: float, status: int
-    ) -> tuple[int, int, int]:
-        """Record the request's cost; returns (limit, remaining, cost)."""
-        limit = self.overrides.get(group, max_tokens)
+        self, group: str, principal: str, max_tokens: int, spec_window: float, status: int
+    ) -> tuple[int, float, int, int]:
+        """Record the request's cost; returns (limit, window, remaining, cost)."""
+        limit, window = self.limit(group, max_tokens), self.window(group, spec_window)
         cost = rate_cost(status)
         with self._lock:
             used, spent = self._used((group, principal), window)
             if cost:
-                spent.append((self.clock.now(), cost))
-            return limit, max(limit - used - cost, 0), cost
+                now = self.clock.now()
+                spent.append((now, cost))
+                run = self._runs.setdefault(group, _GroupRun(now, now))
+                run.tokens, run.last, run.limit, run.window = run.tokens + cost, now, limit, window
+                run.principals.add(principal)
+            return limit, window, max(limit - used - cost, 0), cost
+
+
+class _GroupRun:
+    def __init__(self, first: float, last: float) -> None:
+        self.first, self.last = first, last
+        self.tokens, self.limit, self.window = 0, 0, 0.0
+        self.principals: set[str] = set()
+
+
+def window_text(seconds: float) -> str:
+    """A window as ESI writes it in X-Ratelimit-Limit (`15m`); seconds when not whole minutes."""
+    whole = round(seconds)
+    if whole >= 60 and whole % 3600 == 0:
+        return f"{whole // 3600}h"
+    return f"{whole // 60}m" if whole >= 60 and whole % 60 == 0 else f"{max(whole, 1)}s"

@@ -1,7 +1,7 @@
 """One worker process of a fleet test: calls one operation many times, concurrently, with its
 limits in this process or in Redis, and prints what happened as JSON.
 
-    python -m tests.fleet_worker URL OPERATION CALLS [--redis URL] [--lease SECONDS]
+    python -m tests.fleet_worker URL OPERATION CALLS [--redis URL] [--lease S] [--max-wait S]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--redis")
     parser.add_argument("--lease", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--max-wait", type=float, default=1.0)
     options = parser.parse_args(argv)
     limits = (
         RedisLimits(options.redis, app="fleet-test", lease_seconds=options.lease) if options.redis else None
@@ -36,7 +37,7 @@ def main(argv: list[str]) -> int:
         base_url=options.url,
         cache=False,
         max_concurrency=options.concurrency,
-        max_wait=1.0,
+        max_wait=options.max_wait,
         retry=RetryPolicy(max_retries=0),
         limits=limits,
     )

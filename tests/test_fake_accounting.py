@@ -71,3 +71,25 @@ def test_a_refresh_keeps_its_own_characters_owner(fake_esi: Any) -> None:
     payload = refreshed["access_token"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert claims["sub"].endswith(str(first["character_id"])) and claims["owner"] == "owner-hash-1"
+
+
+def test_scaled_rate_windows_show_in_the_headers_and_refill(fake_esi: Any, esi_clock: Any) -> None:
+    """A run of minutes sees windows refill: the fake scales them, says so in X-Ratelimit-Limit,
+    and counts every token spent in the run with the span it was spent over."""
+    faults = {"rate_window_scale": 1 / 90, "rate_limit_overrides": {"status": 4}}
+    assert httpx2.post(f"{fake_esi.url}/_fake/faults", json=faults).status_code == 200
+    first = httpx2.get(f"{fake_esi.url}/status", headers=HEADERS)
+    assert first.headers["x-ratelimit-limit"] == "4/10s"  # the spec's 15 minutes, scaled
+    httpx2.get(f"{fake_esi.url}/status", headers=HEADERS)
+    assert httpx2.get(f"{fake_esi.url}/status", headers=HEADERS).status_code == 429
+    esi_clock.advance(10.5)
+    again = httpx2.get(f"{fake_esi.url}/status", headers=HEADERS)
+    assert again.status_code == 200 and again.headers["x-ratelimit-remaining"] == "2"
+    stats = httpx2.get(f"{fake_esi.url}/_fake/stats").json()
+    assert stats["rate_tokens_spent"] == {"status": 2}  # within the window now
+    run = stats["rate_groups"]["status"]
+    assert run["tokens"] == 6 and run["limit"] == 4 and run["window_seconds"] == 10
+    assert 10.4 <= run["span_seconds"] <= 10.6
+    window = {"rate_window_overrides": {"status": 120}}
+    assert httpx2.post(f"{fake_esi.url}/_fake/faults", json=window).status_code == 200
+    assert httpx2.get(f"{fake_esi.url}/status", headers=HEADERS).headers["x-ratelimit-limit"] == "4/2m"

@@ -44,6 +44,20 @@ def test_slows_down_before_the_rate_limit(fake_esi: Any, make_client: Any, esi_c
     assert all(s <= 3600 for s in long_waits)  # never longer than the group's window
 
 
+def test_the_window_is_the_one_esi_sends(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+    """The spec says 15 minutes; X-Ratelimit-Limit says 30 s (limits change between dates): the
+    client waits for the window ESI keeps."""
+    fake_esi.state.rate_limits.overrides["killmail"] = 30
+    fake_esi.state.rate_limits.window_overrides["killmail"] = 30.0
+    client = make_client(max_wait=3600)
+    for killmail_id in range(40):
+        get_killmails_killmail_id_killmail_hash.sync(killmail_id, "hash", client=client)
+    assert fake_esi.state.stats.by_status[429] == 0
+    assert fake_esi.state.stats.count("GetKillmailsKillmailIdKillmailHash") == 40
+    assert max(esi_clock.sleeps) <= 30.0, esi_clock.sleeps
+    assert sum(esi_clock.sleeps) >= 30.0  # 80 tokens of a 30-token bucket: two refills at least
+
+
 def test_pauses_under_the_error_budget(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
     fake_esi.state.error_limit.budget = 20
     client = make_client(error_threshold=5)
