@@ -284,10 +284,11 @@ def _deadline_error(context: FlowContext, operation: Operation, when: str) -> De
 
 def _limited_error(context: FlowContext, operation: Operation, limit: str, wait: float) -> ESIResponseError:
     kind, status = (ErrorLimitedError, 420) if limit == "error limit" else (RateLimitedError, 429)
+    shown = f"{wait:.1f}" if wait < 10 else f"{wait:.0f}"
     return kind(
         operation_id=operation.id,
         status=status,
-        error=f"the {limit} allows the next request in {wait:.0f} s, more than max_wait "
+        error=f"the {limit} allows the next request in {shown} s, more than max_wait "
         f"({context.max_wait:g} s); not sent",
         retry_after=wait,
     )

@@ -98,19 +98,12 @@ class RateLimits:
             return totals
 
     def runs(self) -> dict[str, dict[str, float]]:
-        """Per group, over the whole run: tokens charged, the span they were charged over, and
-        the bucket's size and window (what the run's budget was)."""
+        """Per group, over the whole run: tokens charged, the span they were charged over, the
+        bucket's size and window, and the tokens charged in the whole windows from the first
+        charge on (a floating window allows at most `limit` in each: what the run's budget was,
+        without the last, partial window)."""
         with self._lock:
-            return {
-                group: {
-                    "tokens": run.tokens,
-                    "span_seconds": round(run.last - run.first, 3),
-                    "limit": run.limit,
-                    "window_seconds": run.window,
-                    "principals": len(run.principals),
-                }
-                for group, run in self._runs.items()
-            }
+            return {group: run.figures() for group, run in self._runs.items()}
 
     def charge(
         self, group: str, principal: str, max_tokens: int, spec_window: float, status: int
@@ -123,17 +116,34 @@ class RateLimits:
             if cost:
                 now = self.clock.now()
                 spent.append((now, cost))
-                run = self._runs.setdefault(group, _GroupRun(now, now))
-                run.tokens, run.last, run.limit, run.window = run.tokens + cost, now, limit, window
-                run.principals.add(principal)
+                self._runs.setdefault(group, _GroupRun()).add(now, cost, principal, limit, window)
             return limit, window, max(limit - used - cost, 0), cost
 
 
 class _GroupRun:
-    def __init__(self, first: float, last: float) -> None:
-        self.first, self.last = first, last
-        self.tokens, self.limit, self.window = 0, 0, 0.0
+    def __init__(self) -> None:
+        self.charges: list[tuple[float, int]] = []
+        self.limit, self.window = 0, 0.0
         self.principals: set[str] = set()
+
+    def add(self, now: float, cost: int, principal: str, limit: int, window: float) -> None:
+        self.charges.append((now, cost))
+        self.principals.add(principal)
+        self.limit, self.window = limit, window
+
+    def figures(self) -> dict[str, float]:
+        first, last = self.charges[0][0], self.charges[-1][0]
+        whole = max(int((last - first) // self.window), 1) if self.window else 1
+        end = first + whole * self.window
+        return {
+            "tokens": sum(cost for _, cost in self.charges),
+            "span_seconds": round(last - first, 3),
+            "limit": self.limit,
+            "window_seconds": self.window,
+            "principals": len(self.principals),
+            "whole_windows": whole,
+            "tokens_in_whole_windows": sum(cost for at, cost in self.charges if at < end),
+        }
 
 
 def window_text(seconds: float) -> str:

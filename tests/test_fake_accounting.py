@@ -90,6 +90,7 @@ def test_scaled_rate_windows_show_in_the_headers_and_refill(fake_esi: Any, esi_c
     run = stats["rate_groups"]["status"]
     assert run["tokens"] == 6 and run["limit"] == 4 and run["window_seconds"] == 10
     assert 10.4 <= run["span_seconds"] <= 10.6
+    assert run["whole_windows"] == 1 and run["tokens_in_whole_windows"] == 4  # the 4 at the start
     window = {"rate_window_overrides": {"status": 120}}
     assert httpx2.post(f"{fake_esi.url}/_fake/faults", json=window).status_code == 200
     assert httpx2.get(f"{fake_esi.url}/status", headers=HEADERS).headers["x-ratelimit-limit"] == "4/2m"
