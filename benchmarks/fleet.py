@@ -170,7 +170,10 @@ def _figures(stats: dict[str, Any], characters: int, kept: int, market_group: st
     by_status = stats["by_status"]
     # Each refreshed access token a call used is one expiry a call needed refreshed.
     needed = sum(stats["refreshed_tokens_used"].values())
-    refreshes = stats.get("sso_refreshes", 0)
+    # A refresh whose answer a killed worker never received is done again by the next one
+    # (SSO takes the old token back): counted apart, as sso_replays, not as a second refresh.
+    replays = stats.get("sso_replays", 0)
+    refreshes = stats.get("sso_refreshes", 0) - replays
     market = stats["rate_groups"].get(market_group)
     # The budget of the whole windows from the market group's first charge (a floating window
     # allows `limit` tokens in each), against what was charged in them.
@@ -185,7 +188,7 @@ def _figures(stats: dict[str, Any], characters: int, kept: int, market_group: st
         "tokens_lost": stats.get("sso_revoked", 0) + (characters - kept),
         "pacing_efficiency": round(market["tokens_in_whole_windows"] / allowed, 3) if allowed else None,
         "market_windows": market["whole_windows"] if market else 0,
-        "sso_replays": stats.get("sso_replays", 0),
+        "sso_replays": replays,
         "duplicate_requests": stats["duplicates"],
         "duplicates_by_operation": stats["duplicates_by_operation"],
         "duplicates_by_reason": stats["duplicates_by_reason"],

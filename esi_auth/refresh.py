@@ -7,7 +7,9 @@ it, that result is used, so a rotated-away refresh token is never sent twice (EV
 revoke the grant). SSO's answer is persisted before anything else is done with it: the rotated
 refresh token is the only copy, so a crash, an unreachable JWKS or a new signing key while the
 new access token is validated loses nothing (the token is kept expired, with the new refresh
-token, and refreshed again next time). A token is known by its identity (character, application,
+token; the next refresh validates that saved answer rather than ask SSO again). A refresh whose
+answer never came back is asked again at once (EVE SSO takes the old token back while its
+unseen successor is unused). A token is known by its identity (character, application,
 creation time), never by its id alone. invalid_grant deletes the token; transient failures keep it.
 """
 
@@ -17,10 +19,10 @@ import threading
 import time
 from collections import defaultdict
 
-from esi_auth.errors import InvalidGrantError, SSOError
+from esi_auth.errors import AuthError, InvalidGrantError, SSOError
 from esi_auth.events import Events
 from esi_auth.owners import remove_earlier_owners
-from esi_auth.sso import SSOClient
+from esi_auth.sso import Grant, SSOClient
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
 from esi_client import telemetry
@@ -66,6 +68,10 @@ class TokenRefresher:
                 return current  # someone else refreshed it meanwhile
             if current.refresh_token is None:
                 raise InvalidGrantError(400, "invalid_grant", "the token has no refresh token")
+            if not force and current.expires_at == 0:
+                saved = self._saved_answer(current)  # a process died before validating it
+                if saved is not None:
+                    return self._complete(current, saved)
             try:
                 answer = self._refresh_answer(current.refresh_token)
             except InvalidGrantError:
@@ -74,26 +80,40 @@ class TokenRefresher:
                 raise
             rotated = answer.get("refresh_token") or current.refresh_token
             self.store.save_rotation(current.id or 0, rotated, answer["access_token"])
-            grant = self.sso.validate(answer)
-            if grant.claims.owner_hash != current.owner_hash:
-                remove_earlier_owners(
-                    self.store,
-                    self.events,
-                    character_id=current.character_id,
-                    client_id=current.client_id,
-                    owner_hash=grant.claims.owner_hash,
-                )
-                raise InvalidGrantError(
-                    400, "invalid_grant", "the character changed owner; its tokens were removed"
-                )
-            current.access_token = grant.access_token
-            current.refresh_token = grant.refresh_token or current.refresh_token
-            current.expires_at = grant.claims.expires_at
-            current.scopes = grant.claims.scopes
-            self.store.save(current)
-            telemetry.token_refreshed(current.client_id)
-            self.events.emit("token_refreshed", character_id=current.character_id, token_id=current.id)
-            return current
+            return self._complete(current, self.sso.validate(answer))
+
+    def _saved_answer(self, current: Token) -> Grant | None:
+        """The answer a refresh saved and never validated, if its access token is still good for
+        `margin` seconds (then SSO need not be asked again)."""
+        try:
+            grant = self.sso.validate({"access_token": current.access_token})
+        except AuthError:
+            return None
+        if grant.claims.expires_at - self.sso.clock.now() <= self.margin:
+            return None
+        return Grant(grant.claims, grant.access_token, current.refresh_token)
+
+    def _complete(self, current: Token, grant: Grant) -> Token:
+        """A validated answer: the owner checked, the token saved and announced."""
+        if grant.claims.owner_hash != current.owner_hash:
+            remove_earlier_owners(
+                self.store,
+                self.events,
+                character_id=current.character_id,
+                client_id=current.client_id,
+                owner_hash=grant.claims.owner_hash,
+            )
+            raise InvalidGrantError(
+                400, "invalid_grant", "the character changed owner; its tokens were removed"
+            )
+        current.access_token = grant.access_token
+        current.refresh_token = grant.refresh_token or current.refresh_token
+        current.expires_at = grant.claims.expires_at
+        current.scopes = grant.claims.scopes
+        self.store.save(current)
+        telemetry.token_refreshed(current.client_id)
+        self.events.emit("token_refreshed", character_id=current.character_id, token_id=current.id)
+        return current
 
     def _refresh_answer(self, refresh_token: str) -> dict[str, str]:
         """SSO's answer, asked again at once when none came back: SSO may have rotated the token

@@ -118,10 +118,13 @@ def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(fake: Any, tmp
     child.join()
     fake.sso.jwks_delay_s = 0.0
     kept = setup.store.get(token.id or 0)
-    assert kept is not None
-    after = TokenRefresher(setup.store, SSOClient(setup.sso.config)).refresh(kept, force=True)
-    assert after.expires_at > time.time()
-    assert fake.sso.revoked == 0
+    assert kept is not None and kept.refresh_token != token.refresh_token
+    # The next process validates the saved answer instead of asking SSO again.
+    after = TokenRefresher(setup.store, SSOClient(setup.sso.config)).ensure_fresh(kept)
+    assert after.expires_at > time.time() and after.access_token == kept.access_token
+    assert sum(fake.sso.refreshes.values()) == 1 and fake.sso.revoked == 0
+    stored = setup.store.get(token.id or 0)
+    assert stored is not None and stored.expires_at == after.expires_at
 
 
 @pytest.mark.slow

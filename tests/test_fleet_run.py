@@ -5,6 +5,8 @@ worker SIGKILLed mid-run and started again."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from benchmarks.fleet import run_fleet
@@ -14,9 +16,10 @@ from benchmarks.fleet import run_fleet
 @pytest.mark.timeout(240)
 def test_the_fleet_keeps_every_limit_and_loses_nothing() -> None:
     figures = run_fleet(30, shared=True, kill=True)
-    assert figures["420s"] == 0 and figures["429s"] == 0, figures
-    assert figures["tokens_lost"] == 0, figures
-    assert figures["expiries_needed"] > 0 and figures["refreshes_per_expiry"] == 1.0, figures
-    assert figures["duplicate_requests"] == 0, figures
-    assert figures["market_windows"] >= 2, figures  # the bucket refilled during the run
-    assert figures["pacing_efficiency"] >= 0.9, figures
+    shown = json.dumps(figures)  # the whole figures on a failure, not pytest's shortened repr
+    assert figures["420s"] == 0 and figures["429s"] == 0, shown
+    assert figures["tokens_lost"] == 0, shown
+    assert figures["expiries_needed"] > 0 and figures["refreshes_per_expiry"] == 1.0, shown
+    assert figures["duplicate_requests"] == 0, shown
+    assert figures["market_windows"] >= 2, shown  # the bucket refilled during the run
+    assert figures["pacing_efficiency"] >= 0.9, shown
