@@ -98,24 +98,30 @@ def test_a_key_rotation_within_the_refetch_interval_loses_nothing(fake: Any, tmp
     assert refreshed is None or refreshed.refresh_token == kept.refresh_token
 
 
-@pytest.mark.slow
-def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(fake: Any, tmp_path: Path) -> None:
-    setup = make_setup(fake, SystemClock(), tmp_path)
-    token = setup.log_in()
-    fake.sso.jwks_delay_s = 60.0  # the refreshing process hangs while it validates the answer
+def _kill_a_refresh_midway(fake: Any, setup: Any, token_id: int, settle_seconds: float) -> None:
+    """A child process refreshes the token; once SSO has rotated it (and `settle_seconds` more),
+    the child is SIGKILLed."""
     spawn = multiprocessing.get_context("spawn")
     child = spawn.Process(
-        target=refresh_slowly, args=(fake.url, setup.store.url, setup.sso.config.client_id, token.id)
+        target=refresh_slowly, args=(fake.url, setup.store.url, setup.sso.config.client_id, token_id)
     )
     child.start()
     deadline = time.monotonic() + 60
     while sum(fake.sso.refreshes.values()) == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sum(fake.sso.refreshes.values()) == 1, "the child never refreshed"
-    time.sleep(0.5)  # SSO has answered; the child waits for the JWKS
+    time.sleep(settle_seconds)
     assert child.pid is not None
     os.kill(child.pid, signal.SIGKILL)
     child.join()
+
+
+@pytest.mark.slow
+def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(fake: Any, tmp_path: Path) -> None:
+    setup = make_setup(fake, SystemClock(), tmp_path)
+    token = setup.log_in()
+    fake.sso.jwks_delay_s = 60.0  # the refreshing process hangs while it validates the answer
+    _kill_a_refresh_midway(fake, setup, token.id or 0, 0.5)  # SSO has answered; the JWKS hangs
     fake.sso.jwks_delay_s = 0.0
     kept = setup.store.get(token.id or 0)
     assert kept is not None and kept.refresh_token != token.refresh_token
@@ -132,25 +138,10 @@ def test_kill_9_after_sso_rotated_and_before_the_answer_arrived(fake: Any, tmp_p
     setup = make_setup(fake, SystemClock(), tmp_path)
     token = setup.log_in()
     fake.sso.refresh_answer_delay_s = 60.0  # SSO rotates, then its answer is on the wire a while
-    spawn = multiprocessing.get_context("spawn")
-    child = spawn.Process(
-        target=refresh_slowly, args=(fake.url, setup.store.url, setup.sso.config.client_id, token.id)
-    )
-    child.start()
-    deadline = time.monotonic() + 60
-    while sum(fake.sso.refreshes.values()) == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert sum(fake.sso.refreshes.values()) == 1, "the child never refreshed"
-    assert child.pid is not None
-    os.kill(child.pid, signal.SIGKILL)  # the only copy of the rotated token dies with it
-    child.join()
+    _kill_a_refresh_midway(fake, setup, token.id or 0, 0.0)  # the rotated token dies with it
     fake.sso.refresh_answer_delay_s = 0.0
     kept = setup.store.get(token.id or 0)
     assert kept is not None and kept.refresh_token == token.refresh_token  # nothing was written
-    after = (
-        TokenRefresher(setup.store, SSOClient(setup.sso.config)).ensure_fresh(kept)
-        if kept.expires_within(60, time.time())
-        else TokenRefresher(setup.store, SSOClient(setup.sso.config)).refresh(kept, force=True)
-    )
+    after = TokenRefresher(setup.store, SSOClient(setup.sso.config)).refresh(kept, force=True)
     assert after.expires_at > time.time() and after.refresh_token != token.refresh_token
     assert fake.sso.revoked == 0 and fake.sso.replays == 1
