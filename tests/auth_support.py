@@ -59,3 +59,9 @@ def make_setup(
     return AuthSetup(
         fake, store, sso, refresher, LoginFlow(store, sso, events=events), events, ESIAuth(refresher)
     )
+
+
+def refresh_at(base_url: str, client_id: str, refresh_token: str) -> httpx2.Response:
+    """A native (PKCE) app's refresh-token grant at the fake SSO, sent by hand."""
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+    return httpx2.post(f"{base_url}/v2/oauth/token", data=form)

@@ -11,12 +11,11 @@ import httpx2
 import pytest
 
 from esi_auth.errors import InvalidGrantError, SSOError
-from tests.auth_support import make_setup
+from tests.auth_support import make_setup, refresh_at
 
 
 def _refresh(fake: Any, client_id: str, refresh_token: str) -> httpx2.Response:
-    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
-    return httpx2.post(f"{fake.url}/v2/oauth/token", data=form)
+    return refresh_at(fake.url, client_id, refresh_token)
 
 
 def test_a_dropped_refresh_answer_is_retried_and_loses_nothing(

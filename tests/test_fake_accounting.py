@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx2
 
+from tests.auth_support import refresh_at
+
 HEADERS = {"X-Compatibility-Date": "2026-08-04"}
 
 
@@ -60,14 +62,7 @@ def test_a_refresh_keeps_its_own_characters_owner(fake_esi: Any) -> None:
     first = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": []}).json()
     other = {"character_id": 90000002, "name": "Other Pilot", "owner": "other-owner"}
     httpx2.post(f"{fake_esi.url}/_fake/sso", json={"character": other})
-    refreshed = httpx2.post(
-        f"{fake_esi.url}/v2/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": first["refresh_token"],
-            "client_id": "esi-fake-tests",
-        },
-    ).json()
+    refreshed = refresh_at(fake_esi.url, "esi-fake-tests", first["refresh_token"]).json()
     payload = refreshed["access_token"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert claims["sub"].endswith(str(first["character_id"])) and claims["owner"] == "owner-hash-1"

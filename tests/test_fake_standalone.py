@@ -12,6 +12,7 @@ import httpx2
 import pytest
 
 from esi_fake import ForcedReply
+from tests.auth_support import refresh_at
 from tests.services import fake_server_process
 
 
@@ -82,14 +83,7 @@ def test_a_token_minted_over_http_calls_authenticated_routes(standalone: str) ->
     assert wallet.status_code == 200, wallet.text
     assets = httpx2.get(f"{standalone}/characters/{character}/assets", headers=headers)
     assert assets.status_code == 403  # only the scopes asked for
-    refreshed = httpx2.post(
-        f"{standalone}/v2/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": answer["refresh_token"],
-            "client_id": "native-app",
-        },
-    )
+    refreshed = refresh_at(standalone, "native-app", answer["refresh_token"])
     assert refreshed.status_code == 200, refreshed.text
     everything = httpx2.post(f"{standalone}/_fake/token", json={"client_id": "native-app", "scopes": "all"})
     headers["Authorization"] = f"Bearer {everything.json()['access_token']}"

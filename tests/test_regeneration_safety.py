@@ -76,11 +76,7 @@ def test_a_killed_update_pin_run_leaves_the_pin_and_the_next_run_works(
 def test_a_failed_update_pin_run_does_not_cache_or_pin_the_spec(
     spec_document: dict[str, Any], pin_file: Path, tmp_path: Path
 ) -> None:
-    colliding = json.loads(json.dumps(spec_document))
-    colliding["paths"]["/status2"] = {
-        "get": {**colliding["paths"]["/status"]["get"], "operationId": "get_status"}
-    }
-    path = _write(tmp_path, "colliding.json", colliding)
+    path = _write(tmp_path, "colliding.json", _colliding(spec_document))
     pin_before = pin_file.read_text()
     result = _generate(
         "--spec", str(path), "--output", str(tmp_path / "out"), "--pin", str(pin_file), "--update-pin"
@@ -94,11 +90,7 @@ def test_a_failed_update_pin_run_does_not_cache_or_pin_the_spec(
 def test_two_operation_ids_with_one_module_name_are_refused_naming_both(
     spec_document: dict[str, Any], pin_file: Path, tmp_path: Path
 ) -> None:
-    colliding = json.loads(json.dumps(spec_document))
-    colliding["paths"]["/status2"] = {
-        "get": {**colliding["paths"]["/status"]["get"], "operationId": "get_status"}
-    }
-    path = _write(tmp_path, "colliding.json", colliding)
+    path = _write(tmp_path, "colliding.json", _colliding(spec_document))
     result = _generate(
         "--spec", str(path), "--output", str(tmp_path / "out"), "--pin", str(pin_file), "--update-pin"
     )
