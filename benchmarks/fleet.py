@@ -153,6 +153,10 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
                         process.kill()
             stats = httpx2.get(f"{fake}/_fake/stats").json()
             _keep_logs(work)
+            stats["redis_fallbacks"] = sum(
+                log.read_text(errors="replace").count("shared limits: Redis did not answer")
+                for log in work.glob("worker-*.log")
+            )
         store = SQLTokenStore(pg, secret_key=key)
         kept = {token.character_id for token in store.query().all()}
         store.engine.dispose()
@@ -192,6 +196,8 @@ def _figures(stats: dict[str, Any], characters: int, kept: int, market_group: st
         "pacing_efficiency": round(market["tokens_in_whole_windows"] / allowed, 3) if allowed else None,
         "market_windows": market["whole_windows"] if market else 0,
         "sso_replays": replays,
+        # periods a worker kept its own limits because Redis did not answer in time
+        "redis_fallbacks": stats["redis_fallbacks"],
         "duplicate_requests": stats["duplicates"],
         "duplicates_by_operation": stats["duplicates_by_operation"],
         "duplicates_by_reason": stats["duplicates_by_reason"],

@@ -174,12 +174,15 @@ class RedisLimits:
         scope: str | None = None,
         prefix: str = "esikit:limits:",
         lease_seconds: float = LEASE_SECONDS,
-        timeout: float = 0.5,
+        timeout: float = 2.0,
+        connect_timeout: float = 0.5,
     ) -> None:
         import redis
 
+        # A Redis that cannot be reached is known at once; one that is slow to answer (a busy
+        # host) is waited for a while, since falling back un-shares the fleet's limits.
         self._redis = (
-            redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+            redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=connect_timeout)
             if isinstance(url, str)
             else url
         )

@@ -131,3 +131,62 @@ def test_redis_down_means_local_limits_and_a_warning(fake_esi: Any, caplog: pyte
     warnings = [r for r in caplog.records if "Redis did not answer" in r.getMessage()]
     assert len(warnings) == 1  # once, not per call
     client.close()
+
+
+class _SlowProxy:
+    """A TCP proxy on 127.0.0.1 that holds every answer from upstream `delay` seconds (a busy
+    Redis host)."""
+
+    def __init__(self, upstream_port: int, delay: float) -> None:
+        import socket
+        import threading
+
+        self.upstream_port, self.delay = upstream_port, delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            threading.Thread(target=self._pipe, args=(client, upstream, 0.0), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, self.delay), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: Any, target: Any, delay: float) -> None:
+        try:
+            while data := source.recv(65536):
+                time.sleep(delay)
+                target.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_slow_redis_keeps_the_limits_shared(fake_esi: Any, redis_url: str) -> None:
+    """Redis answering in 0.8 s is slow, not down: falling back would un-share the fleet's
+    limits (and overdraw them), so the client waits for the answer."""
+    host_port = redis_url.split("//", 1)[1].split("/", 1)[0]
+    proxy = _SlowProxy(int(host_port.rsplit(":", 1)[1]), delay=0.8)
+    client = ESIClient(
+        app_name="slow-redis",
+        contact="tests@example.invalid",
+        base_url=fake_esi.url,
+        cache=False,
+        limits=RedisLimits(f"redis://127.0.0.1:{proxy.port}/5", app="slow-redis"),
+    )
+    try:
+        assert get_status.sync(client=client).players >= 0
+        assert client.stats.shared_limit_fallbacks == 0
+    finally:
+        client.close()
+        proxy.close()
