@@ -1,4 +1,5 @@
-"""Sessions: `nox -s lint tests schemathesis` (CI), `nox -s bench`, `nox -s demo`, `nox -s web-demo`."""
+"""Sessions: `nox -s lint tests schemathesis docs newcomer extras` (CI), `nox -s build`,
+`nox -s bench`, `nox -s fleet`, `nox -s demo`, `nox -s web-demo`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "tests", "schemathesis"]
+nox.options.sessions = ["lint", "tests", "schemathesis", "docs", "newcomer", "extras"]
 nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
@@ -21,6 +22,19 @@ def _spec_env() -> dict[str, str]:
     if "ESI_SPEC" in os.environ or not SHARED_SPEC.is_file():
         return {}
     return {"ESI_SPEC": str(SHARED_SPEC)}
+
+
+DOCS_TOOLS = ("mkdocs>=1.6,<2", "mkdocs-material>=9.5", "mkdocs-gen-files>=0.5")
+# Each extra's documented example, run in a venv holding the wheel with only that extra.
+EXTRA_PAGES = {
+    "redis": "docs/guides/fleet.md",
+    "celery": "docs/guides/celery.md",
+    "postgres": "docs/guides/tokens.md",
+    "web": "docs/guides/web.md",
+    "otel": "docs/guides/telemetry.md",
+    "fake": "docs/guides/fake.md",
+    "generate": "docs/guides/regeneration.md",
+}
 
 
 def _install_and_generate(session: nox.Session, extras: str = "dev") -> None:
@@ -52,6 +66,7 @@ def lint(session: nox.Session) -> None:
         "benchmarks",
         "tests",
         "examples",
+        "docs/hooks.py",
         "noxfile.py",
     )
 
@@ -107,3 +122,61 @@ def web_demo(session: nox.Session) -> None:
     """The FastAPI example site (the guide's view decorators) against the fake ESI + SSO."""
     _install_and_generate(session, extras="generate,fake,web")
     session.run("python", "examples/web_fastapi.py", env=_spec_env())
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """The wheel (with the generated client and its spec) and the sdist, into dist/, offline
+    from $ESI_SPEC or the pin's spec source."""
+    for old in (ROOT / "dist").glob("esikit-*"):
+        old.unlink()
+    session.run("uv", "build", "--out-dir", "dist", external=True, env=_spec_env())
+
+
+def _wheel() -> Path:
+    wheels = sorted((ROOT / "dist").glob("esikit-*.whl"))
+    if not wheels:
+        raise RuntimeError("no wheel in dist/: run `nox -s build` first")
+    return wheels[-1]
+
+
+def _fresh_venv(session: nox.Session, name: str, *requirements: str) -> Path:
+    """A venv of its own holding only `requirements` (a user's, not the session's)."""
+    venv = Path(session.virtualenv.location).with_name(name)
+    session.run("uv", "venv", "--quiet", "--clear", "--python", PYTHON, str(venv), external=True)
+    python = venv / "bin" / "python"
+    session.run("uv", "pip", "install", "--quiet", "--python", str(python), *requirements, external=True)
+    return python
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """The MkDocs site, built --strict (the operation reference generated from the spec's facts)."""
+    _install_and_generate(session)
+    session.install(*DOCS_TOOLS)
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", env=_spec_env())
+
+
+@nox.session(python=PYTHON)
+def newcomer(session: nox.Session) -> None:
+    """A newcomer's first hour: build the wheel, install it alone into a fresh venv, run the
+    README's blocks against the fake, type-check a user's script with mypy --strict, and show
+    every command's --help."""
+    session.install("-e", ".[fake]", "pytest")  # the harness: the fake, services
+    build(session)
+    python = _fresh_venv(session, "newcomer-venv", str(_wheel()), "mypy>=1.15", "pytest>=8.3")
+    session.run("python", "-m", "tests.newcomer", str(python), env=_spec_env())
+
+
+@nox.session(python=PYTHON)
+def extras(session: nox.Session) -> None:
+    """Each extra's documented example in a venv holding the wheel with only that extra
+    (`nox -s extras -- celery` for one)."""
+    session.install("-e", ".[fake]", "pytest")
+    build(session)
+    wheel = _wheel()
+    for extra in session.posargs or sorted(EXTRA_PAGES):
+        python = _fresh_venv(session, f"extra-{extra}-venv", f"esikit[{extra}] @ {wheel.as_uri()}")
+        session.run(
+            "python", "-m", "tests.newcomer", str(python), "--page", EXTRA_PAGES[extra], env=_spec_env()
+        )

@@ -46,7 +46,7 @@ MARKET_PAGES = 20
 
 def _log_in(fake: str, db_url: str, key: bytes, characters: int) -> None:
     app = SSOApp(
-        SSOConfig(client_id=CLIENT_ID, callback_url=CALLBACK, login_base_url=fake),
+        SSOConfig(client_id=CLIENT_ID, callback_url=CALLBACK, login_url=fake),
         SQLTokenStore(db_url, secret_key=key),
     )
     for index in range(characters):
@@ -137,6 +137,9 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
                 ["beat", "--loglevel=WARNING", "-s", str(work / "beat-schedule")], env, work / "beat.log"
             )
             try:
+                # The run's time counts from the fleet's first market charge, not from the
+                # start of processes that may take long to start on a busy machine.
+                _wait_for_first_charge(fake, market_group)
                 time.sleep(seconds / 2)
                 if kill:
                     workers[0].send_signal(signal.SIGKILL)  # mid-task, slots and all
@@ -161,6 +164,17 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
         kept = {token.character_id for token in store.query().all()}
         store.engine.dispose()
     return _figures(stats, characters, len(kept), market_group)
+
+
+def _wait_for_first_charge(fake: str, group: str, timeout: float = 120.0) -> None:
+    """Until the fake has charged the group's bucket once: the workers are up and walking."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        groups = httpx2.get(f"{fake}/_fake/stats").json()["rate_groups"]
+        if groups.get(group, {}).get("tokens", 0) > 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the fleet made no {group} call within {timeout:g} s of starting")
 
 
 def _keep_logs(work: Path) -> None:

@@ -1,9 +1,9 @@
 """EVE SSO and tokens outside Django, after django-esi's developer guide.
 
 Log in (web apps with a secret; native and CLI apps with PKCE and a loopback redirect), validate
-access tokens against CCP's JWKS, keep tokens in a store (SQLite + keyring by default, any SQL
-database for servers), query them by character and scopes, and let the generated client pick,
-refresh and send them (`ESIClient(auth=app.auth)`).
+access tokens against CCP's JWKS, keep tokens in a store (SQLite under the user's data directory
+by default, any SQL database for servers), query them by character and scopes, and let the
+generated client pick, refresh and send them (`ESIClient(auth=app.auth)`).
 
 Names load on first use, so `esi_auth.config` or one submodule does not import the whole stack
 (SQLAlchemy, cryptography, keyring): the `esi` CLI starts faster for it.
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         LoginError,
         NoTokenError,
         SSOError,
+        TokenRevokedError,
         TokenValidationError,
     )
     from esi_auth.jwt import JWKSCache, TokenClaims, validate_access_token
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
     from esi_auth.refresh import TokenRefresher
     from esi_auth.scopes import normalise_scopes
     from esi_auth.sso import SSOClient
+    from esi_auth.store.configured import default_store
     from esi_auth.store.secrets import InlineSecrets, KeyringSecrets
-    from esi_auth.store.sql import SQLTokenStore, default_store
+    from esi_auth.store.sql import SQLTokenStore
     from esi_auth.token import Token
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "TokenClaims",
     "TokenQuery",
     "TokenRefresher",
+    "TokenRevokedError",
     "TokenValidationError",
     "default_store",
     "normalise_scopes",
@@ -85,8 +88,9 @@ _HOME = {
     "TokenClaims": "esi_auth.jwt",
     "TokenQuery": "esi_auth.query",
     "TokenRefresher": "esi_auth.refresh",
+    "TokenRevokedError": "esi_auth.errors",
     "TokenValidationError": "esi_auth.errors",
-    "default_store": "esi_auth.store.sql",
+    "default_store": "esi_auth.store.configured",
     "normalise_scopes": "esi_auth.scopes",
     "validate_access_token": "esi_auth.jwt",
 }

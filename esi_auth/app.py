@@ -1,5 +1,6 @@
 """SSOApp: one object wiring EVE SSO, the token store, refresh, login and ESIAuth together.
 
+app = SSOApp()                           # the configured app and store, as the `esi` CLI uses them
 app = SSOApp(SSOConfig(client_id="..."))                 # native/CLI app: PKCE
 token = app.login_with_browser(["esi-wallet.read_character_wallet.v1"])
 client = ESIClient(app_name="my-app", contact="me@example.com", auth=app.auth)
@@ -9,7 +10,7 @@ get_characters_character_id_wallet.sync(token.character_id, client=client)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esi_auth.auth import ESIAuth
 from esi_auth.config import SSOConfig
@@ -18,22 +19,34 @@ from esi_auth.login import LoginFlow, PendingLogin
 from esi_auth.query import ANYONE, Anyone, TokenQuery
 from esi_auth.refresh import DEFAULT_MARGIN_SECONDS, TokenRefresher
 from esi_auth.sso import SSOClient
-from esi_auth.store.sql import SQLTokenStore, default_store
+from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
 from esi_client.clock import Clock
+
+if TYPE_CHECKING:
+    from esi_client.configuration import Settings
 
 
 class SSOApp:
     def __init__(
         self,
-        config: SSOConfig,
+        config: SSOConfig | None = None,
         store: SQLTokenStore | None = None,
         *,
         clock: Clock | None = None,
         refresh_margin: float = DEFAULT_MARGIN_SECONDS,
     ) -> None:
+        """`config` and `store` not given are the configured ones (esi_client.configuration:
+        the config file, then `ESI_*` environment): the same the `esi` CLI uses."""
+        if config is None or store is None:
+            from esi_auth.store.configured import store_from_settings
+            from esi_client.configuration import load_settings
+
+            settings = load_settings()
+            config = config or _configured_app(settings)
+            store = store or store_from_settings(settings)
         self.config = config
-        self.store = store or default_store()
+        self.store = store
         self.events = Events()
         self.sso = SSOClient(config, clock=clock)
         self.refresher = TokenRefresher(self.store, self.sso, margin=refresh_margin, events=self.events)
@@ -70,3 +83,19 @@ class SSOApp:
             self.sso.revoke(token.refresh_token)
         if token.id is not None:
             self.store.delete(token.id)
+
+
+def _configured_app(settings: Settings) -> SSOConfig:
+    from esi_auth.errors import AuthError
+
+    if not settings.client_id:
+        raise AuthError(
+            "no SSO client id: pass SSOConfig(client_id=...), or set ESI_CLIENT_ID or client_id in "
+            "the config file"
+        )
+    return SSOConfig(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        callback_url=settings.callback_url,
+        login_url=settings.login_url,
+    )

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator, Generator
 import anyio.to_thread
 import httpx2
 
-from esi_auth.errors import InvalidGrantError, NoTokenError
+from esi_auth.errors import InvalidGrantError, NoTokenError, TokenRevokedError
 from esi_auth.refresh import TokenRefresher
 from esi_auth.token import Token
 from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION
@@ -49,14 +49,16 @@ class ESIAuth(httpx2.Auth):
             .all()
         )
         if not tokens:
-            raise NoTokenError(int(character_id), scopes, operation_id)
+            held = store.query().filter(character_id=int(character_id), client_id=client_id).first()
+            lacking = tuple(s for s in scopes if held is not None and s not in held.scopes)
+            raise NoTokenError(int(character_id), scopes, operation_id, lacking=lacking)
         return tokens
 
     def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         token = self._prepare(request)
         response = yield request
         if token is not None and response.status_code == 401:
-            self._authorise(request, self.refresher.refresh(token, force=True))
+            self._refresh_and_authorise(request, token)
             yield request
 
     async def async_auth_flow(
@@ -87,13 +89,20 @@ class ESIAuth(httpx2.Auth):
         for index, token in enumerate(candidates):
             try:
                 return self._authorise(request, self.refresher.ensure_fresh(token))
+            except TokenRevokedError as revoked:
+                if index == len(candidates) - 1:  # the dead ones were deleted; none is left
+                    raise revoked.for_operation(operation.id) from None
             except InvalidGrantError:
                 if index == len(candidates) - 1:
-                    raise  # the dead ones were deleted; none is left
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _refresh_and_authorise(self, request: httpx2.Request, token: Token) -> Token:
-        return self._authorise(request, self.refresher.refresh(token, force=True))
+        try:
+            return self._authorise(request, self.refresher.refresh(token, force=True))
+        except TokenRevokedError as revoked:
+            operation = request.extensions.get(OPERATION_EXTENSION)
+            raise revoked.for_operation(operation.id) if operation is not None else revoked from None
 
     @staticmethod
     def _authorise(request: httpx2.Request, token: Token) -> Token:

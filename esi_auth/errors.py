@@ -41,6 +41,44 @@ class InvalidGrantError(SSOError):
     """The refresh token is revoked, expired or reused: the token is dead."""
 
 
+class TokenRevokedError(InvalidGrantError):
+    """EVE SSO refused a stored token's refresh token (revoked, expired or replayed): the token
+    was removed from the store. Says whose it was, which call needed it and how to log in again."""
+
+    def __init__(
+        self,
+        cause: SSOError,
+        *,
+        character_id: int,
+        character_name: str,
+        scopes: tuple[str, ...],
+        operation_id: str | None = None,
+    ) -> None:
+        reason = cause.error + (f": {cause.description}" if cause.description else "")
+        wanted = " ".join(scopes)
+        where = f"{operation_id}: " if operation_id else ""
+        AuthError.__init__(
+            self,
+            f"{where}EVE SSO refused the token of {character_name} ({character_id}) ({reason}); "
+            f"it was removed from the store. Log in again: `esi login --scopes {wanted}` or "
+            f"app.login_with_browser({list(scopes)!r})",
+        )
+        self.status, self.error, self.description = cause.status, cause.error, cause.description
+        self.character_id, self.character_name, self.scopes = character_id, character_name, scopes
+        self.operation_id = operation_id
+
+    def for_operation(self, operation_id: str) -> TokenRevokedError:
+        """The same refusal, naming the call that needed the token."""
+        cause = SSOError(self.status, self.error, self.description)
+        return TokenRevokedError(
+            cause,
+            character_id=self.character_id,
+            character_name=self.character_name,
+            scopes=self.scopes,
+            operation_id=operation_id,
+        )
+
+
 class LoginError(AuthError):
     """A login callback was refused (unknown, reused or expired state; an SSO error)."""
 
@@ -49,19 +87,32 @@ class NoTokenError(AuthError):
     """No stored token for the character has the scopes an operation needs."""
 
     def __init__(
-        self, character_id: int | None, scopes: tuple[str, ...], operation_id: str | None = None
+        self,
+        character_id: int | None,
+        scopes: tuple[str, ...],
+        operation_id: str | None = None,
+        *,
+        lacking: tuple[str, ...] = (),
     ) -> None:
         where = f"{operation_id}: " if operation_id else ""
+        wanted = " ".join(scopes)
         if character_id is None:
             message = (
                 f"{where}this call names no character, so no token can be chosen: call it with "
                 "client.for_character(character_id) (corporation and alliance routes have no "
                 "character in their path)"
             )
+        elif lacking:
+            message = (
+                f"{where}character {character_id}'s stored token lacks the "
+                f"scope{'s' if len(lacking) > 1 else ''} {', '.join(lacking)}; log in again with the "
+                f"scopes the call needs: `esi login --scopes {wanted}`"
+            )
         else:
             message = (
-                f"{where}no stored token for character {character_id} with scopes "
-                f"{', '.join(scopes) or '(none)'}; log in with those scopes (`esi login --scopes ...`)"
+                f"{where}no stored token for character {character_id}; log in with the "
+                f"scope{'s' if len(scopes) > 1 else ''} it needs: `esi login --scopes {wanted}`"
             )
         super().__init__(message)
         self.character_id, self.scopes, self.operation_id = character_id, scopes, operation_id
+        self.lacking = lacking

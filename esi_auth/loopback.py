@@ -129,6 +129,7 @@ def login_with_browser(
     try:
         pending = flow.start(scopes)
         waiting.state = pending.state
+        flow.sso.check_authorize(pending.url)
         announce(pending.url)
         opened = open_browser(pending.url)
         if not opened and paste is not None:

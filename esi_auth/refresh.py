@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 
-from esi_auth.errors import AuthError, InvalidGrantError, SSOError
+from esi_auth.errors import AuthError, InvalidGrantError, SSOError, TokenRevokedError
 from esi_auth.events import Events
 from esi_auth.owners import remove_earlier_owners
 from esi_auth.sso import Grant, SSOClient
@@ -74,10 +74,15 @@ class TokenRefresher:
                     return self._complete(current, saved)
             try:
                 answer = self._refresh_answer(current.refresh_token)
-            except InvalidGrantError:
+            except InvalidGrantError as refused:
                 self.store.delete(current.id or 0)
                 self.events.emit("token_revoked", character_id=current.character_id, token_id=current.id)
-                raise
+                raise TokenRevokedError(
+                    refused,
+                    character_id=current.character_id,
+                    character_name=current.character_name,
+                    scopes=tuple(current.scopes),
+                ) from None
             rotated = answer.get("refresh_token") or current.refresh_token
             self.store.save_rotation(current.id or 0, rotated, answer["access_token"])
             return self._complete(current, self.sso.validate(answer))

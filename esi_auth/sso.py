@@ -9,7 +9,7 @@ import httpx2
 from attrs import field, frozen
 
 from esi_auth.config import SSOConfig
-from esi_auth.errors import InvalidGrantError, SSOError
+from esi_auth.errors import InvalidGrantError, LoginError, SSOError
 from esi_auth.jwt import JWKSCache, TokenClaims, validate_access_token
 from esi_auth.pkce import challenge_for
 from esi_auth.scopes import normalise_scopes
@@ -122,6 +122,28 @@ class SSOClient:
         return self._grant(
             self._post(self.config.token_url, {"grant_type": "refresh_token", "refresh_token": refresh_token})
         )
+
+    def check_authorize(self, url: str) -> None:
+        """Ask for the authorize page once before a browser does: a refused client id, callback
+        or scope fails the login at once with SSO's reason, instead of only in the browser."""
+        from urllib.parse import parse_qs, urlsplit
+
+        try:
+            response = self.http.get(url, follow_redirects=False)
+        except httpx2.HTTPError:
+            return  # unreachable now: the browser will say so, and the login's deadline holds
+        if response.status_code >= 400:
+            refused = _sso_error(response)
+            reason = refused.error + (f": {refused.description}" if refused.description else "")
+            raise LoginError(
+                f"EVE SSO refused the login (HTTP {response.status_code} {reason}); check the client id, "
+                "the callback URL registered for it and the scopes"
+            )
+        if response.is_redirect:
+            query = parse_qs(urlsplit(response.headers.get("location", "")).query)
+            if "error" in query:
+                description = (query.get("error_description") or [""])[0]
+                raise LoginError(f"EVE SSO refused the login ({query['error'][0]}: {description})")
 
     def revoke(self, refresh_token: str) -> None:
         response = self._post(

@@ -40,7 +40,11 @@ app.command("fake-server")(fake_server_command)
 app.command("login")(login_command)
 app.add_typer(tokens_app, name="tokens")
 app.command("ops")(ops_command)
-app.command("call", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(call_command)
+app.command(
+    "call",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)(call_command)
 app.command("cleanup")(cleanup_command)
 app.add_typer(config_app, name="config")
 app.add_typer(store_app, name="store")

@@ -22,3 +22,18 @@ def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
     """Print one error line (the message is text, never markup: `array[integer]` stays) and exit."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(status)
+
+
+def print_rows(headers: list[str], rows: list[list[str]], caption: str | None = None) -> None:
+    """A table at a terminal; into a pipe or a file, whole tab-separated lines under one header
+    line (nothing cut to the terminal's width, ready for cut, awk and spreadsheets)."""
+    if not console.is_terminal:
+        lines = ["\t".join(headers), *("\t".join(cell.replace("\t", " ") for cell in row) for row in rows)]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(*(escape(h) for h in headers), caption=caption)
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(table)

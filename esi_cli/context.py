@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from esi_cli.console import EXIT_FAILED, EXIT_USAGE, fail
-from esi_cli.settings import Settings, load_settings
+from esi_client.configuration import Settings, load_settings
 
 _flags: dict[str, Any] = {}
 _debug = False
@@ -33,7 +33,8 @@ def settings() -> Settings:
 
 
 def sso_app(client_id: str | None = None) -> SSOApp:
-    from esi_auth import SQLTokenStore, SSOApp, SSOConfig, default_store
+    from esi_auth import SSOApp, SSOConfig
+    from esi_auth.store.configured import store_from_settings
 
     current = settings()
     chosen = client_id or current.client_id
@@ -43,14 +44,9 @@ def sso_app(client_id: str | None = None) -> SSOApp:
         client_id=chosen,
         client_secret=current.client_secret,
         callback_url=current.callback_url,
-        login_base_url=current.login_url,
+        login_url=current.login_url,
     )
-    if current.store == "default":
-        store = default_store()
-    else:
-        key = current.store_key()
-        store = SQLTokenStore(current.store, secret_key=key, secrets=None if key else current.secrets)
-    app = SSOApp(config, store)
+    app = SSOApp(config, store_from_settings(current))
     if current.browser:
         command = shlex.split(current.browser)
 
@@ -72,14 +68,37 @@ def esi_client(auth: Any = None) -> ESIClient:
             raise ValueError(f"limits must be a redis:// URL, not {current.limits.split(':', 1)[0]}:…")
         from esi_client.shared_limits import RedisLimits
 
-        limits = RedisLimits(current.limits, app=current.client_id or current.app_name)
+        limits = RedisLimits(current.limits, app=current.client_id or current.app_name or "esikit-cli")
     return ESIClient(
-        app_name=current.app_name,
-        contact=current.contact,
+        app_name=current.app_name or "esikit-cli",
+        contact=current.contact or "esikit-cli-user",
         base_url=current.base_url,
         auth=auth,
         limits=limits,
     )
+
+
+# Which extra brings a module the CLI imports on demand.
+EXTRAS = {
+    "openapi_python_client": "generate",
+    "ruff": "generate",
+    "uvicorn": "fake",
+    "starlette": "fake",
+    "jsonschema": "fake",
+    "redis": "redis",
+    "psycopg": "postgres",
+    "celery": "celery",
+    "opentelemetry": "otel",
+}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str:
+    """One line naming the extra to install for a module that is not there."""
+    top = (exc.name or "").split(".")[0]
+    extra = EXTRAS.get(top)
+    if extra is None:
+        return f"a module this needs is not installed: {exc.name}"
+    return f"this needs the [{extra}] extra ({top} is not installed): pip install 'esikit[{extra}]'"
 
 
 @contextmanager
@@ -88,12 +107,20 @@ def one_line_errors() -> Iterator[None]:
     from sqlalchemy.exc import DBAPIError
 
     from esi_auth.errors import AuthError
-    from esi_client.errors import ESIError
+    from esi_client.errors import ConfigurationError, ESIError
 
     try:
         yield
     except typer.Exit:
         raise
+    except ModuleNotFoundError as exc:
+        if _debug:
+            raise
+        fail(missing_extra(exc), EXIT_USAGE)
+    except ConfigurationError as exc:
+        if _debug:
+            raise
+        fail(str(exc), EXIT_USAGE)
     except DBAPIError as exc:  # the token store's database failed (an outage, say)
         if _debug:
             raise

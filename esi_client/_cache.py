@@ -87,6 +87,7 @@ class ResponseCache:
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
         self.store_errors = 0  # persistent-store reads and writes that failed (logged, not raised)
+        self._store_down = False  # an outage is told once when it starts and once when it ends
         self.flights: Flights[CacheEntry] = Flights()  # identical GETs in flight share one request
 
     def __len__(self) -> int:
@@ -143,10 +144,12 @@ class ResponseCache:
     def claim(self, key: str, seconds: float) -> bool:
         """True when this process may fetch the key (a failing store never holds a call back)."""
         try:
-            return bool(self.store.claim(key, seconds))  # type: ignore[union-attr]
+            claimed = bool(self.store.claim(key, seconds))  # type: ignore[union-attr]
         except Exception as exc:
             self._store_failed("claim", key, exc)
             return True
+        self._store_answered()
+        return claimed
 
     def claimed(self, key: str) -> bool:
         try:
@@ -165,10 +168,12 @@ class ResponseCache:
         if self.store is None:
             return None
         try:
-            return self.store.load(key)
+            stored = self.store.load(key)
         except Exception as exc:
             self._store_failed("load", key, exc)
             return None
+        self._store_answered()
+        return stored
 
     def _save(self, key: str, stored: StoredResponse) -> None:
         assert self.store is not None
@@ -176,11 +181,36 @@ class ResponseCache:
             self.store.save(key, stored)
         except Exception as exc:
             self._store_failed("save", key, exc)
+            return
+        self._store_answered()
 
     def _store_failed(self, action: str, key: str, exc: Exception) -> None:
+        """Counted every time; told at WARNING once per outage (the rest at DEBUG), so a store
+        that is down for minutes costs one log line, not one per key and step."""
         with self._lock:
             self.store_errors += 1
-        logger.warning("cache store %s of %s failed: %s: %s", action, key, type(exc).__name__, exc)
+            first = not self._store_down
+            self._store_down = True
+        if first:
+            logger.warning(
+                "cache store failed (%s of %s: %s: %s): calls go on without it, counted in "
+                "cache.store_errors, until it answers again",
+                action,
+                key,
+                type(exc).__name__,
+                exc,
+            )
+        else:
+            logger.debug("cache store %s of %s failed: %s", action, key, type(exc).__name__)
+
+    def _store_answered(self) -> None:
+        if not self._store_down:
+            return
+        with self._lock:
+            was_down, self._store_down = self._store_down, False
+            failures = self.store_errors
+        if was_down:
+            logger.warning("cache store answers again (%d failed operations in all)", failures)
 
     def clear(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ import httpx2
 from attrs import frozen
 
 from esi_client import telemetry
+from esi_client._arguments import check_arguments
 from esi_client._body import ACCEPT_ENCODING
 from esi_client._cache import CacheStore, ResponseCache
 from esi_client._decode import Parser
@@ -32,6 +33,7 @@ from esi_client._settings import (
 )
 from esi_client._stats import ClientStats
 from esi_client.clock import Clock, SystemClock
+from esi_client.configuration import configured
 from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION, PrincipalAuth
 from esi_client.types import Response
 
@@ -83,6 +85,9 @@ class ESIClient:
     (DeadlineExceededError; `with_deadline` for one call; by default 120 s, or max_wait + 60 s
     when that is longer; None for none); bodies larger than `max_body_bytes`
     after decompression raise ResponseTooLargeError.
+
+    `base_url`, `app_name` and `contact` not passed come from esikit's configuration
+    (`ESI_BASE_URL`, `ESI_APP_NAME`, `ESI_CONTACT` or the config file: esi_client.configuration).
     """
 
     def __init__(
@@ -91,7 +96,7 @@ class ESIClient:
         app_name: str | None = None,
         contact: str | None = None,
         app_version: str | None = None,
-        base_url: str = ESI_BASE_URL,
+        base_url: str | None = None,
         tenant: str = DEFAULT_TENANT,
         language: str | None = None,
         compatibility_date: str | None = None,
@@ -119,8 +124,10 @@ class ESIClient:
             deadline=deadline,
             max_body_bytes=max_body_bytes,
         )
-        self.identity = make_identity(app_name, contact, app_version)
-        self.base_url = base_url.rstrip("/")
+        self.identity = make_identity(
+            app_name or configured("app_name", ""), contact or configured("contact", ""), app_version
+        )
+        self.base_url = (base_url or configured("base_url", ESI_BASE_URL)).rstrip("/")
         self.tenant = tenant
         self.language = check_language(language)
         self.compatibility_date = compatibility_date or pinned_compatibility_date()
@@ -275,6 +282,7 @@ class ESIClient:
     # -- the seam the generated functions call ---------------------------------------
 
     def send(self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None) -> Response[T]:
+        check_arguments(operation, request)
         character = self._character(operation, request)
         http = self.http
         build = partial(self._build, http, operation, request, character)
@@ -291,6 +299,7 @@ class ESIClient:
     async def asend(
         self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None
     ) -> Response[T]:
+        check_arguments(operation, request)
         character = self._character(operation, request)
         pool = self._loop_pool()
         build = partial(self._build, pool.http, operation, request, character)

@@ -31,6 +31,13 @@ def _shorten_timeouts(request: httpx2.Request, seconds_left: float | None) -> No
     request.extensions["timeout"] = timeouts
 
 
+def _reader(response: httpx2.Response, send: Send) -> BodyReader:
+    """The body's reader; a response read already (one built in memory, as a test's
+    httpx2.MockTransport returns) holds its content decoded, so nothing is inflated again."""
+    encoding = "" if response.is_stream_consumed else response.headers.get("content-encoding", "")
+    return BodyReader(encoding, send.max_body_bytes, send.seconds_left)
+
+
 def _send_sync(
     http: httpx2.Client, send: Send, slots: threading.BoundedSemaphore, auth: httpx2.Auth | None
 ) -> Received:
@@ -38,11 +45,12 @@ def _send_sync(
     with slots:
         response = http.send(send.request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True)
         try:
-            reader = BodyReader(
-                response.headers.get("content-encoding", ""), send.max_body_bytes, send.seconds_left
-            )
-            for raw in response.iter_raw():
-                reader.feed(raw)
+            reader = _reader(response, send)
+            if response.is_stream_consumed:  # built in memory (httpx2.MockTransport): read already
+                reader.feed(response.content)
+            else:
+                for raw in response.iter_raw():
+                    reader.feed(raw)
             content = reader.finish()
         finally:
             response.close()
@@ -93,10 +101,12 @@ async def _send_async(
         async with asyncio.timeout(send.seconds_left), slots:
             response = await http.send(send.request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True)
             try:
-                encoding = response.headers.get("content-encoding", "")
-                reader = BodyReader(encoding, send.max_body_bytes, send.seconds_left)
-                async for raw in response.aiter_raw():
-                    reader.feed(raw)
+                reader = _reader(response, send)
+                if response.is_stream_consumed:
+                    reader.feed(response.content)
+                else:
+                    async for raw in response.aiter_raw():
+                        reader.feed(raw)
                 content = reader.finish()
             finally:
                 await response.aclose()

@@ -289,8 +289,9 @@ def _limited_error(context: FlowContext, operation: Operation, limit: str, wait:
         operation_id=operation.id,
         status=status,
         error=f"the {limit} allows the next request in {shown} s, more than max_wait "
-        f"({context.max_wait:g} s); not sent",
+        f"({context.max_wait:g} s)",
         retry_after=wait,
+        sent=False,
     )
 
 

@@ -30,6 +30,11 @@ class Parameter:
     required: bool
     description: str = ""
     enum: tuple[str, ...] = ()
+    # The spec's bounds, checked before a request is sent (an array's apply to each item).
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    pattern: str | None = None
+    max_items: int | None = None
 
 
 @frozen

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from attrs import frozen
 
+from esi_client.configuration import ESI_BASE_URL
 from esi_client.errors import ConfigurationError
 
-ESI_BASE_URL = "https://esi.evetech.net"
+__all__ = ["ESI_BASE_URL"]
 DEFAULT_TENANT = "tranquility"
 LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
 
@@ -36,11 +37,15 @@ class Identity:
 def make_identity(app_name: str | None, contact: str | None, app_version: str | None) -> Identity:
     if not contact or not contact.strip():
         raise ConfigurationError(
-            "ESIClient needs contact=... (an email address, URL or in-game name CCP can reach you at): "
-            "ESI asks every app to identify itself in its User-Agent and may block anonymous ones"
+            "ESIClient needs contact=... (an email address, URL or in-game name CCP can reach you at; or "
+            "ESI_CONTACT, or contact in the config file): ESI asks every app to identify itself in its "
+            "User-Agent and may block anonymous ones"
         )
     if not app_name or not app_name.strip():
-        raise ConfigurationError("ESIClient needs app_name=... for its User-Agent")
+        raise ConfigurationError(
+            "ESIClient needs app_name=... (or ESI_APP_NAME, or app_name in the config file) "
+            "for its User-Agent"
+        )
     if any(ch in app_name + contact for ch in "\r\n"):
         raise ConfigurationError("app_name and contact must be one line each")
     return Identity(app_name.strip(), contact.strip(), app_version)

@@ -91,7 +91,9 @@ class RedisCache:
     def __init__(self, url: str | Any = "redis://localhost:6379/0", prefix: str = "esikit:cache:v2:") -> None:
         import redis
 
-        self._redis: Any = redis.Redis.from_url(url) if isinstance(url, str) else url
+        # Bounded: a Redis that hangs costs a call at most this long before it is a miss.
+        options = {"socket_connect_timeout": 0.5, "socket_timeout": 2.0}
+        self._redis: Any = redis.Redis.from_url(url, **options) if isinstance(url, str) else url
         self.prefix = prefix
 
     def load(self, key: str) -> StoredResponse | None:

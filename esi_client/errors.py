@@ -19,6 +19,22 @@ class ConfigurationError(ESIError):
     """The client was set up wrongly (for example, no contact for the User-Agent)."""
 
 
+class InvalidArgumentError(ESIError, ValueError):
+    """An argument the spec refuses (a value outside its enum, range or pattern): nothing was sent.
+
+    `parameter` is the spec's name for it, `value` what was given and `expected` what the spec
+    allows. A ValueError too, so the CLI answers it with exit status 2.
+    """
+
+    def __init__(
+        self, message: str, *, operation_id: str, parameter: str, value: object, expected: str
+    ) -> None:
+        super().__init__(message, operation_id=operation_id)
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+
+
 class ESIResponseError(ESIError):
     """ESI answered with an error status.
 
@@ -35,13 +51,18 @@ class ESIResponseError(ESIError):
         error: str,
         request_id: str | None = None,
         retry_after: float | None = None,
+        sent: bool = True,
     ) -> None:
-        detail = f"HTTP {status}: {error}" + (f" (request id {request_id})" if request_id else "")
+        if sent:
+            detail = f"HTTP {status}: {error}" + (f" (request id {request_id})" if request_id else "")
+        else:  # refused here, before ESI could answer `status`
+            detail = f"not sent: {error}"
         super().__init__(detail, operation_id=operation_id)
         self.status = status
         self.error = error
         self.request_id = request_id
         self.retry_after = retry_after
+        self.sent = sent
 
 
 class BadRequestError(ESIResponseError):

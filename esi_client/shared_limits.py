@@ -201,6 +201,7 @@ class RedisLimits:
             )
         }
         self._down_until = 0.0
+        self._in_outage = False  # told once when Redis goes away and once when it is back
         self._lock = threading.Lock()
         self.stats: ClientStats | None = None  # the client's, set when it binds these limits
 
@@ -227,10 +228,10 @@ class RedisLimits:
                 self.stats.add("shared_limit_fallbacks")
             return fallback(), False
         try:
-            return work(), True
+            answer = work()
         except (redis.RedisError, OSError) as exc:
             with self._lock:
-                first = time.monotonic() >= self._down_until
+                first, self._in_outage = not self._in_outage, True
                 self._down_until = time.monotonic() + RETRY_REDIS_SECONDS
             if first:
                 logger.warning(
@@ -242,6 +243,12 @@ class RedisLimits:
             if self.stats is not None:
                 self.stats.add("shared_limit_fallbacks")
             return fallback(), False
+        if self._in_outage:
+            with self._lock:
+                was_down, self._in_outage = self._in_outage, False
+            if was_down:
+                logger.warning("shared limits: Redis answers again; the limits are shared once more")
+        return answer, True
 
 
 class SharedErrorBudget:

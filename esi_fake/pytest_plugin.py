@@ -1,17 +1,20 @@
 """pytest fixtures: `fake_esi` (a running fake ESI, reset for each test) and `esi_clock`.
 
-Registered as a pytest11 entry point, so any project that installs esikit gets them.
+Registered as a pytest11 entry point, so any project that installs esikit gets them; the
+server (extra `[fake]`) is imported only when a test asks for it, so pytest starts without it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from esi_client.clock import ManualClock
-from esi_fake._state import FakeState
-from esi_fake.server import FakeESIServer
+
+if TYPE_CHECKING:
+    from esi_fake.server import FakeESIServer
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +25,15 @@ def esi_clock() -> ManualClock:
 
 @pytest.fixture(scope="session")
 def fake_esi_server(esi_clock: ManualClock) -> Iterator[FakeESIServer]:
+    try:
+        from esi_fake._state import FakeState
+        from esi_fake.server import FakeESIServer
+    except ModuleNotFoundError as missing:
+        pytest.fail(
+            f"the fake_esi fixture needs the [fake] extra ({missing.name} is not installed): "
+            "pip install 'esikit[fake]'",
+            pytrace=False,
+        )
     with FakeESIServer(state=FakeState(clock=esi_clock)) as server:
         yield server
 

@@ -1,4 +1,5 @@
-"""Hatch build hook: a wheel runs the generator, so an installed wheel contains the client."""
+"""Hatch build hook: a wheel runs the generator, so an installed wheel contains the client (and
+the spec it was generated from)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ class GenerateClientHook(BuildHookInterface):  # type: ignore[misc]
             result = generate(output_dir=root / "esi_client", pin_path=root / "spec" / "pin.toml")
         finally:
             sys.path.remove(str(root))
+        # The spec the client was built from rides along, so `esi fake-server` and diffs work
+        # offline after install (read only when its sha256 is the pin's).
+        built_from = root / "spec" / ".cache" / f"{result.spec_sha256}.json"
+        if built_from.is_file():
+            build_data["force_include"][str(built_from)] = "esi_generator/shipped-spec.json"
         self.app.display_info(
             f"esi_client: {result.operations_generated} of {result.operations_in_spec} operations"
             + (" (up to date)" if result.skipped else "")

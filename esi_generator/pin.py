@@ -10,11 +10,28 @@ from pathlib import Path
 from esi_generator.errors import SpecError
 
 _HERE = Path(__file__).resolve().parent
-# In a checkout the pin is spec/pin.toml; a wheel carries a copy beside this module.
-DEFAULT_PIN_PATH = next(
-    (p for p in (_HERE.parent / "spec" / "pin.toml", _HERE / "pin.toml") if p.is_file()),
-    _HERE.parent / "spec" / "pin.toml",
-)
+# A wheel carries the pin (and the spec it was built from) beside this module: read, never written.
+SHIPPED_PIN_PATH = _HERE / "pin.toml"
+SHIPPED_SPEC_PATH = _HERE / "shipped-spec.json"
+
+
+def _user_pin_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("esikit") / "pin.toml"
+
+
+def _default_pin_path() -> Path:
+    """spec/pin.toml in a checkout; installed, the user's pin once `--update-pin` moved it, else
+    the wheel's own copy (only ever read)."""
+    checkout = _HERE.parent / "spec" / "pin.toml"
+    if checkout.is_file() or not SHIPPED_PIN_PATH.is_file():
+        return checkout
+    user = _user_pin_path()
+    return user if user.is_file() else SHIPPED_PIN_PATH
+
+
+DEFAULT_PIN_PATH = _default_pin_path()
 
 
 @dataclass(frozen=True)
@@ -57,11 +74,14 @@ def load_pin(path: Path = DEFAULT_PIN_PATH) -> Pin:
 
 
 def update_pin(pin: Pin, *, compatibility_date: str, sha256: str) -> Pin:
-    """Rewrite the pin file in place, keeping its comments and layout."""
+    """Rewrite the pin file in place, keeping its comments and layout. The wheel's own pin is
+    never written: the moved pin goes to the user's config directory, read from then on."""
     text = pin.path.read_text(encoding="utf-8")
+    target = _user_pin_path() if pin.path == SHIPPED_PIN_PATH else pin.path
     text = re.sub(
         r'(?m)^compatibility_date\s*=\s*".*"$', f'compatibility_date = "{compatibility_date}"', text
     )
     text = re.sub(r'(?m)^sha256\s*=\s*".*"$', f'sha256 = "{sha256}"', text)
-    pin.path.write_text(text, encoding="utf-8")
-    return load_pin(pin.path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return load_pin(target)

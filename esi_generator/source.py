@@ -83,19 +83,30 @@ def resolve_spec(pin: Pin, explicit: str | None = None, *, check_pin: bool = Tru
 
     With `check_pin`, a sha256 other than the pinned one raises PinMismatchError.
     """
-    location = explicit or os.environ.get(SPEC_ENV_VAR) or None
-    if location is not None:
-        source = read_spec(location)
-    else:
-        cached = pin.cache_dir / f"{pin.sha256}.json"
-        source = read_spec(cached) if cached.is_file() else read_spec(pin.url)
+    location = explicit or os.environ.get(SPEC_ENV_VAR) or _local_copy(pin) or pin.url
+    source = read_spec(location)
     if check_pin and source.sha256 != pin.sha256:
+        from esi_generator.validate import parse_spec
+
+        parse_spec(source)  # a file that is no spec at all says so, rather than "differs from the pin"
         raise PinMismatchError(
             source.origin,
             f"sha256 {source.sha256} differs from the pinned {pin.sha256} ({pin.path}); "
             "pass --update-pin to accept this spec",
         )
     return source
+
+
+def _local_copy(pin: Pin) -> Path | None:
+    """The pinned spec without a download: the cache, else the copy a wheel was built with."""
+    from esi_generator.pin import SHIPPED_SPEC_PATH
+
+    cached = pin.cache_dir / f"{pin.sha256}.json"
+    if cached.is_file():
+        return cached
+    if SHIPPED_SPEC_PATH.is_file() and canonical_sha256(SHIPPED_SPEC_PATH.read_bytes()) == pin.sha256:
+        return SHIPPED_SPEC_PATH
+    return None
 
 
 def cache_spec(pin: Pin, source: SpecSource) -> Path | None:

@@ -67,6 +67,23 @@ def _enum(spec: dict[str, Any], schema: Any) -> tuple[str, ...]:
     return tuple(str(value) for value in schema.get("enum", ()))
 
 
+def _bounds(spec: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """minimum, maximum and pattern of a parameter (of its items for an array), and maxItems."""
+    schema = resolve_ref(spec, schema) or {}
+    bounds: dict[str, Any] = {}
+    if schema.get("type") == "array":
+        if isinstance(schema.get("maxItems"), int):
+            bounds["max_items"] = schema["maxItems"]
+        schema = resolve_ref(spec, schema.get("items", {})) or {}
+    for key, name in (("minimum", "minimum"), ("maximum", "maximum")):
+        value = schema.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            bounds[name] = value
+    if isinstance(schema.get("pattern"), str):
+        bounds["pattern"] = schema["pattern"]
+    return bounds
+
+
 def _parameters(
     spec: dict[str, Any], operation: dict[str, Any], python_names: dict[str, str]
 ) -> list[Parameter]:
@@ -88,6 +105,7 @@ def _parameters(
                 required=bool(parameter.get("required")) and "default" not in resolved,
                 description=description,
                 enum=_enum(spec, schema),
+                **_bounds(spec, schema),
             )
         )
     body = resolve_ref(spec, operation.get("requestBody"))

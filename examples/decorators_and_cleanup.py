@@ -42,7 +42,7 @@ def main() -> None:
         probe.close()
         fake.sso.apps["example-app"] = None
         app = SSOApp(
-            SSOConfig(client_id="example-app", login_base_url=fake.url, callback_url=callback),
+            SSOConfig(client_id="example-app", login_url=fake.url, callback_url=callback),
             # secrets encrypted with a key you keep outside the database (here: a fresh one)
             SQLTokenStore(
                 f"sqlite:///{Path(tempfile.mkdtemp()) / 'tokens.sqlite'}", secret_key=Fernet.generate_key()

@@ -43,6 +43,7 @@ def main() -> None:
     with FakeESIServer(market_pages=20) as fake:
         fake.sso.apps[CLIENT_ID] = None  # a native app: PKCE, no secret
         console.rule(f"Fake ESI + SSO on {fake.url}")
+        (work / "config.toml").touch()
         env = {
             **os.environ,
             "ESI_CONFIG": str(work / "config.toml"),
@@ -71,7 +72,7 @@ def main() -> None:
             subprocess.run([*esi, *command], env=env, check=True)
 
         store = SQLTokenStore(env["ESI_STORE"], secret_key=env["ESI_SECRET_KEY"])
-        app = SSOApp(SSOConfig(client_id=CLIENT_ID, login_base_url=fake.url), store)
+        app = SSOApp(SSOConfig(client_id=CLIENT_ID, login_url=fake.url), store)
         with ESIClient(
             app_name="esikit-demo", contact="demo@example.invalid", base_url=fake.url, auth=app.auth
         ) as client:

@@ -93,7 +93,7 @@ def engine() -> sa.Engine:
 @functools.cache
 def sso_app() -> SSOApp:
     config = SSOConfig(
-        client_id=CLIENT_ID, login_base_url=os.environ.get("ESI_SSO_URL", "https://login.eveonline.com")
+        client_id=CLIENT_ID, login_url=os.environ.get("ESI_SSO_URL", "https://login.eveonline.com")
     )
     return SSOApp(config, SQLTokenStore(DB, secret_key=os.environ["ESI_SECRET_KEY"]))
 

@@ -99,7 +99,7 @@ def main() -> None:
             client_id="web-example",
             client_secret="web-example-secret",  # noqa: S106 (the fake SSO's demo app)
             callback_url=callback,
-            login_base_url=fake.url,
+            login_url=fake.url,
         )
         print(
             f"fake ESI + SSO on {fake.url}; the site: http://127.0.0.1:{port}/ (sign in: /signin?user=alice)"

@@ -91,6 +91,6 @@ if __name__ == "__main__":
             client_id="web-example",
             client_secret="web-example-secret",  # noqa: S106 (the fake SSO's demo app)
             callback_url=callback,
-            login_base_url=fake.url,
+            login_url=fake.url,
         )
         make_app(SSOApp(config, store), fake.url).run(host="127.0.0.1", port=port)

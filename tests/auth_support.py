@@ -49,7 +49,7 @@ def make_setup(
 ) -> AuthSetup:
     client_id = f"app-{len(fake.sso.apps)}"
     fake.sso.apps[client_id] = secret
-    config = SSOConfig(client_id=client_id, client_secret=secret, login_base_url=fake.url)
+    config = SSOConfig(client_id=client_id, client_secret=secret, login_url=fake.url)
     if "secrets" not in store_options and "secret_key" not in store_options:
         store_options["secrets"] = "plaintext"
     store = SQLTokenStore(url or f"sqlite:///{tmp_path / 'tokens.sqlite'}", **store_options)

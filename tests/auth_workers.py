@@ -28,7 +28,7 @@ def call_wallet(
     from esi_client import ESIClient
     from esi_client.api.wallet import get_characters_character_id_wallet
 
-    sso = SSOClient(SSOConfig(client_id=client_id, login_base_url=base_url))
+    sso = SSOClient(SSOConfig(client_id=client_id, login_url=base_url))
     auth = ESIAuth(TokenRefresher(SQLTokenStore(db_url, secrets="plaintext"), sso))
     client = ESIClient(app_name="worker", contact="w", base_url=base_url, auth=auth, cache=False)
     time.sleep(max(start_at - time.time(), 0))
@@ -47,7 +47,7 @@ def refresh_slowly(base_url: str, db_url: str, client_id: str, token_id: int) ->
     from esi_auth.store.sql import SQLTokenStore
 
     store = SQLTokenStore(db_url, secrets="plaintext")
-    refresher = TokenRefresher(store, SSOClient(SSOConfig(client_id=client_id, login_base_url=base_url)))
+    refresher = TokenRefresher(store, SSOClient(SSOConfig(client_id=client_id, login_url=base_url)))
     token = store.get(token_id)
     assert token is not None
     refresher.refresh(token, force=True)

@@ -17,7 +17,7 @@ app.conf.imports = ("esi_auth.tasks",)
 
 set_default_app(
     SSOApp(
-        SSOConfig(client_id=os.environ["ESIKIT_CLIENT_ID"], login_base_url=os.environ["ESIKIT_SSO_URL"]),
+        SSOConfig(client_id=os.environ["ESIKIT_CLIENT_ID"], login_url=os.environ["ESIKIT_SSO_URL"]),
         SQLTokenStore(os.environ["ESIKIT_DB_URL"], secrets="plaintext"),
     )
 )

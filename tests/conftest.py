@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The suite never reads a developer's own esikit config (~/.config/esikit/config.toml).
+os.environ.setdefault("ESI_CONFIG", os.devnull)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SPEC_DIR = ROOT.parent / "shared" / "spec"
@@ -137,3 +141,29 @@ def first_tree(tmp_path_factory: pytest.TempPathFactory, spec_path: Path) -> Pat
     result = generate(str(spec_path), output_dir=output, pin_path=pin_dir / "pin.toml")
     assert (result.operations_generated, result.warnings) == (result.operations_in_spec, [])
     return output
+
+
+STORE_KEY = "kLQ0YcXc0Cq2TUyXXx4u2rDxVHbDqJl-dgvA8m3TJQk="  # a Fernet key for the CLI's test stores
+
+
+@pytest.fixture
+def cli_env(fake_esi: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The CLI pointed at the fake ESI + SSO through its environment, with a store of its own."""
+    from tests.services import free_port
+
+    fake_esi.sso.apps["cli-app"] = None
+    (tmp_path / "config.toml").touch()
+    env = {
+        "ESI_CONFIG": str(tmp_path / "config.toml"),
+        "ESI_CLIENT_ID": "cli-app",
+        "ESI_STORE": f"sqlite:///{tmp_path / 'cli-tokens.sqlite'}",
+        "ESI_SECRET_KEY": STORE_KEY,
+        "ESI_BASE_URL": fake_esi.url,
+        "ESI_LOGIN_URL": fake_esi.url,
+        "ESI_CALLBACK_URL": f"http://127.0.0.1:{free_port()}/callback",
+        "ESI_BROWSER": f"{sys.executable} {Path(__file__).with_name('fake_browser.py')}",
+        "COLUMNS": "250",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env

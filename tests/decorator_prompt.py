@@ -8,7 +8,7 @@ from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 from esi_auth.decorators import token_required
 
 app = SSOApp(
-    SSOConfig(client_id=sys.argv[3], login_base_url=sys.argv[2]),
+    SSOConfig(client_id=sys.argv[3], login_url=sys.argv[2]),
     SQLTokenStore(sys.argv[1], secrets="plaintext"),
 )
 

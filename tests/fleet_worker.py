@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
             module.sync_detailed(client=client)
             outcomes["ok"] += 1
         except (ErrorLimitedError, RateLimitedError) as held:
-            outcomes["held back" if "not sent" in held.error else f"http {held.status}"] += 1
+            outcomes["held back" if not held.sent else f"http {held.status}"] += 1
         except ESIResponseError as failed:
             outcomes[f"http {failed.status}"] += 1
 

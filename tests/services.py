@@ -41,10 +41,10 @@ def wait_for_port(port: int, seconds: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
 
 
-def redis_server(workdir: Path) -> Iterator[str]:
-    """redis-server on a free loopback port, as `nobody` when the tests run as root."""
+def redis_server(workdir: Path, port: int | None = None) -> Iterator[str]:
+    """redis-server on a free (or the given) loopback port, as `nobody` when the tests run as root."""
     binary = require_binary("redis-server")
-    port = free_port()
+    port = port or free_port()
     runner = _as_service_user()
     if runner:
         workdir.chmod(0o755)

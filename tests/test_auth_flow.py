@@ -145,7 +145,8 @@ def test_missing_token_names_character_and_scopes(pkce: AuthSetup, make_client: 
     client = make_client(auth=pkce.auth)
     with pytest.raises(
         NoTokenError,
-        match=f"GetCharactersCharacterIdWallet: no stored token for character 123 with scopes {WALLET_SCOPE}",
+        match=f"GetCharactersCharacterIdWallet: no stored token for character 123; log in with the scope "
+        f"it needs: `esi login --scopes {WALLET_SCOPE}`",
     ):
         get_characters_character_id_wallet.sync(123, client=client)
     assert client.error_budget.in_flight == 0  # the failed call released its slot
@@ -169,7 +170,7 @@ async def test_async_call_and_app_facade(
 
     fake_esi.sso.apps["facade-app"] = None
     app = SSOApp(
-        SSOConfig(client_id="facade-app", login_base_url=fake_esi.url),
+        SSOConfig(client_id="facade-app", login_url=fake_esi.url),
         SQLTokenStore(f"sqlite:///{tmp_path / 'facade.sqlite'}", secrets="plaintext"),
         clock=esi_clock,
     )

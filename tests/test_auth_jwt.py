@@ -30,7 +30,7 @@ def sso(fake_esi: Any) -> SSOState:
 
 @pytest.fixture
 def config(fake_esi: Any) -> SSOConfig:
-    return SSOConfig(client_id=CLIENT_ID, login_base_url=fake_esi.url)
+    return SSOConfig(client_id=CLIENT_ID, login_url=fake_esi.url)
 
 
 def _claims(sso: SSOState, **changes: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def sso(fake_esi: Any) -> SSOState:
 
 @pytest.fixture
 def config(fake_esi: Any) -> SSOConfig:
-    return SSOConfig(client_id=CLIENT_ID, login_base_url=fake_esi.url)
+    return SSOConfig(client_id=CLIENT_ID, login_url=fake_esi.url)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def jwks_server() -> Iterator[HostileServer]:
 )
 def test_a_malformed_jwks_is_a_rejection(sso: SSOState, jwks_server: HostileServer, body: bytes) -> None:
     jwks_server.on("/oauth/jwks", lambda _r, conn: answer(conn, 200, body))
-    config = SSOConfig(client_id=CLIENT_ID, login_base_url=jwks_server.url)
+    config = SSOConfig(client_id=CLIENT_ID, login_url=jwks_server.url)
     token = _sign(sso, _claims(sso))
     with pytest.raises(TokenValidationError):
         validate_access_token(token, config, JWKSCache(config.jwks_url))
@@ -71,7 +71,7 @@ def test_a_failing_jwks_is_not_fetched_for_every_token(sso: SSOState, jwks_serve
         answer(conn, 503, {"error": "down"})
 
     jwks_server.on("/oauth/jwks", down)
-    config = SSOConfig(client_id=CLIENT_ID, login_base_url=jwks_server.url)
+    config = SSOConfig(client_id=CLIENT_ID, login_url=jwks_server.url)
     keys = JWKSCache(config.jwks_url)
     for _ in range(50):
         with pytest.raises(TokenValidationError):

@@ -5,6 +5,7 @@ atomic positions and logins, migrations from the schema before migrations."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -322,7 +323,7 @@ def test_another_apps_token_is_refused_by_the_cli(
     store = SQLTokenStore(store_url, secrets="plaintext")
     other = store.save(_token(1, client_id="other-app"))
     for name, value in {
-        "ESI_CONFIG": str(tmp_path / "none.toml"),
+        "ESI_CONFIG": os.devnull,
         "ESI_CLIENT_ID": "cli-app",
         "ESI_STORE": store_url,
         "ESI_SECRETS": "plaintext",
@@ -340,7 +341,7 @@ def test_config_show_hides_the_database_password(tmp_path: Path, monkeypatch: py
 
     from esi_cli.app import app as cli
 
-    monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ESI_CONFIG", os.devnull)
     monkeypatch.setenv("ESI_STORE", "postgresql+psycopg://esi:hunter2@db.example/esi")
     monkeypatch.setenv("ESI_SECRET_KEY", Fernet.generate_key().decode())
     result = CliRunner().invoke(cli, ["config", "show"])
@@ -353,7 +354,7 @@ def test_cli_errors_keep_bracketed_text(tmp_path: Path, monkeypatch: pytest.Monk
 
     from esi_cli.app import app as cli
 
-    monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ESI_CONFIG", os.devnull)
     result = CliRunner().invoke(
         cli, ["call", "DeleteCharactersCharacterIdContacts", "--character-id", "1", "--contact-ids", "x"]
     )
@@ -365,7 +366,7 @@ def test_esi_store_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
     from esi_cli.app import app as cli
 
-    monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ESI_CONFIG", os.devnull)
     monkeypatch.setenv("ESI_STORE", f"sqlite:///{tmp_path / 'fresh.sqlite'}")
     first = CliRunner().invoke(cli, ["store", "upgrade"])
     assert first.exit_code == 0 and "from revision (empty) to 0003" in first.output, first.output
@@ -379,7 +380,7 @@ def test_a_database_outage_is_one_line_in_the_cli(tmp_path: Path, monkeypatch: p
     from esi_cli.app import app as cli
     from tests.services import free_port
 
-    monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ESI_CONFIG", os.devnull)
     monkeypatch.setenv("ESI_CLIENT_ID", "cli-app")
     monkeypatch.setenv("ESI_STORE", f"postgresql+psycopg://esi@127.0.0.1:{free_port()}/esi")
     monkeypatch.setenv("ESI_SECRETS", "plaintext")

@@ -27,7 +27,7 @@ def test_esi_login_through_headless_chromium(fake_esi: Any, tmp_path: Path) -> N
     store_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
     env = {
         **os.environ,
-        "ESI_CONFIG": str(tmp_path / "config.toml"),
+        "ESI_CONFIG": os.devnull,
         "ESI_CLIENT_ID": "browser-app",
         "ESI_STORE": store_url,
         "ESI_SECRETS": "plaintext",

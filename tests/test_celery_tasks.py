@@ -25,7 +25,7 @@ def test_cleanup_tasks_in_a_real_worker(
     fake_esi.sso.apps["celery-app"] = None
     db_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
     app = SSOApp(
-        SSOConfig(client_id="celery-app", login_base_url=fake_esi.url),
+        SSOConfig(client_id="celery-app", login_url=fake_esi.url),
         SQLTokenStore(db_url, secrets="plaintext"),
         clock=esi_clock,
     )

@@ -19,7 +19,7 @@ WALLET = "esi-wallet.read_character_wallet.v1"
 def app(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> SSOApp:
     client_id = f"cleanup-app-{len(fake_esi.sso.apps)}"
     fake_esi.sso.apps[client_id] = None
-    config = SSOConfig(client_id=client_id, login_base_url=fake_esi.url)
+    config = SSOConfig(client_id=client_id, login_url=fake_esi.url)
     return SSOApp(
         config, SQLTokenStore(f"sqlite:///{tmp_path / 'c.sqlite'}", secrets="plaintext"), clock=esi_clock
     )

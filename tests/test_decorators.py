@@ -27,7 +27,7 @@ def app(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> SSOApp:
     fake_esi.sso.apps[client_id] = None
     config = SSOConfig(
         client_id=client_id,
-        login_base_url=fake_esi.url,
+        login_url=fake_esi.url,
         callback_url=f"http://127.0.0.1:{free_port()}/callback",
     )
     app = SSOApp(
@@ -87,7 +87,7 @@ def test_several_at_a_terminal_asks(app: SSOApp, fake_esi: Any) -> None:
     script = Path(__file__).with_name("decorator_prompt.py")
     child = pexpect.spawn(
         sys.executable,
-        [str(script), app.store.url, app.config.login_base_url, app.config.client_id],
+        [str(script), app.store.url, app.config.login_url, app.config.client_id],
         encoding="utf-8",
         timeout=60,
         cwd=str(script.parent.parent),

@@ -205,4 +205,5 @@ async def test_a_failing_store_never_fails_a_call(
     assert first.parsed is not None and revalidated.parsed == first.parsed
     assert client.cache.store_errors == 4
     failures = [record.getMessage() for record in caplog.records if "cache store" in record.getMessage()]
-    assert len(failures) == 4 and all("ConnectionError: store unreachable" in text for text in failures)
+    # one WARNING for the outage, however many operations failed in it (all four counted)
+    assert len(failures) == 1 and "ConnectionError: store unreachable" in failures[0]

@@ -45,7 +45,7 @@ def serve(kind: str, fake: Any, store: SQLTokenStore) -> Iterator[str]:
         client_id=client_id,
         client_secret="web-secret",
         callback_url=f"{site}/sso/callback",
-        login_base_url=fake.url,
+        login_url=fake.url,
     )
     sso = SSOApp(config, store)
     if kind == "fastapi":
@@ -191,7 +191,7 @@ def test_an_expired_web_login_says_start_again_and_is_cleaned_up(
 
     fake_esi.sso.apps["web-unit"] = None
     store = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", secrets="plaintext")
-    app = SSOApp(SSOConfig(client_id="web-unit", login_base_url=fake_esi.url), store, clock=esi_clock)
+    app = SSOApp(SSOConfig(client_id="web-unit", login_url=fake_esi.url), store, clock=esi_clock)
     web = WebSSO(app, current_user=lambda request: "alice")
     session: dict[str, Any] = {}
     first = web.token_for(None, session, "/wallet?x=1", "esi-wallet.read_character_wallet.v1")

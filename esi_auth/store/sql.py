@@ -87,6 +87,11 @@ class SQLTokenStore:
     def __repr__(self) -> str:
         return f"SQLTokenStore({_shown_url(self.url)!r})"
 
+    def describe(self) -> str:
+        """Where the store is (no password) and how it keeps secrets, in words."""
+        how = {"keyring": "the system keyring", "encrypted": "encrypted", "plaintext": "plaintext"}
+        return f"{_shown_url(self.url)} (secrets: {how.get(self.secrets.mode, self.secrets.mode)})"
+
     def _check_secrets_mode(self) -> None:
         """Refuse, touching nothing, a store whose secrets are kept otherwise than this store
         object would keep them (an encrypted store opened without its key, or with another)."""
@@ -376,13 +381,3 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def default_store() -> SQLTokenStore:
-    """Metadata in SQLite under the user's data dir, secrets in the system keyring."""
-    from platformdirs import user_data_path
-
-    from esi_auth.store.secrets import KeyringSecrets
-
-    path = user_data_path("esikit") / "tokens.sqlite"
-    return SQLTokenStore(f"sqlite:///{path}", secrets=KeyringSecrets())

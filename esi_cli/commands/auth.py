@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from esi_cli.console import console, err_console, fail
+from esi_cli.console import console, err_console, fail, print_rows
 from esi_cli.context import one_line_errors, sso_app
 
 if TYPE_CHECKING:
@@ -21,9 +20,28 @@ tokens_app = typer.Typer(
 )
 
 
+def _checked_scopes(given: list[str]) -> list[str]:
+    """Scope names as words (`-s a b`, `-s "a b"`, `-s a -s b`), each one the spec knows."""
+    import difflib
+
+    from esi_client.operations import all_operations
+
+    words = list(dict.fromkeys(word for item in given for word in item.replace(",", " ").split()))
+    known = {scope for op in all_operations() for scope in op.scopes} | {"publicData"}
+    for word in words:
+        if word not in known:
+            close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else " (esi ops lists each operation's scopes)"
+            fail(f"unknown scope {word!r}{hint}")
+    return words
+
+
 def login_command(
     scopes: Annotated[
         list[str] | None, typer.Option("--scopes", "-s", help="Scopes (repeat, or space-separated).")
+    ] = None,
+    more_scopes: Annotated[
+        list[str] | None, typer.Argument(help="More scopes, as words.", show_default=False)
     ] = None,
     client_id: Annotated[str | None, typer.Option(help="SSO application (default: from the config).")] = None,
     no_browser: Annotated[
@@ -32,6 +50,7 @@ def login_command(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the login.")] = 300,
 ) -> None:
     """Log in to EVE SSO (PKCE, loopback redirect) and store the token."""
+    wanted = _checked_scopes([*(scopes or []), *(more_scopes or [])])
     with one_line_errors():
         app = sso_app(client_id)
         options: dict[str, object] = {
@@ -43,9 +62,12 @@ def login_command(
         if no_browser:
             options["open_browser"] = lambda url: False
             options["paste"] = lambda: typer.prompt("Paste the address your browser was sent to")
-        token = app.login_with_browser(" ".join(scopes or []), **options)
+        token = app.login_with_browser(wanted, **options)
+    count = len(token.scopes)
     console.print(
-        f"Logged in as [bold]{token.character_name}[/] ({token.character_id}), {len(token.scopes)} scopes"
+        f"Logged in as [bold]{escape(token.character_name)}[/] ({token.character_id}), "
+        f"{count} scope{'' if count == 1 else 's'}; stored in {escape(app.store.describe())}",
+        highlight=False,
     )
 
 
@@ -60,16 +82,20 @@ def list_command(client_id: Annotated[str | None, typer.Option(help="SSO applica
     with one_line_errors():
         app = sso_app(client_id)
         tokens = app.tokens().all()
-    table = Table("id", "character", "scopes", "expires in", "store")
-    for token in tokens:
-        table.add_row(
+    if not tokens:
+        console.print(f"No stored tokens in {escape(app.store.describe())}.", highlight=False)
+        return
+    rows = [
+        [
             str(token.id),
-            escape(f"{token.character_name} ({token.character_id})"),
+            f"{token.character_name} ({token.character_id})",
             str(len(token.scopes)),
             _expires_in(token.expires_at),
             app.store.engine.url.render_as_string(hide_password=True),
-        )
-    console.print(table if tokens else "No stored tokens.")
+        ]
+        for token in tokens
+    ]
+    print_rows(["id", "character", "scopes", "expires in", "store"], rows)
 
 
 def _token(app: SSOApp, token_id: int) -> Token:

@@ -11,16 +11,21 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from esi_cli.console import console, fail
+from esi_cli.console import console, fail, print_rows
 from esi_cli.context import esi_client, one_line_errors, sso_app
 from esi_client.types import to_jsonable
 
 
 def ops_command(
-    text: Annotated[str | None, typer.Argument(help="Filter on id, path or tag.")] = None,
+    text: Annotated[str | None, typer.Argument(help="Filter on id, path or tag; or `show`.")] = None,
+    operation_id: Annotated[str | None, typer.Argument(help="With `show`: the operation.")] = None,
 ) -> None:
-    """List operations with their method, path and scopes."""
+    """List operations with their method, path and scopes; `esi ops show OP` describes one."""
     from esi_client.operations import all_operations
+
+    if text == "show" and operation_id:
+        _print_help(operation_id)
+        return
 
     rows = [
         (op.id, f"{op.method} {op.path}", " ".join(op.scopes), op.paging or "")
@@ -123,29 +128,52 @@ def _show(data: Any, as_json: bool) -> None:
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
     if isinstance(data, dict):
-        table = Table("field", "value")
-        for key, value in data.items():
-            table.add_row(escape(str(key)), escape(str(value)))
-        console.print(table)
+        print_rows(["field", "value"], [[str(key), str(value)] for key, value in data.items()])
         return
     rows = [row if isinstance(row, dict) else {"value": row} for row in data]
-    columns = list(dict.fromkeys(key for row in rows[:50] for key in row))[:10]
-    table = Table(*(escape(str(column)) for column in columns), caption=f"{len(rows)} rows")
-    for row in rows:
-        table.add_row(*(escape(str(row.get(column, ""))) for column in columns))
-    console.print(table)
+    # At a terminal the widest tables are cut to ten columns; into a pipe every column stays.
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    if console.is_terminal:
+        columns = columns[:10]
+    print_rows(
+        [str(column) for column in columns],
+        [[str(row.get(column, "")) for column in columns] for row in rows],
+        caption=f"{len(rows)} rows",
+    )
+
+
+def _print_help(operation_id: str) -> None:
+    from esi_cli.commands.operation_help import print_operation
+    from esi_client.describe import describe
+    from esi_client.operations import get_operation
+
+    with one_line_errors():
+        described = describe(get_operation(operation_id))
+    print_operation(described)
 
 
 def call_command(
     ctx: typer.Context,
     operation_id: Annotated[
-        str, typer.Argument(help="Operation id (GetStatus) or Python name (get_status).")
-    ],
+        str | None, typer.Argument(help="Operation id (GetStatus) or Python name (get_status).")
+    ] = None,
     character: Annotated[int | None, typer.Option(help="Whose token to use (default: character_id).")] = None,
     all_pages: Annotated[bool, typer.Option("--all-pages", help="Every page, with a progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    show_help: Annotated[
+        bool, typer.Option("--help", "-h", help="This help; with an operation, its parameters.")
+    ] = False,
 ) -> None:
-    """Call any ESI operation: `esi call GetMarketsRegionIdOrders --region-id 10000002 --all-pages`."""
+    """Call any ESI operation: `esi call GetMarketsRegionIdOrders --region-id 10000002 --all-pages`.
+
+    The operation's parameters are given as `--name value` (`esi call OP --help` lists them),
+    a request body as `--body JSON`."""
+    if operation_id is None or show_help:
+        if operation_id is None:
+            typer.echo(ctx.get_help())
+            raise typer.Exit(0 if show_help else 2)
+        _print_help(operation_id)
+        return
     from esi_auth.errors import NoTokenError
     from esi_client.operations import get_operation, load_module
     from esi_client.paging import all_pages as every_page

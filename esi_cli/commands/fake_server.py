@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from esi_cli.console import console, fail
+from esi_cli.context import one_line_errors
 
 
 def fake_server_command(
@@ -26,13 +27,15 @@ def fake_server_command(
     ] = None,
 ) -> None:
     """Serve every ESI operation with seeded data, ESI's headers and limits, and /_fake/ controls."""
-    from esi_fake.server import FakeESIServer
     from esi_generator.errors import SpecError
 
     try:
-        server = FakeESIServer(
-            spec, port=port, seed=seed, market_pages=market_pages, error_budget=error_budget
-        )
+        with one_line_errors():
+            from esi_fake.server import FakeESIServer
+
+            server = FakeESIServer(
+                spec, port=port, seed=seed, market_pages=market_pages, error_budget=error_budget
+            )
     except SpecError as exc:
         fail(str(exc), exc.exit_status)
     for registration in app or ():
@@ -46,7 +49,19 @@ def fake_server_command(
         sock = server.bind()
     except OSError as exc:
         fail(str(exc))
+    url = server.url
+    apps = ", ".join(sorted(server.sso.apps)) or "none yet (--app, or POST /_fake/sso)"
     console.print(
-        f"Fake ESI on [bold]{server.url}[/] (Ctrl-C to stop); faults: POST {server.url}/_fake/faults"
+        f"Fake ESI and EVE SSO on {url} (one server for both; Ctrl-C to stop)\n"
+        "Point a program at it, from the shell:\n"
+        f"  export ESI_BASE_URL={url} ESI_LOGIN_URL={url}\n"
+        "or in Python:\n"
+        f'  ESIClient(app_name=..., contact=..., base_url="{url}")\n'
+        f'  SSOConfig(client_id=..., login_url="{url}")\n'
+        f"SSO apps: {apps}; the character logged in: {server.sso.character.name} "
+        f"({server.sso.character.character_id})\n"
+        f"Faults: POST {url}/_fake/faults; counts: GET {url}/_fake/stats",
+        highlight=False,
+        markup=False,
     )
     server.serve_forever(sock)

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from esi_cli.console import console, fail
+from esi_cli.context import one_line_errors
 
 
 def generate_command(
@@ -19,7 +20,13 @@ def generate_command(
     output: Annotated[
         Path | None, typer.Option(help="Where esi_client lives (default: the installed one).")
     ] = None,
-    pin: Annotated[Path | None, typer.Option(help="The spec pin file (default: spec/pin.toml).")] = None,
+    pin: Annotated[
+        Path | None,
+        typer.Option(
+            help="The spec pin file (default: spec/pin.toml in a checkout; installed, "
+            "~/.config/esikit/pin.toml once moved)."
+        ),
+    ] = None,
     update_pin: Annotated[
         bool, typer.Option("--update-pin", help="Accept a spec whose sha256 differs from the pin.")
     ] = False,
@@ -29,13 +36,16 @@ def generate_command(
     ] = False,
 ) -> None:
     """Generate esi_client from CCP's OpenAPI spec (a no-op when nothing changed)."""
-    from esi_generator.build import generate
     from esi_generator.diff_render import render
     from esi_generator.errors import SpecError
     from esi_generator.pin import DEFAULT_PIN_PATH
 
     try:
-        with console.status("Generating the ESI client…"):
+        with one_line_errors(), console.status("Generating the ESI client…"):
+            import openapi_python_client  # noqa: F401  (the [generate] extra: say so before any work)
+
+            from esi_generator.build import generate
+
             result = generate(
                 spec,
                 output_dir=output,

@@ -1,0 +1,188 @@
+"""One configuration for every entry point: the config file, then ESI_* environment, then
+arguments, read alike by ESIClient, SSOConfig, SSOApp() and the CLI; its errors name the file
+and the line; the default store works on a machine without a keyring."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import pytest
+from typer.testing import CliRunner
+
+from esi_auth import SQLTokenStore, SSOApp, SSOConfig, Token
+from esi_auth.store.configured import default_store, default_store_choice
+from esi_cli.app import app as cli
+from esi_client import ConfigurationError, ESIClient
+from esi_client.api.status import get_status
+from esi_client.configuration import load_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text("")
+    monkeypatch.setenv("ESI_CONFIG", str(path))
+    for name in ("ESI_BASE_URL", "ESI_LOGIN_URL", "ESI_CLIENT_ID", "ESI_STORE", "ESI_CONTACT"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+def test_an_unknown_key_is_refused_with_the_closest_known_one(config_file: Path) -> None:
+    config_file.write_text('client_id = "x"\nlogin_base_url = "http://127.0.0.1:1"\n')
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert f"{config_file}, line 2" in message
+    assert "'login_base_url'" in message and "did you mean 'login_url'" in message
+
+
+def test_a_value_without_quotes_names_the_file_and_line(config_file: Path) -> None:
+    config_file.write_text('client_id = "x"\ncontact = me@example.com\n')
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert str(config_file) in message and "line 2" in message and "quoted" in message
+    result = runner.invoke(cli, ["config", "show"])
+    assert result.exit_code == 2
+    assert "line 2" in result.output and "Traceback" not in result.output
+
+
+def test_a_value_of_another_type_names_the_key(config_file: Path) -> None:
+    config_file.write_text("client_id = 12345\n")
+    with pytest.raises(ConfigurationError, match=r"line 1: client_id must be a string, not int"):
+        load_settings()
+
+
+def test_a_named_config_file_that_does_not_exist_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ESI_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigurationError, match=r"missing\.toml, which does not exist"):
+        load_settings()
+    result = runner.invoke(cli, ["tokens", "list"])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_one_setting_name_points_client_and_sso_anywhere(
+    fake_esi: Any, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ESI_BASE_URL / ESI_LOGIN_URL (or base_url / login_url in the file) reach ESIClient and
+    SSOConfig without a word in the code."""
+    config_file.write_text(f'login_url = "{fake_esi.url}/"\ncontact = "file@example.com"\n')
+    monkeypatch.setenv("ESI_BASE_URL", fake_esi.url)
+    assert SSOConfig(client_id="x").login_url == fake_esi.url  # from the file, slash trimmed
+    with ESIClient(app_name="configured") as client:  # contact from the file
+        assert client.base_url == fake_esi.url
+        assert get_status.sync(client=client).players > 0
+        assert "(file@example.com)" in client.identity.user_agent()
+    assert fake_esi.state.stats.requests == 1
+    # an argument still wins over both
+    assert SSOConfig(client_id="x", login_url="http://127.0.0.1:9").login_url == "http://127.0.0.1:9"
+
+
+def test_ssoapp_opens_the_store_the_cli_uses(
+    fake_esi: Any, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    config_file.write_text(
+        f'client_id = "configured-app"\nstore = "{store_url}"\nsecrets = "plaintext"\n'
+        f'login_url = "{fake_esi.url}"\n'
+    )
+    fake_esi.sso.apps["configured-app"] = None
+    minted = fake_esi_token(fake_esi, "configured-app")
+    SQLTokenStore(store_url, secrets="plaintext").save(minted)
+    app = SSOApp()
+    assert app.config.client_id == "configured-app"
+    assert app.store.url == store_url
+    assert [t.character_id for t in app.tokens().all()] == [minted.character_id]
+    listed = runner.invoke(cli, ["tokens", "list"])
+    assert listed.exit_code == 0 and str(minted.character_id) in listed.output
+
+
+def fake_esi_token(fake_esi: Any, client_id: str) -> Token:
+    import httpx2
+
+    from esi_auth.sso import SSOClient
+
+    answer = httpx2.post(
+        f"{fake_esi.url}/_fake/token",
+        json={"client_id": client_id, "scopes": ["esi-wallet.read_character_wallet.v1"]},
+    ).json()
+    sso = SSOClient(SSOConfig(client_id=client_id, login_url=fake_esi.url))
+    return sso.validate(answer).to_token()
+
+
+class _FileKeyring(keyring.backend.KeyringBackend):
+    """A real keyring backend (a JSON file), of the priority a desktop's keyring has."""
+
+    priority = 5
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.path = path
+
+    def _read(self) -> dict[str, str]:
+        import json
+
+        return json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._read().get(f"{service}/{username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        import json
+
+        data = self._read()
+        data[f"{service}/{username}"] = password
+        self.path.write_text(json.dumps(data))
+
+    def delete_password(self, service: str, username: str) -> None:
+        import json
+
+        data = self._read()
+        data.pop(f"{service}/{username}", None)
+        self.path.write_text(json.dumps(data))
+
+
+def test_the_default_store_works_headless_with_a_key_file(tmp_path: Path, fake_esi: Any) -> None:
+    """No usable keyring (a server, a container, CI): SQLite with secrets encrypted by a key file
+    created 0600 beside it; opened again, the same key reads the same tokens."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    try:
+        choice = default_store_choice(tmp_path / "data")
+        assert choice.key_file == tmp_path / "data" / "store.key"
+        assert "encrypted with the key file" in choice.describe()
+        fake_esi.sso.apps["headless"] = None
+        token = fake_esi_token(fake_esi, "headless")
+        default_store(tmp_path / "data").save(token)
+        key_file = tmp_path / "data" / "store.key"
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        again = default_store(tmp_path / "data")
+        assert again.secrets.mode == "encrypted"
+        stored = again.query().first()
+        assert stored is not None and stored.refresh_token == token.refresh_token
+        raw = (tmp_path / "data" / "tokens.sqlite").read_bytes()
+        assert token.refresh_token is not None
+        assert token.refresh_token.encode() not in raw  # encrypted at rest
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_the_default_store_uses_a_usable_keyring(tmp_path: Path) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(_FileKeyring(tmp_path / "keyring.json"))
+    try:
+        choice = default_store_choice(tmp_path / "data")
+        assert choice.key_file is None and "system keyring" in choice.describe()
+        assert default_store(tmp_path / "data").secrets.mode == "keyring"
+        assert not (tmp_path / "data" / "store.key").exists()
+    finally:
+        keyring.set_keyring(previous)

@@ -1,0 +1,54 @@
+"""A store that goes away is one WARNING when it goes and one when it is back, with a counter
+in between: not a line per cache key per step."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from esi_client.api.universe import get_universe_types_type_id
+from esi_client.cache_stores import RedisCache
+from tests.services import free_port, redis_server
+
+
+def _cache_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and "cache store" in r.getMessage()
+    ]
+
+
+def test_a_redis_outage_is_told_once_and_its_end_once(
+    make_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    first: Generator[str, None, None] = redis_server(tmp_path / "up", port)  # type: ignore[assignment]
+    (tmp_path / "up").mkdir()
+    url = next(first)
+    client = make_client(cache=RedisCache(url))
+    assert get_universe_types_type_id.sync(34, client=client).type_id == 34
+    first.close()  # Redis goes away
+    caplog.set_level(logging.DEBUG, logger="esi_client")
+    for type_id in range(35, 55):
+        assert get_universe_types_type_id.sync(type_id, client=client).type_id == type_id
+    down = _cache_warnings(caplog)
+    assert len(down) == 1, down
+    assert "calls go on without it" in down[0]
+    failures = client.cache.store_errors
+    assert failures >= 20  # every failed load and save counted
+    (tmp_path / "again").mkdir()
+    second: Generator[str, None, None] = redis_server(tmp_path / "again", port)  # type: ignore[assignment]
+    next(second)
+    try:
+        caplog.clear()
+        assert get_universe_types_type_id.sync(60, client=client).type_id == 60
+        back = _cache_warnings(caplog)
+        assert len(back) == 1 and "answers again" in back[0], back
+        assert client.cache.store_errors == failures
+    finally:
+        second.close()
