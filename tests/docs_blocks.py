@@ -23,6 +23,13 @@ from pathlib import Path
 
 FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```", re.M | re.S)
 NOT_RUN = re.compile(r"<!--\s*not run:\s*(?P<reason>.+?)\s*-->\s*$")
+EXTRAS = re.compile(r"<!--\s*extras:\s*(?P<names>[a-z ]+?)\s*-->")
+
+
+def page_extras(page: Path) -> set[str]:
+    """The extras a page's examples need (`<!-- extras: redis -->` at its top)."""
+    found = EXTRAS.search(page.read_text(encoding="utf-8"))
+    return set(found["names"].split()) if found else set()
 
 
 @dataclass(frozen=True)

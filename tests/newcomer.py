@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from tests.docs_blocks import page_extras
 from tests.docs_env import docs_environment
 from tests.services import fake_server_process, postgres_server, redis_server
 
@@ -38,12 +38,10 @@ BARE_PAGES = [
     "docs/guides/cli.md",
     "docs/guides/comparison.md",
 ]
-EXTRAS = re.compile(r"<!--\s*extras:\s*(?P<names>[a-z ]+?)\s*-->")
 
 
 def _page_extras(page: str) -> set[str]:
-    found = EXTRAS.search((ROOT / page).read_text(encoding="utf-8"))
-    return set(found["names"].split()) if found else set()
+    return page_extras(ROOT / page)
 
 
 @contextmanager

@@ -4,7 +4,6 @@ ESI + SSO (tests/docs_blocks.py), with the services a page says it needs."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,17 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.docs_blocks import blocks
+from tests.docs_blocks import blocks, page_extras
 from tests.docs_env import docs_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-EXTRAS = re.compile(r"<!--\s*extras:\s*(?P<names>[a-z ]+?)\s*-->")
-
-
-def page_extras(page: Path) -> set[str]:
-    found = EXTRAS.search(page.read_text(encoding="utf-8"))
-    return set(found["names"].split()) if found else set()
 
 
 def reader_environment(
