@@ -25,7 +25,6 @@ from esi_client._limits import ErrorBudget, ErrorGate, RateBuckets, RateGate
 from esi_client._operation import Operation
 from esi_client._settings import (
     DEFAULT_TENANT,
-    ESI_BASE_URL,
     check_language,
     check_limits,
     make_identity,
@@ -33,7 +32,7 @@ from esi_client._settings import (
 )
 from esi_client._stats import ClientStats
 from esi_client.clock import Clock, SystemClock
-from esi_client.configuration import configured
+from esi_client.configuration import load_settings
 from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION, PrincipalAuth
 from esi_client.types import Response
 
@@ -124,10 +123,12 @@ class ESIClient:
             deadline=deadline,
             max_body_bytes=max_body_bytes,
         )
-        self.identity = make_identity(
-            app_name or configured("app_name", ""), contact or configured("contact", ""), app_version
-        )
-        self.base_url = (base_url or configured("base_url", ESI_BASE_URL)).rstrip("/")
+        if base_url is None or not app_name or not contact:  # one read of the configuration
+            settings = load_settings()
+            base_url = base_url or settings.base_url
+            app_name, contact = app_name or settings.app_name, contact or settings.contact
+        self.identity = make_identity(app_name, contact, app_version)
+        self.base_url = base_url.rstrip("/")
         self.tenant = tenant
         self.language = check_language(language)
         self.compatibility_date = compatibility_date or pinned_compatibility_date()

@@ -1,23 +1,18 @@
 """The environment a reader's machine has when they follow the docs, pointed at the fake ESI + SSO:
 a home of its own, the config file the docs describe (client id `your-client-id`, registered at
-the fake SSO), the default store, a stand-in browser that approves the login. Standard library
-and httpx2 only (the newcomer check uses it with the installed wheel)."""
+the fake SSO), the default store, a stand-in browser that approves the login. It runs in the
+harness's Python; only tests/docs_blocks.py runs in the reader's venv."""
 
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import urllib.request
 from pathlib import Path
 
+from tests.services import free_port
+
 DOCS_CLIENT_ID = "your-client-id"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _post(url: str, data: dict[str, object]) -> None:
@@ -40,7 +35,7 @@ def docs_environment(
     home = work / "home"
     for folder in ("config", "data", "cache", "state"):
         (home / folder).mkdir(parents=True, exist_ok=True)
-    callback = f"http://127.0.0.1:{_free_port()}/callback"
+    callback = f"http://127.0.0.1:{free_port()}/callback"
     _post(f"{fake_url}/_fake/sso", {"apps": {DOCS_CLIENT_ID: {"secret": None, "callback": callback}}})
     config = home / "config" / "esikit" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)

@@ -41,18 +41,16 @@ class DefaultStoreChoice:
 
 def _keyring_usable() -> bool:
     """A keyring backend that stores secrets safely and asks no one for a password."""
+    from esi_auth.store.secrets import backend_name, is_insecure_backend
+
     try:
         import keyring
-
-        from esi_auth.store.secrets import INSECURE_BACKENDS
 
         backend = keyring.get_keyring()
     except Exception:  # a broken keyring installation is no keyring
         return False
-    name = f"{type(backend).__module__}.{type(backend).__name__}"
-    if getattr(backend, "priority", 1) <= 0:
-        return False
-    return not any(bad in name for bad in (*INSECURE_BACKENDS, *INTERACTIVE_BACKENDS))
+    interactive = any(bad in backend_name(backend) for bad in INTERACTIVE_BACKENDS)
+    return not (is_insecure_backend(backend) or interactive)
 
 
 def default_store_choice(directory: Path | None = None) -> DefaultStoreChoice:

@@ -80,6 +80,16 @@ class InlineSecrets:
 INSECURE_BACKENDS = ("fail.Keyring", "null.Keyring", "PlaintextKeyring", "chainer.ChainerBackend")
 
 
+def backend_name(backend: Any) -> str:
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def is_insecure_backend(backend: Any) -> bool:
+    """A keyring backend that would keep secrets in plaintext, or not at all."""
+    name = backend_name(backend)
+    return getattr(backend, "priority", 1) <= 0 or any(n in name for n in INSECURE_BACKENDS)
+
+
 class KeyringSecrets:
     """Secrets in the system keyring; the database keeps only a marker.
 
@@ -95,9 +105,8 @@ class KeyringSecrets:
         self.mode = "keyring"
         self.service = service  # one per token database sharing a keyring
         self._backend = backend or keyring.get_keyring()
-        name = f"{type(self._backend).__module__}.{type(self._backend).__name__}"
-        insecure = getattr(self._backend, "priority", 1) <= 0 or any(n in name for n in INSECURE_BACKENDS)
-        if insecure and not (allow_insecure and backend is not None):
+        name = backend_name(self._backend)
+        if is_insecure_backend(self._backend) and not (allow_insecure and backend is not None):
             raise AuthError(
                 f"no usable keyring backend (found {name}); token secrets will not be stored in plaintext. "
                 "Options: install an encrypted file backend (pip install keyrings.cryptfile and set "
