@@ -230,7 +230,13 @@ class ESIClient:
         if pools.sync is None:
             with pools.lock:
                 if pools.sync is None:
-                    pools.sync = httpx2.Client(transport=self._transport, **self._options())
+                    from esi_client._deadline_transport import deadline_transport
+
+                    options = self._options()
+                    transport = self._transport or deadline_transport(
+                        verify=options.get("verify", True), limits=options["limits"]
+                    )
+                    pools.sync = httpx2.Client(transport=transport, **options)
         return pools.sync
 
     def _loop_pool(self) -> _LoopPool:

@@ -7,17 +7,22 @@ KeyboardInterrupt), so the flow's `finally` gives back its limit slots.
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from esi_client._body import BodyReader
+from esi_client._deadline_io import deadline_in
 from esi_client._flow_records import Await, Blocking, DeadlinePassed, Flow, Received, Send, Sleep
 from esi_client.clock import Clock
 from esi_client.types import Response
 
 if TYPE_CHECKING:
     import asyncio
+
+
+_DEADLINE_SLACK = 0.05  # a socket timeout set to the time left may fire a hair before it
 
 
 def _shorten_timeouts(request: httpx2.Request, seconds_left: float | None) -> None:
@@ -42,18 +47,23 @@ def _send_sync(
     http: httpx2.Client, send: Send, slots: threading.BoundedSemaphore, auth: httpx2.Auth | None
 ) -> Received:
     _shorten_timeouts(send.request, send.seconds_left)
-    with slots:
-        response = http.send(send.request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True)
+    with slots, deadline_in(send.seconds_left) as deadline:
         try:
-            reader = _reader(response, send)
-            if response.is_stream_consumed:  # built in memory (httpx2.MockTransport): read already
-                reader.feed(response.content)
-            else:
-                for raw in response.iter_raw():
-                    reader.feed(raw)
-            content = reader.finish()
-        finally:
-            response.close()
+            response = http.send(send.request, auth=auth or httpx2.USE_CLIENT_DEFAULT, stream=True)
+            try:
+                reader = _reader(response, send)
+                if response.is_stream_consumed:  # built in memory (httpx2.MockTransport): read already
+                    reader.feed(response.content)
+                else:
+                    for raw in response.iter_raw():
+                        reader.feed(raw)
+                content = reader.finish()
+            finally:
+                response.close()
+        except httpx2.TimeoutException:
+            if deadline is not None and time.monotonic() >= deadline - _DEADLINE_SLACK:
+                raise DeadlinePassed from None  # the call's deadline, not one read's timeout
+            raise
     return Received(response.status_code, response.headers, content, response.reason_phrase)
 
 

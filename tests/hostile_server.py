@@ -98,6 +98,22 @@ def trickle(body: bytes, every: float, headers: dict[str, str] | None = None) ->
     return handle
 
 
+def trickle_headers(every: float, status: int = 200, body: bytes = b"{}") -> Handler:
+    """The status line and headers one byte at a time: every read gets a byte before its timeout."""
+
+    def handle(_request: RawRequest, conn: socket.socket) -> bool:
+        head = encode(status, {"X-Padding": "x" * 200}, body)
+        for byte in head:
+            time.sleep(every)
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                return True
+        return True
+
+    return handle
+
+
 def silent(seconds: float) -> Handler:
     def handle(_request: RawRequest, conn: socket.socket) -> bool:
         time.sleep(seconds)

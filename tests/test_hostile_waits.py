@@ -38,6 +38,7 @@ from tests.hostile_server import (
     replies,
     silent,
     trickle,
+    trickle_headers,
 )
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
@@ -213,6 +214,39 @@ async def test_a_trickling_body_ends_at_the_deadline_async(server: HostileServer
         await get_status.asyncio(client=client)
     assert time.monotonic() - started < 5
     await client.aclose()
+
+
+def test_trickling_headers_end_at_the_deadline(server: HostileServer) -> None:
+    """Every read gets a byte in time, so only a bound on the whole exchange ends the call."""
+    server.on("/status", trickle_headers(every=0.1))
+    client = client_for(server, deadline=1.0, timeout=30)
+    for _ in range(2):  # a fresh connection, then (after the first was dropped) another one
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError, match="GetStatus"):
+            get_status.sync(client=client)
+        assert time.monotonic() - started < 3
+
+
+async def test_trickling_headers_end_at_the_deadline_async(server: HostileServer) -> None:
+    server.on("/status", trickle_headers(every=0.1))
+    client = client_for(server, deadline=1.0, timeout=30)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError, match="GetStatus"):
+        await get_status.asyncio(client=client)
+    assert time.monotonic() - started < 3
+    await client.aclose()
+
+
+def test_a_slow_upload_ends_at_the_deadline(server: HostileServer) -> None:
+    """A server that never reads: the request body's writes block; the deadline ends them."""
+    from esi_client.api.universe import post_universe_names
+
+    server.on("/universe/names", silent(10))
+    client = client_for(server, deadline=1.0, timeout=30)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError):
+        post_universe_names.sync(client=client, body=list(range(1, 1001)))
+    assert time.monotonic() - started < 3
 
 
 def test_a_silent_server_ends_at_the_deadline_across_retries(server: HostileServer) -> None:
