@@ -18,6 +18,7 @@ from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
 
 PENDING_LOGIN_MAX_AGE = 300.0
+MAX_PENDING_LOGINS = 10_000  # logins started and not finished within PENDING_LOGIN_MAX_AGE
 
 
 @frozen
@@ -43,6 +44,12 @@ class LoginFlow:
         self, scopes: str | Iterable[str], *, owner: str | None = None, return_to: str | None = None
     ) -> PendingLogin:
         """A pending login (for the site user `owner`, going back to `return_to` when done)."""
+        now = self.sso.clock.now()
+        self.store.delete_pending_logins_older_than(PENDING_LOGIN_MAX_AGE, now)  # bounded in time
+        if self.store.count_pending_logins() >= MAX_PENDING_LOGINS:  # and in number
+            raise LoginError(
+                f"{MAX_PENDING_LOGINS:,} logins are already waiting for EVE SSO; try again in a few minutes"
+            )
         state = make_state()
         verifier = make_verifier() if self.sso.config.uses_pkce else None
         wanted = normalise_scopes(scopes)
@@ -51,7 +58,7 @@ class LoginFlow:
             verifier,
             wanted,
             self.sso.config.client_id,
-            self.sso.clock.now(),
+            now,
             owner=owner,
             return_to=return_to,
         )

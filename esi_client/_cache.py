@@ -10,15 +10,18 @@ decoding it again; see the README for the figures).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Protocol
 
+import attrs
 from attrs import define, frozen
 
 from esi_client._flights import Flights
-from esi_client._headers import cache_directives, http_date
+from esi_client._headers import cache_directives, header_int, http_date
+from esi_client._store_guard import StoreGuard
 
 logger = logging.getLogger("esi_client")
 
@@ -54,6 +57,33 @@ class CacheStore(Protocol):
     def save(self, key: str, response: StoredResponse) -> None: ...
 
 
+class UnusableEntry(ValueError):
+    """A store's entry that cannot even be read back (not JSON, a field missing): a miss."""
+
+
+def unusable(stored: object) -> str:
+    """Why a stored entry cannot be used ("" when it can): a store shared with other versions,
+    or edited by hand, may hold anything, and one bad entry must not fail every later call."""
+    if not isinstance(stored, StoredResponse):
+        return f"the store returned a {type(stored).__name__}, not a StoredResponse"
+    fields: dict[str, object] = attrs.asdict(stored, recurse=False)
+    status, headers, etag = fields["status"], fields["headers"], fields["etag"]
+    fresh_until = fields["fresh_until"]
+    if type(status) is not int or not 100 <= status <= 599:
+        return f"status {status!r} is not an HTTP status"
+    if not isinstance(headers, dict) or not all(
+        isinstance(name, str) and isinstance(value, str) for name, value in headers.items()
+    ):
+        return "its headers are not text"
+    if not isinstance(fields["body"], bytes):
+        return "its body is not bytes"
+    if etag is not None and not isinstance(etag, str):
+        return f"its ETag {etag!r} is not text"
+    if type(fresh_until) not in (int, float) or not math.isfinite(fresh_until):  # type: ignore[arg-type]
+        return f"its expiry {fresh_until!r} is not a time"
+    return ""
+
+
 def may_store(headers: Mapping[str, str]) -> bool:
     """False for `Cache-Control: no-store`: such a response is never kept, in memory or on disk."""
     return "no-store" not in cache_directives(headers)
@@ -65,8 +95,8 @@ def freshness_lifetime(headers: Mapping[str, str], now: float) -> float:
     directives = cache_directives(headers)
     if "no-store" in directives or "no-cache" in directives:
         return 0.0
-    max_age = directives.get("max-age", "")
-    if max_age.isdigit():
+    max_age = header_int(directives.get("max-age"), 10)
+    if max_age is not None:
         return float(max_age)
     expires = headers.get("expires")
     if not expires:
@@ -78,16 +108,35 @@ def freshness_lifetime(headers: Mapping[str, str], now: float) -> float:
     return max(expires_at - (date_at if date_at is not None else now), 0.0)
 
 
-class ResponseCache:
-    """A bounded LRU of parsed results, in front of an optional persistent store."""
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # a crawler's 1,000-order pages (~170 KB) fill it at ~1,500
 
-    def __init__(self, max_entries: int = 4096, store: CacheStore | None = None) -> None:
+
+def _size(entry: CacheEntry) -> int:
+    return len(entry.body) + sum(len(name) + len(value) for name, value in entry.headers.items()) + 200
+
+
+class ResponseCache:
+    """A bounded LRU of response bodies (by entries and by bytes), in front of an optional
+    persistent store whose calls are bounded by `StoreGuard`."""
+
+    def __init__(
+        self,
+        max_entries: int = 4096,
+        store: CacheStore | None = None,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        store_slow_seconds: float = 0.5,
+        store_retry_seconds: float = 5.0,
+    ) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.store = store
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+        self._sizes: dict[str, int] = {}
+        self.bytes = 0  # what the kept entries take, roughly: bodies and headers
         self._lock = threading.Lock()
-        self.store_errors = 0  # persistent-store reads and writes that failed (logged, not raised)
-        self._store_down = False  # an outage is told once when it starts and once when it ends
+        # the persistent store's calls: bounded, left alone after a failure, an outage told once
+        self.guard = StoreGuard(store_slow_seconds, store_retry_seconds)
         self.flights: Flights[CacheEntry] = Flights()  # identical GETs in flight share one request
 
     def __len__(self) -> int:
@@ -102,16 +151,26 @@ class ResponseCache:
         return entry
 
     def remember(self, key: str, entry: CacheEntry) -> None:
-        """Keep the parsed entry in memory (the persistent store is `persist`'s: it may block)."""
+        """Keep the entry in memory (the persistent store is `persist`'s: it may block). An entry
+        bigger than the whole budget is not kept in memory at all."""
+        size = _size(entry)
         with self._lock:
+            self._drop(key)
+            if size > self.max_bytes:
+                return
             self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._sizes[key] = size
+            self.bytes += size
+            while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: str) -> None:
+        if self._entries.pop(key, None) is not None:
+            self.bytes -= self._sizes.pop(key)
 
     def forget(self, key: str) -> None:
         with self._lock:
-            self._entries.pop(key, None)
+            self._drop(key)
 
     def persist(self, key: str, entry: CacheEntry) -> None:
         """Write the entry to the persistent store (a 200, or a 304 that refreshed its headers)."""
@@ -129,12 +188,15 @@ class ResponseCache:
 
     def count_store_error(self, key: str, reason: str) -> None:
         """A stored entry this client cannot use (another version wrote it): a miss, counted."""
-        with self._lock:
-            self.store_errors += 1
+        self.guard.count_error()
         logger.warning("cache store entry %s is unusable (%s): treated as a miss", key, reason)
 
     # A persistent store is an optimisation: when it fails (Redis down, disk full) the call still
     # returns what ESI sent; the failure is logged and counted in `store_errors`, not raised.
+
+    @property
+    def store_errors(self) -> int:
+        return self.guard.errors
 
     @property
     def shares_claims(self) -> bool:
@@ -143,75 +205,44 @@ class ResponseCache:
 
     def claim(self, key: str, seconds: float) -> bool:
         """True when this process may fetch the key (a failing store never holds a call back)."""
-        try:
-            claimed = bool(self.store.claim(key, seconds))  # type: ignore[union-attr]
-        except Exception as exc:
-            self._store_failed("claim", key, exc)
-            return True
-        self._store_answered()
-        return claimed
+        return bool(self.guard.run("claim", key, lambda: self.store.claim(key, seconds), True))  # type: ignore[union-attr]
 
     def claimed(self, key: str) -> bool:
-        try:
-            return bool(self.store.claimed(key))  # type: ignore[union-attr]
-        except Exception as exc:
-            self._store_failed("claimed", key, exc)
-            return False
+        return bool(self.guard.run("claimed", key, lambda: self.store.claimed(key), False))  # type: ignore[union-attr]
 
     def release_claim(self, key: str) -> None:
-        try:
-            self.store.release(key)  # type: ignore[union-attr]
-        except Exception as exc:
-            self._store_failed("release", key, exc)
+        self.guard.run("release", key, lambda: self.store.release(key), None)  # type: ignore[union-attr]
 
     def load_stored(self, key: str) -> StoredResponse | None:
         if self.store is None:
             return None
-        try:
-            stored = self.store.load(key)
-        except Exception as exc:
-            self._store_failed("load", key, exc)
+        store = self.store
+
+        def read() -> StoredResponse | UnusableEntry | None:
+            try:
+                return store.load(key)
+            except UnusableEntry as exc:  # the store answered: the entry is what is wrong
+                return exc
+
+        stored = self.guard.run("load", key, read, None)
+        if stored is None:
             return None
-        self._store_answered()
+        if isinstance(stored, UnusableEntry):
+            self.count_store_error(key, str(stored))
+            return None
+        reason = unusable(stored)
+        if reason:
+            self.count_store_error(key, reason)
+            return None
         return stored
 
     def _save(self, key: str, stored: StoredResponse) -> None:
-        assert self.store is not None
-        try:
-            self.store.save(key, stored)
-        except Exception as exc:
-            self._store_failed("save", key, exc)
-            return
-        self._store_answered()
-
-    def _store_failed(self, action: str, key: str, exc: Exception) -> None:
-        """Counted every time; told at WARNING once per outage (the rest at DEBUG), so a store
-        that is down for minutes costs one log line, not one per key and step."""
-        with self._lock:
-            self.store_errors += 1
-            first = not self._store_down
-            self._store_down = True
-        if first:
-            logger.warning(
-                "cache store failed (%s of %s: %s: %s): calls go on without it, counted in "
-                "cache.store_errors, until it answers again",
-                action,
-                key,
-                type(exc).__name__,
-                exc,
-            )
-        else:
-            logger.debug("cache store %s of %s failed: %s", action, key, type(exc).__name__)
-
-    def _store_answered(self) -> None:
-        if not self._store_down:
-            return
-        with self._lock:
-            was_down, self._store_down = self._store_down, False
-            failures = self.store_errors
-        if was_down:
-            logger.warning("cache store answers again (%d failed operations in all)", failures)
+        store = self.store
+        assert store is not None
+        self.guard.run("save", key, lambda: store.save(key, stored), None)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._sizes.clear()
+            self.bytes = 0

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx2
-from attrs import frozen
+from attrs import define
 
 from esi_client import telemetry
 from esi_client._arguments import check_arguments
@@ -63,10 +63,21 @@ class _Pools:
         self.lock = threading.Lock()
 
 
-@frozen
+@define
 class _LoopPool:
     http: httpx2.AsyncClient
     slots: asyncio.Semaphore
+    threads: int  # worker threads this client's blocking store calls may hold at once
+    _limiter: Any = None
+
+    def store_threads(self) -> Any:
+        """This client's own share of worker threads (an anyio CapacityLimiter), made on first
+        use: calls stuck on a dead store never take the threads other clients' calls need."""
+        if self._limiter is None:
+            import anyio
+
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        return self._limiter
 
 
 class ESIClient:
@@ -250,7 +261,9 @@ class ESIClient:
                 pool = pools.by_loop.get(loop)
                 if pool is None:
                     http = httpx2.AsyncClient(transport=self._async_transport, **self._options())
-                    pool = pools.by_loop[loop] = _LoopPool(http, asyncio.Semaphore(self.max_concurrency))
+                    pool = pools.by_loop[loop] = _LoopPool(
+                        http, asyncio.Semaphore(self.max_concurrency), self.max_concurrency
+                    )
         return pool
 
     @property
@@ -316,9 +329,9 @@ class ESIClient:
                 operation, self.error_budget, self.rate_buckets, query.principal
             ) as record:
                 flow = call_flow(self._flow_context(record), operation, build, parse, query)
-                return await run_async(flow, pool.http, pool.slots, self.clock, self.auth)
+                return await run_async(flow, pool.http, pool.slots, self.clock, self.auth, pool.store_threads)
         flow = call_flow(self._flow_context(), operation, build, parse, query)
-        return await run_async(flow, pool.http, pool.slots, self.clock, self.auth)
+        return await run_async(flow, pool.http, pool.slots, self.clock, self.auth, pool.store_threads)
 
     def _flow_context(self, record: CallRecord | None = None) -> FlowContext:
         return FlowContext(

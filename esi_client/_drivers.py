@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -43,6 +44,15 @@ def _reader(response: httpx2.Response, send: Send) -> BodyReader:
     return BodyReader(encoding, send.max_body_bytes, send.seconds_left)
 
 
+def _undecodable(response: httpx2.Response, exc: httpx2.DecodingError) -> Received:
+    """An error answer whose body cannot be decoded is still that error (a 404 stays a 404, a
+    503 is still retried): only its text is lost. A success's body is what the caller wanted."""
+    if 200 <= response.status_code < 300:
+        raise exc
+    reason = f"{response.reason_phrase or 'error'}; its body could not be decoded ({exc})"
+    return Received(response.status_code, response.headers, b"", reason)
+
+
 def _send_sync(
     http: httpx2.Client, send: Send, slots: threading.BoundedSemaphore, auth: httpx2.Auth | None
 ) -> Received:
@@ -58,6 +68,8 @@ def _send_sync(
                     for raw in response.iter_raw():
                         reader.feed(raw)
                 content = reader.finish()
+            except httpx2.DecodingError as exc:
+                return _undecodable(response, exc)
             finally:
                 response.close()
         except httpx2.TimeoutException:
@@ -118,6 +130,8 @@ async def _send_async(
                     async for raw in response.aiter_raw():
                         reader.feed(raw)
                 content = reader.finish()
+            except httpx2.DecodingError as exc:
+                return _undecodable(response, exc)
             finally:
                 await response.aclose()
     except TimeoutError:
@@ -131,6 +145,7 @@ async def run_async(
     slots: asyncio.Semaphore,
     clock: Clock,
     auth: httpx2.Auth | None,
+    store_threads: Callable[[], Any],
 ) -> Response[Any]:
     value: Any = None
     error: Exception | None = None
@@ -149,7 +164,7 @@ async def run_async(
                 import anyio.to_thread  # here: only persistent cache stores need worker threads
 
                 try:
-                    value = await anyio.to_thread.run_sync(action.call)
+                    value = await anyio.to_thread.run_sync(action.call, limiter=store_threads())
                 except Exception as exc:
                     error = exc
             else:

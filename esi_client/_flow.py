@@ -24,7 +24,13 @@ import httpx2
 
 from esi_client._cache import CacheEntry, freshness_lifetime, may_store
 from esi_client._decode import Parser, decode_and_parse
-from esi_client._flow_cache import join_across_processes, join_in_process, load_stored, look_up
+from esi_client._flow_cache import (
+    deadline_error,
+    join_across_processes,
+    join_in_process,
+    load_stored,
+    look_up,
+)
 from esi_client._flow_errors import describe_transport_error, response_error
 from esi_client._flow_records import (
     Blocking,
@@ -40,7 +46,7 @@ from esi_client._flow_records import (
     Step,
     count,
 )
-from esi_client._headers import retry_after_seconds
+from esi_client._headers import retry_after_seconds, usable_etag
 from esi_client._operation import Operation
 from esi_client.errors import (
     BadResponseError,
@@ -108,6 +114,7 @@ def call_flow(
     identical request in flight here or in another process sharing the cache (its answer is
     awaited); then the request (built only now), its limits, retries and the cache write."""
     lookup = look_up(context, operation, parse, query)
+    deadline_at = context.clock.now() + context.deadline if context.deadline is not None else None
     if lookup is None:
         assert query.key is not None
         stored = yield Blocking(partial(load_stored, context, operation, parse, query.key))
@@ -115,7 +122,7 @@ def call_flow(
     if isinstance(lookup, Response):
         return lookup
     assert lookup is not None  # with the store read, the look-up always decides
-    shared = yield from join_in_process(context, operation, parse, lookup)
+    shared = yield from join_in_process(context, operation, parse, lookup, deadline_at)
     if isinstance(shared, Response):
         return shared
     lookup, led = shared
@@ -123,7 +130,7 @@ def call_flow(
     try:
         claimed = False
         if led is not None and key is not None and cache is not None:
-            answer = yield from join_across_processes(context, operation, parse, query)
+            answer = yield from join_across_processes(context, operation, parse, query, deadline_at)
             if isinstance(answer, Response):
                 led.entry = cache.get(key)
                 return answer
@@ -131,7 +138,7 @@ def call_flow(
         slots = _Slots(context, operation, lookup.principal)
         try:
             request = build()
-            response = yield from _attempts(context, operation, request, parse, lookup, slots)
+            response = yield from _attempts(context, operation, request, parse, lookup, slots, deadline_at)
         except Exception:
             if claimed and key is not None and cache is not None:  # others need not wait it out
                 yield Blocking(partial(cache.release_claim, key))
@@ -157,13 +164,14 @@ def _attempts(
     parse: Parser[T] | None,
     lookup: Lookup,
     slots: _Slots,
+    deadline_at: float | None,
 ) -> Flow:
     clock, policy = context.clock, context.retry_policy
     stale = lookup.stale
     if stale is not None and stale.etag:
         request.headers["If-None-Match"] = stale.etag
-    deadline_at = clock.now() + context.deadline if context.deadline is not None else None
-    attempt = 0
+    attempt = 0  # retries after a failure (5xx, transport): the retry policy's budget
+    limited = 0  # retries after a 429's wait: a budget of their own, never spending the above
     while True:
         yield from _acquire(context, operation, slots, deadline_at)
         started = time.perf_counter()
@@ -208,12 +216,12 @@ def _attempts(
             wait = (
                 error.retry_after
                 if error.retry_after is not None
-                else max(1.0, backoff(attempt + 1, 1.0, 30))
+                else max(1.0, backoff(limited + 1, 1.0, 30))
             )
             error.retry_after = wait
-            if attempt >= policy.max_retries or wait > context.max_wait:
+            if limited >= policy.max_retries or wait > context.max_wait:
                 raise error
-            attempt += 1
+            limited += 1
             count(context, "retries")
             if operation.rate_limit is not None:
                 context.rate_buckets.pause(operation, lookup.principal, now, wait)  # the group waits
@@ -276,10 +284,7 @@ def _left(context: FlowContext, operation: Operation, deadline_at: float | None)
 
 
 def _deadline_error(context: FlowContext, operation: Operation, when: str) -> DeadlineExceededError:
-    return DeadlineExceededError(
-        f"the call's deadline ({context.deadline:g} s for every attempt and wait) passed {when}",
-        operation_id=operation.id,
-    )
+    return deadline_error(context, operation, when)
 
 
 def _limited_error(context: FlowContext, operation: Operation, limit: str, wait: float) -> ESIResponseError:
@@ -323,7 +328,7 @@ def _not_modified(
     # RFC 9111 §4.3.4: the 304's headers (X-Pages, Last-Modified, ETag, Expires…) replace the stored ones.
     headers = dict(stale.headers)
     headers.update((name, value) for name, value in received.headers.items() if name not in _BODY_HEADERS)
-    etag = headers.get("etag") or stale.etag
+    etag = usable_etag(headers.get("etag")) or stale.etag
     entry = CacheEntry(stale.status, headers, stale.body, etag, now + freshness_lifetime(headers, now))
     cache.remember(lookup.key, entry)
     if cache.store is not None:
@@ -345,7 +350,7 @@ def _success(
     cache = context.cache
     if cache_key is not None and cache is not None and may_store(headers):
         lifetime = freshness_lifetime(headers, now)
-        etag = headers.get("etag")
+        etag = usable_etag(headers.get("etag"))
         if lifetime > 0 or etag:
             entry = CacheEntry(received.status_code, dict(headers), received.content, etag, now + lifetime)
             cache.remember(cache_key, entry)

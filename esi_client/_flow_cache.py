@@ -14,7 +14,7 @@ from esi_client._decode import Parser, decode_and_parse
 from esi_client._flights import Flight
 from esi_client._flow_records import Await, Blocking, CacheQuery, FlowContext, Lookup, Send, Sleep, count
 from esi_client._operation import Operation
-from esi_client.errors import ESIError
+from esi_client.errors import DeadlineExceededError, ESIError
 from esi_client.types import Response
 
 logger = logging.getLogger("esi_client")
@@ -84,13 +84,25 @@ def load_stored(
     return entry, parsed
 
 
+def deadline_error(context: FlowContext, operation: Operation, when: str) -> DeadlineExceededError:
+    return DeadlineExceededError(
+        f"the call's deadline ({context.deadline:g} s for every attempt and wait) passed {when}",
+        operation_id=operation.id,
+    )
+
+
 def join_in_process(
-    context: FlowContext, operation: Operation, parse: Parser[Any] | None, lookup: Lookup
+    context: FlowContext,
+    operation: Operation,
+    parse: Parser[Any] | None,
+    lookup: Lookup,
+    deadline_at: float | None,
 ) -> Generator[
     Send | Sleep | Blocking | Await, Any, Response[Any] | tuple[Lookup, Flight[CacheEntry] | None]
 ]:
     """The leader's answer when an identical request is in flight here; else (the look-up,
-    this call's flight when it leads: it must be landed, whatever happens)."""
+    this call's flight when it leads: it must be landed, whatever happens). A follower waits
+    within its own deadline, however many leaders fail before it."""
     key, cache = lookup.key, context.cache
     if key is None or cache is None or context.revalidate:
         return lookup, None
@@ -98,7 +110,12 @@ def join_in_process(
         flight, leading = cache.flights.join(key)
         if leading:
             return lookup, flight
-        yield Await(flight, COALESCE_WAIT_SECONDS if context.deadline is None else context.deadline)
+        wait = COALESCE_WAIT_SECONDS
+        if deadline_at is not None:
+            wait = deadline_at - context.clock.now()
+            if wait <= 0:
+                raise deadline_error(context, operation, "while an identical request was in flight")
+        yield Await(flight, wait)
         if flight.entry is not None:  # the leader's answer, decoded anew for this caller
             count(context, "coalesced")
             return _answer(context, operation, parse, flight.entry)
@@ -107,7 +124,11 @@ def join_in_process(
 
 
 def join_across_processes(
-    context: FlowContext, operation: Operation, parse: Parser[Any] | None, query: CacheQuery
+    context: FlowContext,
+    operation: Operation,
+    parse: Parser[Any] | None,
+    query: CacheQuery,
+    deadline_at: float | None,
 ) -> Generator[Actions, Any, Response[Any] | bool]:
     """With a store shared by processes (Redis): claim the key (True: this process asks ESI and
     releases the claim when done), or wait, bounded, for the process that holds the claim: its
@@ -116,6 +137,8 @@ def join_across_processes(
     if cache is None or key is None or not cache.shares_claims:
         return False
     give_up = context.clock.now() + OTHER_PROCESS_WAIT_SECONDS
+    if deadline_at is not None:  # leave the call's own request time to run
+        give_up = min(give_up, deadline_at - (deadline_at - context.clock.now()) / 2)
     while True:
         claimed = yield Blocking(partial(cache.claim, key, CLAIM_SECONDS))
         # Look (again) after claiming: another process may have stored its answer and let go

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from attrs import define, field
 
+from esi_client._headers import header_int
 from esi_client._operation import Operation
 
 POLL_SECONDS = 0.005  # how often a waiting request looks again while others are in flight
@@ -30,11 +31,8 @@ PROBE = "probe"  # the lease of a request sent alone to learn a bucket's state
 
 
 def _int(headers: Mapping[str, str], name: str) -> int | None:
-    value = headers.get(name)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    """A limit header's whole number, or None for anything unreadable (see header_int)."""
+    return header_int(headers.get(name), 9)
 
 
 _WINDOW_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -43,11 +41,12 @@ _WINDOW_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 def bucket_size(headers: Mapping[str, str]) -> tuple[int, float] | None:
     """(tokens, window seconds) from `X-Ratelimit-Limit: 150/15m`: ESI's word on the bucket,
     which wins over the spec's (limits change between spec dates)."""
-    tokens, _, window = headers.get("x-ratelimit-limit", "").strip().partition("/")
+    tokens_text, _, window = headers.get("x-ratelimit-limit", "").strip().partition("/")
     unit = _WINDOW_UNITS.get(window[-1:].lower())
-    if not tokens.isdigit() or unit is None or not window[:-1].isdigit() or int(window[:-1]) <= 0:
-        return None
-    return int(tokens), int(window[:-1]) * unit
+    tokens, length = header_int(tokens_text, 9), header_int(window[:-1], 6)
+    if tokens is None or tokens < 1 or unit is None or length is None or length < 1:
+        return None  # unreadable, or a limit nothing could ever pass: ignored, the spec's stands
+    return tokens, length * unit
 
 
 class ErrorGate(Protocol):

@@ -56,7 +56,7 @@ class _Mirror:
                 inner = mirrors.get(inner_model) or _Mirror(inner_model, mirrors)
                 kind = list[inner.struct] if shape == "list" else inner.struct  # type: ignore[name-defined]
                 nested.append((index, shape == "list", inner.convert))
-            kind = _known_values(kind)
+            kind = _json_ints(_known_values(kind), msgspec)
             members.append((name, kind) if required else (name, kind, UNSET))
         self.struct = msgspec.defstruct(
             f"{model.__name__}Wire",
@@ -70,6 +70,20 @@ class _Mirror:
         self.flat = not nested
         self.convert = _converter(model, nested, msgspec.structs.astuple)
         mirrors[model] = self
+
+
+def _json_ints(kind: Any, msgspec: Any) -> Any:
+    """An int field bounded to int64: msgspec reads any integer exactly, orjson only those
+    within 64 bits (a bigger one becomes a float, which the checked path refuses). Beyond
+    int64 the fast path hands the body to the checked one (msgspec takes no uint64 bound), so
+    both give the same answer: the exact integer, or a BadResponseError naming the field."""
+    from typing import Annotated, get_args, get_origin
+
+    if kind is int:
+        return Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+    if get_origin(kind) is list and get_args(kind) == (int,):
+        return list[Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]]
+    return kind
 
 
 def _known_values(kind: Any) -> Any:

@@ -18,28 +18,49 @@ from typing import Any
 
 import orjson
 
-from esi_client._cache import CacheStore, ResponseCache, StoredResponse
+from esi_client._cache import CacheStore, ResponseCache, StoredResponse, UnusableEntry
 
 KEEP_STALE_SECONDS = 7 * 86400  # stale entries are kept this long for ETag revalidation
 
 
-class SQLiteCache:
-    """A file that survives restarts; created 0600. Safe to share between threads."""
+DEFAULT_SQLITE_MAX_BYTES = 512 * 1024 * 1024
+MAINTAIN_EVERY_SAVES = 64  # how often a long-running process trims the file as it goes
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+
+class SQLiteCache:
+    """A file that survives restarts; created 0600. Safe to share between threads.
+
+    Bounded as it goes, not only when opened: every MAINTAIN_EVERY_SAVES saves (or an eighth of
+    `max_bytes` saved) it drops
+    expired entries that cannot be revalidated (no ETag) or are older than `keep_stale`, then
+    the least recently stored ones while the bodies and headers take more than `max_bytes`
+    (freed pages are reused, so the file stops growing)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        max_bytes: int = DEFAULT_SQLITE_MAX_BYTES,
+        keep_stale: float = KEEP_STALE_SECONDS,
+    ) -> None:
         self.path = Path(path).expanduser()
+        self.max_bytes, self.keep_stale = max_bytes, keep_stale
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._lock = threading.Lock()
+        self._saves = 0
+        self._unchecked_bytes = 0  # saved since the last maintenance: a few big pages trigger it too
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout=2000")  # another process writing: wait, bounded
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA journal_size_limit=4194304")  # the WAL file shrinks back to 4 MB
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS esi_cache (key TEXT PRIMARY KEY, status INTEGER, headers BLOB,"
             " body BLOB, etag TEXT, fresh_until REAL, stored_at REAL)"
         )
-        self.prune()  # on open: bounded without a job of its own
+        self.maintain()
 
     def load(self, key: str) -> StoredResponse | None:
         with self._lock:
@@ -49,7 +70,10 @@ class SQLiteCache:
         if row is None:
             return None
         status, headers, body, etag, fresh_until = row
-        return StoredResponse(status, orjson.loads(headers), bytes(body), etag, fresh_until)
+        try:
+            return StoredResponse(status, orjson.loads(headers), bytes(body), etag, fresh_until)
+        except (orjson.JSONDecodeError, TypeError) as exc:
+            raise UnusableEntry(f"its headers or body cannot be read ({exc})") from None
 
     def save(self, key: str, response: StoredResponse) -> None:
         with self._lock:
@@ -65,14 +89,50 @@ class SQLiteCache:
                     time.time(),
                 ),
             )
+            self._saves += 1
+            self._unchecked_bytes += len(response.body)
+            due = self._saves % MAINTAIN_EVERY_SAVES == 0 or self._unchecked_bytes > self.max_bytes // 8
+            if due:
+                self._unchecked_bytes = 0
+        if due:
+            self.maintain()
 
-    def prune(self, older_than: float = KEEP_STALE_SECONDS) -> int:
-        """Remove entries stored more than `older_than` seconds ago; returns how many."""
+    def prune(self, older_than: float | None = None) -> int:
+        """Remove entries stored more than `older_than` seconds ago (default: `keep_stale`), and
+        expired ones without an ETag (nothing to revalidate them with); returns how many."""
+        now = time.time()
+        cutoff = now - (self.keep_stale if older_than is None else older_than)
         with self._lock:
             cursor = self._db.execute(
-                "DELETE FROM esi_cache WHERE stored_at < ?", (time.time() - older_than,)
+                "DELETE FROM esi_cache WHERE stored_at < ? OR (etag IS NULL AND fresh_until < ?)",
+                (cutoff, now),
             )
             return cursor.rowcount
+
+    def size(self) -> int:
+        """What the entries take: bodies and headers, in bytes."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(LENGTH(body) + LENGTH(headers)), 0) FROM esi_cache"
+            ).fetchone()
+        return int(row[0])
+
+    def maintain(self) -> int:
+        """Prune, then drop the least recently stored entries until within `max_bytes`."""
+        removed = self.prune()
+        while self.size() > self.max_bytes:
+            with self._lock:
+                cursor = self._db.execute(
+                    "DELETE FROM esi_cache WHERE key IN "
+                    "(SELECT key FROM esi_cache ORDER BY stored_at LIMIT 64)"
+                )
+            if not cursor.rowcount:
+                break
+            removed += cursor.rowcount
+        if removed:
+            with self._lock:  # pages freed in the WAL go back to the file, where they are reused
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
 
     def close(self) -> None:
         with self._lock:
@@ -92,7 +152,7 @@ class RedisCache:
         import redis
 
         # Bounded: a Redis that hangs costs a call at most this long before it is a miss.
-        options = {"socket_connect_timeout": 0.5, "socket_timeout": 2.0}
+        options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
         self._redis: Any = redis.Redis.from_url(url, **options) if isinstance(url, str) else url
         self.prefix = prefix
 
@@ -101,8 +161,11 @@ class RedisCache:
         if raw is None:
             return None
         meta, _, body = bytes(raw).partition(b"\n")  # orjson never writes a raw newline
-        data = orjson.loads(meta)
-        return StoredResponse(data["status"], data["headers"], body, data["etag"], data["fresh_until"])
+        try:
+            data = orjson.loads(meta)
+            return StoredResponse(data["status"], data["headers"], body, data["etag"], data["fresh_until"])
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise UnusableEntry(f"its metadata cannot be read ({type(exc).__name__}: {exc})") from None
 
     def save(self, key: str, response: StoredResponse) -> None:
         meta = {
@@ -127,4 +190,4 @@ class RedisCache:
         self._redis.delete(self.prefix + "in-flight:" + key)
 
 
-__all__ = ["CacheStore", "RedisCache", "ResponseCache", "SQLiteCache", "StoredResponse"]
+__all__ = ["CacheStore", "RedisCache", "ResponseCache", "SQLiteCache", "StoredResponse", "UnusableEntry"]

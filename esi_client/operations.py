@@ -17,6 +17,35 @@ def _index() -> dict[str, Operation]:
     return OPERATIONS
 
 
+def _renamed() -> dict[str, str]:
+    """Old operationIds CCP renamed, to the current ones (empty for a client generated before)."""
+    from esi_client.api import _index
+
+    return dict(getattr(_index, "RENAMED", {}))
+
+
+def renamed_to(operation_id: str) -> str | None:
+    """The current id of an operation CCP renamed (`GetCharactersCharacterId` →
+    `GetCharactersDetail`), by old id or old Python name; None when it was not renamed."""
+    found = rename_of(operation_id)
+    return None if found is None else found[1]
+
+
+def rename_of(operation_id: str) -> tuple[str, str] | None:
+    """(old id, current id) when `operation_id` is an old id or old Python name."""
+    index = _index()
+    for old, new in _renamed().items():
+        if new in index and operation_id in (old, _snake(old)):
+            return old, new
+    return None
+
+
+def _snake(operation_id: str) -> str:
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
+
+
 def all_operations() -> list[Operation]:
     """Every operation, sorted by id."""
     return sorted(_index().values(), key=lambda operation: operation.id)
@@ -30,6 +59,9 @@ def get_operation(operation_id: str) -> Operation:
     for operation in index.values():
         if operation.python_name == operation_id:
             return operation
+    current = renamed_to(operation_id)
+    if current is not None and current in index:
+        return index[current]
     raise LookupError(f"there is no ESI operation {operation_id!r}{_suggestions(operation_id, index)}")
 
 
@@ -48,4 +80,12 @@ def load_module(operation: Operation) -> ModuleType:
     return importlib.import_module(operation.module)
 
 
-__all__ = ["Operation", "Parameter", "RateLimit", "all_operations", "get_operation", "load_module"]
+__all__ = [
+    "Operation",
+    "Parameter",
+    "RateLimit",
+    "all_operations",
+    "get_operation",
+    "load_module",
+    "renamed_to",
+]

@@ -24,10 +24,13 @@ import attrs
 
 from esi_client._client import ESIClient
 from esi_client._decode import gc_paused
+from esi_client._headers import header_int
 from esi_client.errors import BadResponseError, ESIError
 from esi_client.types import Response
 
 Progress = Callable[[int, int], None]  # (pages done, pages in all)
+MAX_PAGES_DIGITS = 6  # ESI's largest page counts are in the hundreds
+MAX_CURSOR_CHARS = 512  # ESI's cursor tokens are short; a longer one is not a token
 
 
 class PagingError(ESIError):
@@ -43,12 +46,12 @@ def _page_count(response: Response[Any], operation_id: str) -> int:
     raw = response.headers.get("x-pages")
     if raw is None:
         return 1
-    text = raw.strip()
-    if not text.isdigit() or int(text) < 1:
+    count = header_int(raw, MAX_PAGES_DIGITS)
+    if count is None or count < 1:
         raise BadResponseError(
-            f"X-Pages is {raw!r}, not a page count", operation_id=operation_id, path="X-Pages", value=raw
+            f"X-Pages is {raw[:40]!r}, not a page count", operation_id=operation_id, path="X-Pages", value=raw
         )
-    return int(text)
+    return count
 
 
 def _check(module: ModuleType) -> str:
@@ -84,15 +87,19 @@ def all_pages(
     with gc_paused():
         for _attempt in range(max_restarts + 1):
             first: Response[Any] = module.sync_detailed(*args, client=current, page=1, **kwargs)
+            pages = [first]
             progress = _Progress(on_page, _page_count(first, operation_id))
-            workers = min(max_concurrency or current.max_concurrency, max(progress.total - 1, 1))
 
             def fetch(page: int, client: ESIClient = current) -> Response[Any]:
                 response: Response[Any] = module.sync_detailed(*args, client=client, page=page, **kwargs)
                 return response
 
-            rest = _fetch_in_threads(fetch, progress, workers)
-            items = _consistent([first, *rest])
+            while len(pages) < progress.total:  # a later page may report more pages: fetch them too
+                numbers = range(len(pages) + 1, progress.total + 1)
+                workers = min(max_concurrency or current.max_concurrency, len(numbers))
+                pages += _fetch_in_threads(fetch, progress, numbers, workers)
+                progress.grow(_most_pages(pages, operation_id))
+            items = _consistent(pages)
             if items is not None:
                 return items
             current = client.revalidating()
@@ -117,8 +124,8 @@ async def all_pages_async(
     with gc_paused():
         for _attempt in range(max_restarts + 1):
             first: Response[Any] = await module.asyncio_detailed(*args, client=current, page=1, **kwargs)
+            pages = [first]
             progress = _Progress(on_page, _page_count(first, operation_id))
-            workers = min(max_concurrency or current.max_concurrency, max(progress.total - 1, 1))
 
             async def fetch(page: int, client: ESIClient = current) -> Response[Any]:
                 response: Response[Any] = await module.asyncio_detailed(
@@ -126,12 +133,22 @@ async def all_pages_async(
                 )
                 return response
 
-            rest = await _fetch_in_tasks(fetch, progress, workers)
-            items = _consistent([first, *rest])
+            while len(pages) < progress.total:
+                numbers = range(len(pages) + 1, progress.total + 1)
+                workers = min(max_concurrency or current.max_concurrency, len(numbers))
+                pages += await _fetch_in_tasks(fetch, progress, numbers, workers)
+                progress.grow(_most_pages(pages, operation_id))
+            items = _consistent(pages)
             if items is not None:
                 return items
             current = client.revalidating()
     raise PagingError(f"the data changed during each of {max_restarts + 1} walks", operation_id=operation_id)
+
+
+def _most_pages(pages: list[Response[Any]], operation_id: str) -> int:
+    """The most pages any page reports: each page carries X-Pages, and a later one may say the
+    data grew (same Last-Modified); its pages would otherwise go missing silently."""
+    return max(_page_count(page, operation_id) for page in pages)
 
 
 def _consistent(pages: list[Response[Any]]) -> list[Any] | None:
@@ -142,12 +159,12 @@ def _consistent(pages: list[Response[Any]]) -> list[Any] | None:
 
 
 def _fetch_in_threads(
-    fetch: Callable[[int], Response[Any]], progress: _Progress, workers: int
+    fetch: Callable[[int], Response[Any]], progress: _Progress, wanted: range, workers: int
 ) -> list[Response[Any]]:
-    """Pages 2..N by `workers` threads taking the next page number; the first error stops
-    every thread from taking another and is raised once the running ones have finished."""
+    """The `wanted` pages by `workers` threads taking the next page number; the first error
+    stops every thread from taking another and is raised once the running ones have finished."""
     pages: dict[int, Response[Any]] = {}
-    numbers = iter(range(2, progress.total + 1))
+    numbers = iter(wanted)
     lock = threading.Lock()
     failures: list[BaseException] = []
 
@@ -176,16 +193,16 @@ def _fetch_in_threads(
         thread.join()
     if failures:
         raise failures[0]
-    return [pages[page] for page in range(2, progress.total + 1)]
+    return [pages[page] for page in wanted]
 
 
 async def _fetch_in_tasks(
-    fetch: Callable[[int], Awaitable[Response[Any]]], progress: _Progress, workers: int
+    fetch: Callable[[int], Awaitable[Response[Any]]], progress: _Progress, wanted: range, workers: int
 ) -> list[Response[Any]]:
-    """Pages 2..N by `workers` tasks; the first error cancels the others (their slots are given
-    back by their flows) and is raised."""
+    """The `wanted` pages by `workers` tasks; the first error cancels the others (their slots
+    are given back by their flows) and is raised."""
     pages: dict[int, Response[Any]] = {}
-    numbers = iter(range(2, progress.total + 1))
+    numbers = iter(wanted)
 
     async def work() -> None:
         for page in numbers:
@@ -202,7 +219,7 @@ async def _fetch_in_tasks(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return [pages[page] for page in range(2, progress.total + 1)]
+    return [pages[page] for page in wanted]
 
 
 class _Progress:
@@ -217,6 +234,12 @@ class _Progress:
         self.done += 1
         if self.callback:
             self.callback(self.done, self.total)
+
+    def grow(self, total: int) -> None:
+        if total > self.total:
+            self.total = total
+            if self.callback:
+                self.callback(self.done, total)
 
 
 class _Cursors:
@@ -238,6 +261,13 @@ class _Cursors:
         following = getattr(getattr(model, "cursor", None), self.direction, None)
         if not records or not isinstance(following, str) or not following:
             return records, None
+        if len(following) > MAX_CURSOR_CHARS:
+            raise BadResponseError(
+                f"the {self.direction} cursor is {len(following):,} characters long, not a cursor token",
+                operation_id=self.operation_id,
+                path=f"cursor.{self.direction}",
+                value=following[:40] + "…",
+            )
         if following in self.seen:
             raise PagingError(
                 f"the server handed out the {self.direction} cursor {following!r} a second time: "

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from esi_client._headers import header_int
 from esi_client._limits import MAX_RESET_SECONDS, POLL_SECONDS, ErrorBudget, RateBuckets, bucket_size
 from esi_client._operation import Operation
 
@@ -45,7 +46,7 @@ _ERROR_RESERVE = (
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local inflight = redis.call('ZCARD', KEYS[2])
 local remain = tonumber(redis.call('HGET', KEYS[1], 'remain'))
-local reset_at = tonumber(redis.call('HGET', KEYS[1], 'reset_at') or '0')
+local reset_at = tonumber(redis.call('HGET', KEYS[1], 'reset_at')) or 0
 if remain and now >= reset_at then remain = nil redis.call('HDEL', KEYS[1], 'remain') end
 local allowed
 if remain == nil then allowed = inflight < tonumber(ARGV[4])
@@ -68,7 +69,7 @@ if ARGV[2] == '' then return 0 end
 local remain = tonumber(ARGV[2])
 local reset_at = now + math.min(math.max(tonumber(ARGV[3]), 0), tonumber(ARGV[4]))
 local current = tonumber(redis.call('HGET', KEYS[1], 'remain'))
-local current_reset = tonumber(redis.call('HGET', KEYS[1], 'reset_at') or '0')
+local current_reset = tonumber(redis.call('HGET', KEYS[1], 'reset_at')) or 0
 if current == nil or reset_at > current_reset + 1.5 then
   redis.call('HSET', KEYS[1], 'remain', remain, 'reset_at', reset_at)
 else
@@ -91,15 +92,17 @@ return 0
 _RATE_RESERVE = (
     _NOW
     + """
-local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until') or '0')
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until')) or 0
+if paused > now + 86400 then paused = 0 redis.call('HDEL', KEYS[1], 'paused_until') end
 if paused > now then return tostring(paused - now) end
-local limit = tonumber(redis.call('HGET', KEYS[1], 'limit') or ARGV[3])
-local window = tonumber(redis.call('HGET', KEYS[1], 'window') or ARGV[4])
+local limit = tonumber(redis.call('HGET', KEYS[1], 'limit')) or tonumber(ARGV[3])
+local window = tonumber(redis.call('HGET', KEYS[1], 'window')) or tonumber(ARGV[4])
+if limit < 1 or window <= 0 then limit = tonumber(ARGV[3]) window = tonumber(ARGV[4]) end
 local remaining = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
 local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - window)
 if #old > 0 then
   for _, member in ipairs(old) do
-    local tokens = tonumber(string.match(member, ':(%d+)$'))
+    local tokens = tonumber(string.match(member, ':(%d+)$')) or 0
     if remaining then remaining = math.min(limit, remaining + tokens) end
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
@@ -149,7 +152,7 @@ _RATE_PAUSE = (
     _NOW
     + """
 local until = now + tonumber(ARGV[1])
-local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until') or '0')
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until')) or 0
 redis.call('HSET', KEYS[1], 'paused_until', math.max(paused, until))
 redis.call('HDEL', KEYS[1], 'remaining')
 redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 3600)
@@ -158,9 +161,14 @@ return 0
 )
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _header(headers: Mapping[str, str] | None, name: str) -> str:
-    value = (headers or {}).get(name, "")
-    return value if value.lstrip("-").isdigit() else ""
+    """The header's whole number as the scripts take it ("" when unreadable: see header_int)."""
+    value = header_int((headers or {}).get(name), 9)
+    return "" if value is None else str(value)
 
 
 class RedisLimits:
@@ -216,8 +224,24 @@ class RedisLimits:
         )
 
     def run(self, script: str, keys: list[str], args: list[str | int | float]) -> Any:
-        """One of the Lua scripts (raises what Redis raises: `call` decides)."""
-        return self.scripts[script](keys=keys, args=args)
+        """One of the Lua scripts (raises what Redis raises: `call` decides). Keys that hold
+        what these scripts never write (another type, or values they cannot read: another
+        program, a hand edit) make Redis refuse the script: they are replaced by a fresh,
+        unknown state (which the limits treat cautiously) and the script runs again."""
+        import redis
+
+        try:
+            return self.scripts[script](keys=keys, args=args)
+        except redis.ResponseError as exc:
+            found = ", ".join(f"{key} ({_text(self._redis.type(key))})" for key in keys)
+            self._redis.delete(*keys)
+            logger.warning(
+                "shared limits: keys held what esikit does not write (%s; Redis said: %s); "
+                "replaced with a fresh state",
+                found,
+                str(exc)[:200],
+            )
+            return self.scripts[script](keys=keys, args=args)
 
     def call(self, work: Callable[[], T], fallback: Callable[[], T]) -> tuple[T, bool]:
         """(work's result, True), or (fallback's, False) when Redis is down or fails now."""

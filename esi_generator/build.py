@@ -28,6 +28,7 @@ from esi_generator.diff import SpecDiff, diff_specs
 from esi_generator.errors import SpecError
 from esi_generator.facts import operation_facts
 from esi_generator.pin import DEFAULT_PIN_PATH, Pin, load_pin, update_pin
+from esi_generator.renames import RENAMES_PATH, alias_source, applicable, load_renames
 from esi_generator.source import SpecSource, cache_spec, cached_spec, resolve_spec
 from esi_generator.transforms import normalise
 from esi_generator.validate import iter_operations, parse_spec, pointer
@@ -112,6 +113,8 @@ def generate(
             )
         if warnings and not allow_warnings:
             raise SpecError(source.origin, "openapi-python-client warned: " + " | ".join(warnings))
+        for alias in (package / "api").glob("*/*.py.alias"):
+            alias.rename(alias.with_suffix(""))
         _format(package)
         _write_manifest(package)
         _swap_in(package, output_dir)
@@ -137,7 +140,8 @@ def _accept(pin: Pin, source: SpecSource, date: str, update: bool) -> None:
 def _fingerprint(spec_sha256: str) -> str:
     digest = hashlib.sha256(spec_sha256.encode())
     digest.update(version("openapi-python-client").encode())
-    for path in sorted([*GENERATOR_DIR.glob("*.py"), *TEMPLATES_DIR.rglob("*.jinja"), CONFIG_PATH]):
+    sources = [*GENERATOR_DIR.glob("*.py"), *TEMPLATES_DIR.rglob("*.jinja"), CONFIG_PATH, RENAMES_PATH]
+    for path in sorted(sources):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -250,9 +254,11 @@ def _run_openapi_python_client(
     if missing:
         raise SpecError("spec", f"openapi-python-client could not parse operations: {', '.join(missing)}")
     facts = {fact.module: fact for fact in operation_facts(spec, modules).values()}
+    renamed = applicable(load_renames(), modules)
     project = Project(openapi=data, config=config, custom_template_path=TEMPLATES_DIR)
     project.env.globals.update(
         esi_operations=facts,
+        esi_renamed=renamed,
         esi_wire_fields=WireRules(project.openapi.models).fields,
         esi_response_model=esi_response_model,
         esi_positional_order=positional_order,
@@ -272,6 +278,16 @@ def _run_openapi_python_client(
     (package / "api" / "_index.py").write_text(index.render(), encoding="utf-8")
     for stray in ("client.py", "errors.py", "types.py", "__init__.py"):
         (package / stray).unlink(missing_ok=True)
+    for old_id, new_id in renamed.items():
+        tag, new_module, _names = modules[new_id]
+        old_module = str(PythonIdentifier(UntrustedString(old_id), config.field_prefix))
+        target = package / "api" / tag / f"{old_module}.py.alias"  # counted apart: not an operation
+        target.write_text(
+            alias_source(
+                old_id, new_id, f"esi_client.api.{tag}.{old_module}", f"esi_client.api.{tag}.{new_module}"
+            ),
+            encoding="utf-8",
+        )
     return [_describe(error) for error in errors]
 
 

@@ -7,6 +7,7 @@ schema is a plain type (not a union) is replaced by a value of another type.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -114,3 +115,36 @@ def test_both_paths_name_the_broken_path(
         assert fast.value.value == WRONG[kind]
 
     broken()
+
+
+@pytest.mark.parametrize("value", [2**64, 2**70, -(2**63) - 1, 10**30])
+def test_both_paths_refuse_an_integer_beyond_64_bits(value: int) -> None:
+    """msgspec reads any integer exactly, orjson turns one beyond 64 bits into a float: both
+    paths must say the same (a BadResponseError naming the field), for big and small bodies."""
+    from esi_client._decode import decode_and_parse
+    from esi_client.api.market import get_markets_region_id_orders
+    from tests.test_hostile_paging import order
+
+    operation = get_markets_region_id_orders.OPERATION
+    parse = get_markets_region_id_orders._parse  # the ModelParser: both paths
+    for count in (1, 1000):  # the checked path, then the fast path
+        orders = [order(n) for n in range(count)]
+        orders[-1]["order_id"] = value
+        body = json.dumps(orders).encode()  # orjson cannot write integers beyond 64 bits
+        with pytest.raises(BadResponseError, match="order_id"):
+            decode_and_parse(operation, parse, body)
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, 2**64 - 1, -(2**63)])
+def test_both_paths_read_64_bit_integers_exactly(value: int) -> None:
+    from esi_client._decode import decode_and_parse
+    from esi_client.api.market import get_markets_region_id_orders
+    from tests.test_hostile_paging import order
+
+    operation = get_markets_region_id_orders.OPERATION
+    parse = get_markets_region_id_orders._parse  # the ModelParser: both paths
+    for count in (1, 1000):
+        orders = [order(n) for n in range(count)]
+        orders[-1]["order_id"] = value
+        parsed = decode_and_parse(operation, parse, json.dumps(orders).encode())
+        assert parsed[-1].order_id == value and type(parsed[-1].order_id) is int

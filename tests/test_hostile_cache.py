@@ -179,8 +179,8 @@ def test_a_sqlite_cache_drops_entries_too_old_to_revalidate_when_opened(tmp_path
     """Without it the file grows for ever: entries past the revalidation window go on open."""
     path = tmp_path / "cache.sqlite"
     store = SQLiteCache(path)
-    store.save("old", StoredResponse(200, {}, b"[]", None, 0.0))
-    store.save("recent", StoredResponse(200, {}, b"[]", None, 0.0))
+    store.save("old", StoredResponse(200, {}, b"[]", '"o"', 0.0))
+    store.save("recent", StoredResponse(200, {}, b"[]", '"r"', 0.0))  # stale, but revalidatable
     store.close()
     with sqlite3.connect(path) as db:  # as if written eight days ago
         db.execute("UPDATE esi_cache SET stored_at = ? WHERE key = 'old'", (time.time() - 8 * 86400,))

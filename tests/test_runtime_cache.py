@@ -203,7 +203,8 @@ async def test_a_failing_store_never_fails_a_call(
         revalidated = await get_status.asyncio_detailed(client=client)
     await client.aclose()
     assert first.parsed is not None and revalidated.parsed == first.parsed
-    assert client.cache.store_errors == 4
+    # the first failure leaves the store alone for a while: the other three are not even tried
+    assert client.cache.store_errors == 1 and client.cache.guard.skipped == 3
     failures = [record.getMessage() for record in caplog.records if "cache store" in record.getMessage()]
-    # one WARNING for the outage, however many operations failed in it (all four counted)
+    # one WARNING for the outage, however many operations it spans
     assert len(failures) == 1 and "ConnectionError: store unreachable" in failures[0]

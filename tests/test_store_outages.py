@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from esi_client.api.universe import get_universe_types_type_id
-from esi_client.cache_stores import RedisCache
+from esi_client.cache_stores import RedisCache, ResponseCache
 from tests.services import free_port, redis_server
 
 
@@ -30,7 +30,8 @@ def test_a_redis_outage_is_told_once_and_its_end_once(
     first: Generator[str, None, None] = redis_server(tmp_path / "up", port)  # type: ignore[assignment]
     (tmp_path / "up").mkdir()
     url = next(first)
-    client = make_client(cache=RedisCache(url))
+    # tried on every operation (no pause after a failure): each one is counted
+    client = make_client(cache=ResponseCache(store=RedisCache(url), store_retry_seconds=0.0))
     assert get_universe_types_type_id.sync(34, client=client).type_id == 34
     first.close()  # Redis goes away
     caplog.set_level(logging.DEBUG, logger="esi_client")

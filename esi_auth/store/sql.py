@@ -261,11 +261,12 @@ class SQLTokenStore:
         owner: str | None = None,
         return_to: str | None = None,
     ) -> None:
+        sealed = self.secrets.seal(0, _verifier_kind(state), verifier)  # kept like the tokens' secrets
         with self.engine.begin() as db:
             db.execute(
                 insert(pending_logins).values(
                     state=state,
-                    code_verifier=verifier,
+                    code_verifier=sealed,
                     scopes=" ".join(normalise_scopes(scopes)),
                     client_id=client_id,
                     created_at=created_at,
@@ -285,14 +286,43 @@ class SQLTokenStore:
                 .mappings()
                 .first()
             )
-        return dict(row) if row is not None else None
+        if row is None:
+            return None
+        pending = dict(row)
+        kind = _verifier_kind(state)
+        try:
+            pending["code_verifier"] = self.secrets.open(0, kind, pending["code_verifier"])
+        finally:
+            self.secrets.seal(0, kind, None)  # used once: gone from the keyring too
+        return pending
+
+    def count_pending_logins(self) -> int:
+        from sqlalchemy import func
+
+        with self.engine.connect() as db:
+            return int(db.execute(select(func.count()).select_from(pending_logins)).scalar() or 0)
 
     def delete_pending_logins_older_than(self, max_age: float, now: float | None = None) -> int:
         cutoff = (time.time() if now is None else now) - max_age
         with self.engine.begin() as db:
-            return int(
-                db.execute(delete(pending_logins).where(pending_logins.c.created_at < cutoff)).rowcount
-            )
+            states = [
+                str(state)
+                for state in db.execute(
+                    delete(pending_logins)
+                    .where(pending_logins.c.created_at < cutoff)
+                    .returning(pending_logins.c.state)
+                ).scalars()
+            ]
+        for state in states:
+            self.secrets.seal(0, _verifier_kind(state), None)
+        return len(states)
+
+
+def _verifier_kind(state: str) -> str:
+    """The secret's name for a pending login's PKCE verifier (a hash: states may be long)."""
+    import hashlib
+
+    return "pkce-" + hashlib.sha256(state.encode()).hexdigest()[:32]
 
 
 def _row(token: Token) -> dict[str, Any]:

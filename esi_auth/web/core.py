@@ -140,20 +140,35 @@ class WebSSO:
         pending = self.app.login.start(
             scopes, owner=owner, return_to=("single:" if single_use else "") + return_to
         )
-        states = [*session.get(SESSION_STATES, []), pending.state][-MAX_STATES:]
-        session[SESSION_STATES] = states
+        states = [*session.get(SESSION_STATES, []), pending.state]
+        for dropped in states[:-MAX_STATES]:  # the oldest of too many logins in this browser: gone
+            self.app.store.take_pending_login(dropped)
+        session[SESSION_STATES] = states[-MAX_STATES:]
         return Redirect(pending.url)
 
-    def callback(self, session: Session, query: str) -> Redirect | Page:
-        """The SSO callback: finish a login this browser session started, go back to its page."""
+    def callback(self, session: Session, query: str, request: Any = None) -> Redirect | Page:
+        """The SSO callback: finish a login this browser session started, for the site user who
+        started it, and go back to its page."""
         from urllib.parse import parse_qs
 
-        params = parse_qs(query)
+        try:
+            params = parse_qs(query, max_num_fields=20, strict_parsing=False)
+        except ValueError:
+            return Page(400, error_page("The callback's parameters are malformed; nothing was stored."))
         state = (params.get("state") or [""])[0]
         states = list(session.get(SESSION_STATES, []))
         if not state or state not in states:
             return Page(400, error_page("This login was not started from this browser; nothing was stored."))
         session[SESSION_STATES] = [known for known in states if known != state]
+        started_by, pending_return = self._pending(state)
+        if started_by is not None and self.current_user(request) != started_by:
+            # Another site user signed in in this browser since the login started: the character
+            # approved now is theirs to add, not the starter's.
+            self.app.store.take_pending_login(state)
+            return Page(
+                403,
+                error_page("The site user changed since this login started; nothing was stored.", again=True),
+            )
         if "error" in params:
             self.app.store.take_pending_login(state)
             reason = params["error"][0]
@@ -163,7 +178,6 @@ class WebSSO:
                 else f"EVE SSO refused: {reason}"
             )
             return Page(400, error_page(f"{text} Nothing was stored.", again=True))
-        pending_return = self._pending_return(state)
         single_use = pending_return is not None and pending_return.startswith("single:")
         try:
             done = self.app.login.complete(query, store_token=not single_use)
@@ -183,6 +197,7 @@ class WebSSO:
             session[SESSION_TICKETS] = {**session.get(SESSION_TICKETS, {}), return_to: ticket}
             separator = "&" if "?" in return_to else "?"
             return Redirect(f"{return_to}{separator}{urlencode({'esi_ticket': ticket})}")
+        session.pop(SESSION_CSRF, None)  # a new login: forms signed before it are not honoured
         session[SESSION_FRESH] = {**session.get(SESSION_FRESH, {}), return_to: done.token.id}
         return Redirect(return_to)
 
@@ -192,10 +207,10 @@ class WebSSO:
             return Page(400, error_page("The form expired or did not come from this site: reload the page."))
         owner = self.current_user(request)
         wanted = normalise_scopes(form.get("scopes", ""))
-        try:
-            token_id = int(form.get("token", ""))
-        except ValueError:
+        raw_id = form.get("token", "")
+        if not raw_id.isascii() or not raw_id.isdigit() or len(raw_id) > 18:
             return Page(400, error_page("No character was chosen."))
+        token_id = int(raw_id)
         if owner is None or self._owned(token_id, owner, wanted) is None:
             return Page(400, error_page("That character is not one of yours."))
         session[SESSION_CHOICES] = {**session.get(SESSION_CHOICES, {}), scopes_key(wanted): token_id}
@@ -209,16 +224,22 @@ class WebSSO:
             return None
         return token if set(scopes) <= set(token.scopes) else None
 
-    def _pending_return(self, state: str) -> str | None:
+    def _pending(self, state: str) -> tuple[str | None, str | None]:
+        """(the site user who started the login, where it goes back to)."""
         from sqlalchemy import select
 
         from esi_auth.store._schema import pending_logins
 
         with self.app.store.engine.connect() as db:
-            value = db.execute(
-                select(pending_logins.c.return_to).where(pending_logins.c.state == state)
-            ).scalar()
-        return None if value is None else str(value)
+            row = db.execute(
+                select(pending_logins.c.owner, pending_logins.c.return_to).where(
+                    pending_logins.c.state == state
+                )
+            ).first()
+        if row is None:
+            return None, None
+        owner, return_to = row
+        return (None if owner is None else str(owner)), (None if return_to is None else str(return_to))
 
     def _csrf(self, session: Session) -> str:
         secret = session.get(SESSION_CSRF)
@@ -234,6 +255,8 @@ class WebSSO:
 
 def _local(url: str) -> str:
     """Only a path on this site: an absolute URL to elsewhere never becomes a redirect."""
+    if "\\" in url or any(ord(char) < 0x20 for char in url):
+        return "/"  # browsers read `/\\evil.example` as `//evil.example`: another site
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return "/"

@@ -106,7 +106,7 @@ def blueprint(web: WebSSO, name: str = "esi_sso") -> flask.Blueprint:
     @routes.get("/callback")
     def callback() -> flask.Response:
         query = flask.request.query_string.decode("latin-1")
-        return _answer(web.callback(flask.session, query))
+        return _answer(web.callback(flask.session, query, flask.request))
 
     @routes.post("/select")
     def select() -> flask.Response:

@@ -97,7 +97,7 @@ def routes(web: WebSSO) -> list[Route]:
     """The SSO callback and the selection form's target, under `web.base_path`."""
 
     def callback(request: Request) -> Response:
-        return _response(web.callback(request.session, request.url.query))
+        return _response(web.callback(request.session, request.url.query, request))
 
     async def select(request: Request) -> Response:
         form = {key: str(value) for key, value in (await request.form()).items()}

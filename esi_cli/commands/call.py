@@ -148,8 +148,19 @@ def _print_help(operation_id: str) -> None:
     from esi_client.operations import get_operation
 
     with one_line_errors():
-        described = describe(get_operation(operation_id))
+        operation = get_operation(operation_id)
+        _note_rename(operation_id, operation.id)
+        described = describe(operation)
     print_operation(described)
+
+
+def _note_rename(asked: str, current: str) -> None:
+    """An old id still works; say once, on stderr (stdout may be piped), what it is called now."""
+    from esi_client.operations import rename_of
+
+    found = rename_of(asked)
+    if found is not None and found[1] == current:
+        typer.echo(f"note: CCP renamed {found[0]} to {current}; use {current} from now on", err=True)
 
 
 def call_command(
@@ -181,6 +192,7 @@ def call_command(
 
     with one_line_errors():
         operation = get_operation(operation_id)
+        _note_rename(operation_id, operation.id)
         module = load_module(operation)
         arguments = _arguments(operation, list(ctx.args))
         app = sso_app() if operation.scopes else None

@@ -17,6 +17,14 @@ def diff_command(
     new: Annotated[str, typer.Argument(help="The new spec: a path or URL.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, markdown or json.")] = "text",
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything breaking changed.")] = False,
+    record_renames: Annotated[
+        bool,
+        typer.Option(
+            "--record-renames",
+            help="Add the renamed operations to esi_generator/renames.toml: the next `esi generate` "
+            "keeps their old modules importable (deprecated).",
+        ),
+    ] = False,
 ) -> None:
     """Report added/removed operations and changed parameters, schemas and scopes."""
     from esi_generator.diff import diff_specs
@@ -32,5 +40,11 @@ def diff_command(
     except SpecError as exc:
         fail(str(exc), exc.exit_status)
     console.print(render(diff, cast(Format, fmt)), end="", highlight=False, markup=False, soft_wrap=True)
+    if record_renames:
+        from esi_generator.renames import RENAMES_PATH
+        from esi_generator.renames import record_renames as record
+
+        added = record(diff.renamed)
+        typer.echo(f"recorded {len(added)} new rename(s) in {RENAMES_PATH}", err=True)
     if check and diff.breaking:
         raise typer.Exit(EXIT_FAILED)

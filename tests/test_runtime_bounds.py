@@ -1,0 +1,170 @@
+"""A long-running process stays bounded (memory, disk, retries) and every caller keeps its own
+deadline; paging never loses the pages a later page reports."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from esi_client import DeadlineExceededError, RetryPolicy
+from esi_client.api.market import get_markets_region_id_orders
+from esi_client.api.status import get_status
+from esi_client.cache_stores import ResponseCache, SQLiteCache, StoredResponse
+from esi_client.paging import all_pages, all_pages_async
+from tests.hostile_server import HostileServer, RawRequest, answer, client_for
+from tests.test_hostile_paging import MODIFIED, order
+
+STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
+
+
+class _GrowingMarket:
+    """Page 1 says `first_says` pages; every later page says `later_say` (same snapshot)."""
+
+    def __init__(self, first_says: int, later_say: int) -> None:
+        self.first_says, self.later_say = first_says, later_say
+
+    def __call__(self, request: RawRequest, conn: socket.socket) -> None:
+        page = int(request.query("page") or 1)
+        pages = self.first_says if page == 1 else self.later_say
+        if page > max(self.first_says, self.later_say):
+            answer(conn, 404, {"error": "page out of range"})
+            return
+        headers = {"X-Pages": str(pages), "Last-Modified": MODIFIED}
+        answer(conn, 200, [order(page * 1000 + n) for n in range(2)], headers)
+
+
+@pytest.mark.parametrize(("first", "later"), [(2, 5), (2, 3), (3, 7)])
+def test_a_later_page_reporting_more_pages_is_followed(server: HostileServer, first: int, later: int) -> None:
+    server.on("/markets/10000002/orders", _GrowingMarket(first, later))
+    seen: list[tuple[int, int]] = []
+    items = all_pages(
+        get_markets_region_id_orders,
+        10000002,
+        client=client_for(server),
+        on_page=lambda d, t: seen.append((d, t)),
+    )
+    assert sorted(item.order_id // 1000 for item in items) == sorted([p for p in range(1, later + 1)] * 2)
+    assert seen[-1] == (later, later)
+
+
+async def test_a_later_page_reporting_more_pages_is_followed_async(server: HostileServer) -> None:
+    server.on("/markets/10000002/orders", _GrowingMarket(2, 4))
+    client = client_for(server)
+    items = await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+    assert [item.order_id // 1000 for item in items] == [1, 1, 2, 2, 3, 3, 4, 4]
+    await client.aclose()
+
+
+def test_429_waits_do_not_spend_the_5xx_retries(server: HostileServer) -> None:
+    """Two 429s then a 503 then an answer: three retries in the policy, and the caller is
+    answered (the 429s' bounded waits have a budget of their own)."""
+    from esi_client.api.dogma import get_dogma_attributes
+
+    script = iter([(429, {"Retry-After": "0"}), (429, {"Retry-After": "0"}), (503, {}), (503, {}), (503, {})])
+
+    def attributes(_request: RawRequest, conn: socket.socket) -> None:
+        status, headers = next(script, (200, {}))
+        answer(conn, status, [1, 2] if status == 200 else {"error": "busy"}, headers)
+
+    server.on("/dogma/attributes", attributes)
+    client = client_for(server, retry=RetryPolicy(max_retries=3, backoff_base=0.01, backoff_cap=0.02))
+    assert get_dogma_attributes.sync(client=client) == [1, 2]
+    assert server.count("/dogma/attributes") == 6
+
+
+def test_each_follower_keeps_its_own_deadline(server: HostileServer) -> None:
+    """Four identical calls with deadline=1 against a server that never answers: each ends by
+    its own deadline, not after the leaders before it failed one by one."""
+    release = threading.Event()
+
+    def hang(_request: RawRequest, conn: socket.socket) -> bool:
+        release.wait(30)
+        return True
+
+    server.on("/status", hang)
+    client = client_for(server, deadline=1.0, timeout=30)
+    ended: list[float] = []
+    started = time.monotonic()
+
+    def call() -> None:
+        try:
+            get_status.sync(client=client)
+        except DeadlineExceededError:
+            ended.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    release.set()
+    assert len(ended) == 4 and max(ended) < 2.5, ended
+
+
+async def test_each_async_follower_keeps_its_own_deadline(server: HostileServer) -> None:
+    release = threading.Event()
+
+    def hang(_request: RawRequest, conn: socket.socket) -> bool:
+        release.wait(30)
+        return True
+
+    server.on("/status", hang)
+    client = client_for(server, deadline=1.0, timeout=30)
+    started = time.monotonic()
+    results = await asyncio.gather(
+        *(get_status.asyncio(client=client) for _ in range(4)), return_exceptions=True
+    )
+    took = time.monotonic() - started
+    release.set()
+    assert all(isinstance(result, DeadlineExceededError) for result in results), results
+    assert took < 2.5, took
+    await client.aclose()
+
+
+def test_the_memory_cache_is_bounded_by_bytes() -> None:
+    from esi_client._cache import CacheEntry
+
+    cache = ResponseCache(max_bytes=1_000_000)
+    body = b"x" * 170_000  # a 1,000-order page
+    for n in range(50):
+        cache.remember(f"page-{n}", CacheEntry(200, {"etag": "e"}, body, "e", 1e12))
+    assert cache.bytes <= 1_000_000 and 1 <= len(cache) <= 5
+    assert cache.get("page-49") is not None and cache.get("page-0") is None  # the oldest went first
+    cache.remember("huge", CacheEntry(200, {}, b"x" * 2_000_000, None, 1e12))
+    assert cache.get("huge") is None and cache.bytes <= 1_000_000
+    cache.clear()
+    assert cache.bytes == 0 and len(cache) == 0
+
+
+def test_the_default_memory_cache_holds_a_crawl_within_its_byte_budget(server: HostileServer) -> None:
+    big = [order(n) for n in range(1000)]
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        answer(conn, 200, big, {"Cache-Control": "max-age=300", "X-Pages": "1"})
+
+    server.on("*", handle)
+    client = client_for(server, cache=ResponseCache(max_bytes=5_000_000))
+    for region in range(10000001, 10000041):
+        assert len(get_markets_region_id_orders.sync(region, client=client)) == 1000
+    assert client.cache.bytes <= 5_000_000 and len(client.cache) < 40
+
+
+def test_a_sqlite_cache_stays_bounded_as_it_goes(tmp_path: Path) -> None:
+    store = SQLiteCache(tmp_path / "cache.sqlite", max_bytes=2_000_000)
+    body = b"y" * 100_000
+    now = time.time()
+    for n in range(200):  # 20 MB offered; expired entries without an ETag go first
+        etag, fresh_until = (None, now - 1) if n % 2 else (f'"{n}"', now + 60)
+        store.save(f"key-{n}", StoredResponse(200, {"x-n": str(n)}, body, etag, fresh_until))
+    assert store.size() <= 2_000_000 * 9 // 8 + len(body)  # over by at most an eighth between trims
+    assert store.load("key-191") is None  # expired, no ETag: pruned as it went (every 64 saves)
+    assert store.load("key-198") is not None  # the newest revalidatable entry is kept
+    size_on_disk = (tmp_path / "cache.sqlite").stat().st_size + (tmp_path / "cache.sqlite-wal").stat().st_size
+    assert size_on_disk < 6_000_000, size_on_disk  # 20 MB offered
+    store.maintain()
+    assert store.size() <= 2_000_000

@@ -1,0 +1,223 @@
+"""Stores that stall, die or hold garbage: a call still ends by its deadline with ESI's answer,
+the store is left alone until it answers again, and nothing wrong in it fails later calls.
+
+The stalls are real: a real redis-server told `CLIENT PAUSE` answers nothing until the pause ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import redis
+
+from esi_client import ESIClient
+from esi_client.api.status import get_status
+from esi_client.api.universe import get_universe_types_type_id
+from esi_client.cache_stores import RedisCache, ResponseCache, SQLiteCache
+from esi_client.shared_limits import RedisLimits
+from tests.services import redis_server
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[str]:
+    """A redis-server of this test's own: pausing it stalls no other test."""
+    (tmp_path / "redis").mkdir()
+    yield from redis_server(tmp_path / "redis")
+
+
+def _redis(url: str) -> Any:
+    return redis.Redis.from_url(url)
+
+
+def _pause(url: str, seconds: float) -> None:
+    _redis(url).execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")
+
+
+def _down(cache: ResponseCache) -> bool:
+    return cache.guard.down
+
+
+def test_a_stalled_redis_cache_costs_one_short_wait_then_none(make_client: Any, own_redis: str) -> None:
+    client = make_client(cache=RedisCache(own_redis), deadline=3.0)
+    assert get_universe_types_type_id.sync(34, client=client).type_id == 34  # Redis works
+    _pause(own_redis, 30)
+    started = time.monotonic()
+    for type_id in range(35, 45):
+        assert get_universe_types_type_id.sync(type_id, client=client).type_id == type_id
+    took = time.monotonic() - started
+    # one store call waits out its timeout (0.5 s); the store is then left alone
+    assert took < 3.0, took
+    assert client.cache.guard.skipped > 0 and client.cache.store_errors >= 1
+
+
+def test_a_stalled_store_never_outlasts_the_deadline(make_client: Any, own_redis: str) -> None:
+    cache = ResponseCache(store=RedisCache(own_redis), store_retry_seconds=0.0)  # never left alone
+    client = make_client(cache=cache, deadline=2.0)
+    _pause(own_redis, 30)
+    started = time.monotonic()
+    assert get_universe_types_type_id.sync(34, client=client).type_id == 34
+    assert time.monotonic() - started < 2.0 + 0.6  # the deadline, plus one store timeout at most
+
+
+def test_a_restarted_redis_is_used_again_by_itself(
+    make_client: Any, own_redis: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = ResponseCache(store=RedisCache(own_redis), store_retry_seconds=0.5)
+    client = make_client(cache=cache)
+    _pause(own_redis, 1.0)
+    with caplog.at_level(logging.WARNING, logger="esi_client"):
+        assert get_universe_types_type_id.sync(34, client=client).type_id == 34
+        assert _down(cache)
+        deadline = time.monotonic() + 10
+        type_id = 35
+        while _down(cache) and time.monotonic() < deadline:  # the pause ends by itself
+            assert get_universe_types_type_id.sync(type_id, client=client).type_id == type_id
+            type_id += 1
+    assert not _down(cache)
+    told = [r.getMessage() for r in caplog.records if "cache store" in r.getMessage()]
+    assert len(told) == 2 and "answers again" in told[1], told
+    stored = _redis(own_redis).keys("esikit:cache:*")
+    assert stored, "the store is written again once it answers"
+
+
+async def test_calls_stuck_on_a_dead_store_leave_other_clients_their_threads(
+    fake_esi: Any, esi_clock: Any, own_redis: str, tmp_path: Path
+) -> None:
+    """Sixty calls of one client stalled on a paused Redis (each store call waits up to 5 s) do
+    not hold up a call of another client that needs a worker thread for its own healthy store:
+    it is answered before any stalled store call has even timed out."""
+    options = {"app_name": "t", "contact": "t@example.invalid", "base_url": fake_esi.url, "clock": esi_clock}
+    patient = redis.Redis.from_url(own_redis, socket_timeout=5.0)
+    stuck = ESIClient(cache=RedisCache(patient), max_concurrency=4, **options)
+    healthy = ESIClient(cache=SQLiteCache(tmp_path / "healthy.sqlite"), **options)
+    _pause(own_redis, 30)
+    tasks = [
+        asyncio.ensure_future(get_universe_types_type_id.asyncio(34 + n % 5, client=stuck)) for n in range(60)
+    ]
+    await asyncio.sleep(0.05)  # let the stalled calls reach their store look-ups first
+    status = await get_status.asyncio(client=healthy)
+    assert status is not None
+    assert stuck.cache is not None and stuck.cache.store_errors == 0, (
+        "the healthy call waited for a stalled store call to time out"
+    )
+    assert not any(task.done() for task in tasks)
+    await asyncio.gather(*tasks)
+    await stuck.aclose()
+    await healthy.aclose()
+
+
+# -- what is in a store may be anything ----------------------------------------------------------
+
+
+BAD_FIELDS = [
+    ("fresh_until", "soon"),
+    ("fresh_until", None),
+    ("fresh_until", float("inf")),
+    ("etag", 12345),
+    ("etag", ["x"]),
+    ("status", "200"),
+    ("status", 9999),
+    ("headers", {"x": 1}),
+    ("headers", ["x"]),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), BAD_FIELDS)
+def test_a_redis_entry_of_any_shape_is_a_counted_miss(
+    make_client: Any, own_redis: str, field: str, value: Any
+) -> None:
+    client = make_client(cache=RedisCache(own_redis))
+    assert get_universe_types_type_id.sync(34, client=client).type_id == 34
+    connection = _redis(own_redis)
+    (key,) = [k for k in connection.keys("esikit:cache:*") if b"in-flight" not in k]
+    meta, _, body = connection.get(key).partition(b"\n")
+    data = orjson.loads(meta)
+    data[field] = value
+    connection.set(key, orjson.dumps(data) + b"\n" + body)
+    again = make_client(cache=RedisCache(own_redis))
+    assert get_universe_types_type_id.sync(34, client=again).type_id == 34
+    assert again.cache.store_errors >= 1 and not again.cache.guard.down
+    healed = make_client(cache=RedisCache(own_redis))  # the answer replaced the bad entry
+    assert get_universe_types_type_id.sync(34, client=healed).type_id == 34
+    assert healed.cache.store_errors == 0  # read back and used (served, or revalidated by its ETag)
+
+
+@pytest.mark.parametrize("raw", [b"not json\nbody", b'{"status": 200}\nbody', b"[1, 2]\n", b"\xff\xfe"])
+def test_an_unreadable_redis_entry_is_a_miss_not_an_outage(
+    make_client: Any, own_redis: str, raw: bytes
+) -> None:
+    client = make_client(cache=RedisCache(own_redis))
+    assert get_universe_types_type_id.sync(34, client=client).type_id == 34
+    connection = _redis(own_redis)
+    (key,) = [k for k in connection.keys("esikit:cache:*") if b"in-flight" not in k]
+    connection.set(key, raw)
+    again = make_client(cache=RedisCache(own_redis))
+    assert get_universe_types_type_id.sync(34, client=again).type_id == 34
+    assert again.cache.store_errors >= 1 and not again.cache.guard.down
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("fresh_until", "soon"), ("etag", b"\x00\xff"), ("headers", b"{"), ("status", "x")]
+)
+def test_a_sqlite_entry_of_any_shape_is_a_counted_miss(
+    make_client: Any, tmp_path: Path, column: str, value: Any
+) -> None:
+    path = tmp_path / "cache.sqlite"
+    assert get_universe_types_type_id.sync(34, client=make_client(cache=SQLiteCache(path))).type_id == 34
+    with sqlite3.connect(path) as db:
+        db.execute(f"UPDATE esi_cache SET {column} = ?", (value,))
+    again = make_client(cache=SQLiteCache(path))
+    assert get_universe_types_type_id.sync(34, client=again).type_id == 34
+    assert again.cache.store_errors == 1 and not again.cache.guard.down
+    healed = make_client(cache=SQLiteCache(path))
+    assert get_universe_types_type_id.sync(34, client=healed).type_id == 34
+    assert healed.cache.store_errors == 0  # read back and used (served, or revalidated by its ETag)
+
+
+# -- the shared limits' keys may hold anything too ------------------------------------------------
+
+
+def _plant(connection: Any, key: Any, kind: str) -> None:
+    """Garbage of `kind` where the limits keep their state (hashes) or leases (sorted sets)."""
+    existing = connection.type(key)
+    if kind == "string":
+        connection.delete(key)
+        connection.set(key, "garbage")
+    elif kind == "list":
+        connection.delete(key)
+        connection.rpush(key, "a", "b")
+    elif kind == "hash-garbage" and existing == b"hash":
+        fields = {"limit": "abc", "window": "-3", "remaining": "x", "paused_until": "1e300"}
+        connection.hset(key, mapping={**fields, "remain": "none", "reset_at": "later"})
+    elif kind == "zset-garbage" and existing == b"zset":
+        connection.zadd(key, {"no-tokens-here": 1.0})
+
+
+@pytest.mark.parametrize("kind", ["string", "list", "hash-garbage", "zset-garbage"])
+def test_garbage_in_the_shared_limit_keys_is_replaced(
+    make_client: Any, own_redis: str, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    limits = RedisLimits(own_redis, app="garbage-test")
+    client = make_client(limits=limits, cache=False)
+    assert get_status.sync(client=client).players >= 0
+    connection = _redis(own_redis)
+    keys = connection.keys("esikit:limits:garbage-test:*")
+    assert keys
+    for key in keys:
+        _plant(connection, key, kind)
+    with caplog.at_level(logging.WARNING, logger="esi_client"):
+        for _ in range(3):
+            assert get_status.sync(client=client).players >= 0
+    assert client.stats.shared_limit_fallbacks == 0  # still shared: nothing fell back to local
+    told = [r.getMessage() for r in caplog.records if "shared limits" in r.getMessage()]
+    assert all("did not answer" not in message for message in told), told
+    if kind in ("string", "list"):
+        assert told and "replaced" in told[0] and f"({kind})" in told[0], told
