@@ -348,8 +348,23 @@ LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
 
 
 def _language(request: Request) -> str:
-    wanted = request.headers.get("accept-language", "en").split(",")[0].split("-")[0].strip().lower()
-    return wanted if wanted in LANGUAGES else "en"
+    """The supported language the client prefers most (q-values honoured, `de-DE` is `de`,
+    `EN` is `en`, `*` or nothing supported is English), as ESI chooses; never an error."""
+    best, best_weight = "en", 0.0
+    for position, part in enumerate(request.headers.get("accept-language", "")[:200].split(",")[:20]):
+        tag, _, parameters = part.strip().partition(";")
+        weight = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                continue
+        primary = tag.split("-")[0].strip().lower()
+        weight -= position * 1e-6  # of equal weights, the first listed wins
+        if primary in LANGUAGES and weight > best_weight:
+            best, best_weight = primary, weight
+    return best
 
 
 def follow_request(data: Any, request: Request) -> Any:

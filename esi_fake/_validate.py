@@ -93,6 +93,8 @@ def check_request(
 ) -> str | None:
     """Why the request is bad (one sentence), or None."""
     for rule in rules:
+        if rule.location == "header" and rule.name.lower() == "accept-language":
+            continue  # a preference, not a filter (RFC 9110 §12.5.4): `*`, `en-US,en;q=0.9` choose
         if rule.location == "header" and rule.name.lower() == "x-compatibility-date":
             problem = _check_compatibility_date(headers.get(rule.name), newest_date)
             if problem is not None:
