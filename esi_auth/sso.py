@@ -13,6 +13,7 @@ from esi_auth.errors import InvalidGrantError, LoginError, SSOError
 from esi_auth.jwt import JWKSCache, TokenClaims, validate_access_token
 from esi_auth.pkce import challenge_for
 from esi_auth.scopes import normalise_scopes
+from esi_auth.secret import masked
 from esi_auth.token import Token
 from esi_client.clock import Clock, SystemClock
 
@@ -86,15 +87,15 @@ class SSOClient:
         if response.status_code != 200:
             raise _sso_error(response)
         try:
-            data = response.json()
+            data = _masked_answer(response.json())
         except ValueError:
             raise SSOError(response.status_code, "invalid_response", "EVE SSO's answer is not JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
             raise SSOError(response.status_code, "invalid_response", "EVE SSO's answer has no access token")
         refresh = data.get("refresh_token")
         return {
-            "access_token": data["access_token"],
-            **({"refresh_token": refresh} if isinstance(refresh, str) else {}),
+            "access_token": masked(data["access_token"]),
+            **({"refresh_token": masked(refresh)} if isinstance(refresh, str) else {}),
         }
 
     def validate(self, answer: dict[str, str]) -> Grant:
@@ -162,3 +163,13 @@ def _sso_error(response: httpx2.Response) -> SSOError:
     description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
     kind = InvalidGrantError if error == "invalid_grant" else SSOError
     return kind(response.status_code, error, description)
+
+
+def _masked_answer(data: object) -> object:
+    """SSO's answer with its tokens masked from the first moment (a frame's locals are reported)."""
+    if not isinstance(data, dict):
+        return data
+    return {
+        key: masked(value) if key in ("access_token", "refresh_token") and isinstance(value, str) else value
+        for key, value in data.items()
+    }

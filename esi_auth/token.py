@@ -9,6 +9,7 @@ from collections.abc import Callable
 from attrs import define, field
 
 from esi_auth.scopes import normalise_scopes
+from esi_auth.secret import masked
 
 SecretLoader = Callable[[str], str | None]  # "access" or "refresh" -> the secret
 
@@ -39,7 +40,7 @@ class Token:
 
     @property
     def access_token(self) -> str:
-        return self._secret("access", self._access_token) or ""
+        return masked(self._secret("access", self._access_token) or "")
 
     @access_token.setter
     def access_token(self, value: str) -> None:
@@ -48,7 +49,7 @@ class Token:
 
     @property
     def refresh_token(self) -> str | None:
-        return self._secret("refresh", self._refresh_token)
+        return masked(self._secret("refresh", self._refresh_token))
 
     @refresh_token.setter
     def refresh_token(self, value: str | None) -> None:
