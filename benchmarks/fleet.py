@@ -133,6 +133,9 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
                 "PYTHONPATH": str(ROOT),
             }
             workers = [_worker(index, env, work) for index in range(WORKERS)]
+            # No work is scheduled before every worker answers: on a busy machine one may take
+            # many seconds to start, and the run would measure its start, not the fleet.
+            _wait_for_workers(env, WORKERS)
             beat = _celery(
                 ["beat", "--loglevel=WARNING", "-s", str(work / "beat-schedule")], env, work / "beat.log"
             )
@@ -164,6 +167,36 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
         kept = {token.character_id for token in store.query().all()}
         store.engine.dispose()
     return _figures(stats, characters, len(kept), market_group)
+
+
+def _wait_for_workers(env: dict[str, str], count: int, timeout: float = 180.0) -> None:
+    """Until `count` workers answer Celery's ping (each has connected and is consuming)."""
+    deadline = time.monotonic() + timeout
+    answered = 0
+    while time.monotonic() < deadline:
+        ping = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "examples.fleet_app",
+                "inspect",
+                "ping",
+                "--timeout",
+                "2",
+                "-j",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        answered = ping.stdout.count('"ok"')
+        if answered >= count:
+            return
+    raise RuntimeError(f"{answered} of {count} workers answered within {timeout:g} s of starting")
 
 
 def _wait_for_first_charge(fake: str, group: str, timeout: float = 120.0) -> None:
