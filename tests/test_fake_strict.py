@@ -22,8 +22,6 @@ HEADERS = {"X-Compatibility-Date": "2026-08-04"}
         ("POST", "/universe/names", {}, b'["x"]', {}, "body"),
         ("GET", "/status", {}, None, {"X-Compatibility-Date": "2099-01-01"}, "Compatibility"),
         ("GET", "/status", {}, None, {"X-Compatibility-Date": "2010-01-01"}, "Compatibility"),
-        ("GET", "/universe/types/34", {}, None, {"Accept-Language": "{}"}, "Accept-Language"),
-        ("GET", "/universe/types/34", {}, None, {"Accept-Language": ""}, "Accept-Language"),
         ("GET", "/dogma/effects/19627564898230091776", {}, None, {}, "effect_id"),
         ("GET", "/freelance-jobs", {"limit": "5"}, None, {}, "limit"),
         ("GET", "/characters/90000001/search", {"categories": "agent", "search": "ab"}, None, {}, "search"),
@@ -78,3 +76,23 @@ def test_an_integer_written_with_a_zero_fraction_is_an_integer(fake_esi: Any) ->
     answer = httpx2.get(f"{fake_esi.url}/universe/types/34.0", headers=HEADERS)
     assert answer.status_code == 200 and answer.json()["type_id"] == 34
     assert httpx2.get(f"{fake_esi.url}/universe/types/34.5", headers=HEADERS).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("wanted", "served"),
+    [
+        ("{}", "en"),
+        ("", "en"),
+        ("*", "en"),
+        ("de-DE", "de"),
+        ("EN", "en"),
+        ("xx, fr;q=0.5", "fr"),
+        ("ja;q=x", "en"),
+    ],
+)
+def test_accept_language_is_a_preference(fake_esi: Any, wanted: str, served: str) -> None:
+    """ESI reads Accept-Language as a preference: anything it cannot serve is answered in English."""
+    with httpx2.Client(base_url=fake_esi.url, headers={**HEADERS, "Accept-Language": wanted}) as client:
+        answer = client.get("/universe/types/34")
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.headers["content-language"] == served

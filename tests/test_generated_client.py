@@ -36,7 +36,9 @@ def test_every_spec_operation_is_an_importable_module(
     index = {operation.id: operation for operation in all_operations()}
     assert set(index) == set(spec_ops)
     module_files = [p for p in (generated_client / "api").glob("*/*.py") if p.name != "__init__.py"]
-    assert len(module_files) == len(spec_ops) == 225
+    aliases = [p for p in module_files if "CCP renamed" in p.read_text()[:300]]
+    assert [p.stem for p in aliases] == ["get_characters_character_id"]  # esi_generator/renames.toml
+    assert len(module_files) - len(aliases) == len(spec_ops) == 225
 
     imported = 0
     for operation in index.values():
