@@ -50,7 +50,6 @@ from esi_client._headers import retry_after_seconds, usable_etag
 from esi_client._operation import Operation
 from esi_client.errors import (
     BadResponseError,
-    DeadlineExceededError,
     ErrorLimitedError,
     ESIResponseError,
     RateLimitedError,
@@ -190,7 +189,7 @@ def _attempts(
                 continue
             raise TransportError(describe_transport_error(exc, attempt), operation_id=operation.id) from exc
         except DeadlinePassed:
-            raise _deadline_error(context, operation, "while waiting for ESI's answer") from None
+            raise deadline_error(context, operation, "while waiting for ESI's answer") from None
         except BodyTooLarge:
             raise ResponseTooLargeError(
                 f"the response body is larger than max_body_bytes ({context.max_body_bytes:,} bytes)",
@@ -270,7 +269,7 @@ def _sleep(
     context: FlowContext, operation: Operation, seconds: float, reason: str, deadline_at: float | None
 ) -> Step:
     if deadline_at is not None and context.clock.now() + seconds > deadline_at:
-        raise _deadline_error(context, operation, f"before a wait of {seconds:.1f} s ({reason})")
+        raise deadline_error(context, operation, f"before a wait of {seconds:.1f} s ({reason})")
     yield Sleep(seconds, reason)
 
 
@@ -279,12 +278,8 @@ def _left(context: FlowContext, operation: Operation, deadline_at: float | None)
         return None
     left = deadline_at - context.clock.now()
     if left <= 0:
-        raise _deadline_error(context, operation, "before the next attempt")
+        raise deadline_error(context, operation, "before the next attempt")
     return left
-
-
-def _deadline_error(context: FlowContext, operation: Operation, when: str) -> DeadlineExceededError:
-    return deadline_error(context, operation, when)
 
 
 def _limited_error(context: FlowContext, operation: Operation, limit: str, wait: float) -> ESIResponseError:

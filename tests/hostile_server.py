@@ -80,6 +80,17 @@ def replies(status: int = 200, body: object = None, headers: dict[str, str] | No
     return handle
 
 
+def _drip(conn: socket.socket, data: bytes, every: float) -> bool:
+    """Send `data` one byte every `every` seconds; True (the connection is done) either way."""
+    for byte in data:
+        time.sleep(every)
+        try:
+            conn.sendall(bytes([byte]))
+        except OSError:
+            return True
+    return True
+
+
 def trickle(body: bytes, every: float, headers: dict[str, str] | None = None) -> Handler:
     """Headers at once, then the body one byte at a time."""
 
@@ -87,13 +98,7 @@ def trickle(body: bytes, every: float, headers: dict[str, str] | None = None) ->
         raw = encode(200, headers or {}, body)
         head, _, rest = raw.partition(b"\r\n\r\n")
         conn.sendall(head + b"\r\n\r\n")
-        for byte in rest:
-            time.sleep(every)
-            try:
-                conn.sendall(bytes([byte]))
-            except OSError:
-                return True
-        return True
+        return _drip(conn, rest, every)
 
     return handle
 
@@ -102,14 +107,7 @@ def trickle_headers(every: float, status: int = 200, body: bytes = b"{}") -> Han
     """The status line and headers one byte at a time: every read gets a byte before its timeout."""
 
     def handle(_request: RawRequest, conn: socket.socket) -> bool:
-        head = encode(status, {"X-Padding": "x" * 200}, body)
-        for byte in head:
-            time.sleep(every)
-            try:
-                conn.sendall(bytes([byte]))
-            except OSError:
-                return True
-        return True
+        return _drip(conn, encode(status, {"X-Padding": "x" * 200}, body), every)
 
     return handle
 
