@@ -1,6 +1,8 @@
 """Validating EVE SSO access tokens (JWTs) against CCP's JWKS, with joserfc.
 
-RS256 only; issuer `login.eveonline.com` or `https://login.eveonline.com`; audience holding both
+Signed by a key CCP's JWKS publishes, chosen by `kid` and checked against that key's own
+algorithm: RS256 (RSA) or ES256 (EC on P-256), nothing else. Issuer `login.eveonline.com` or
+`https://login.eveonline.com`; audience holding both
 the client id and "EVE Online"; unexpired (small leeway); `sub` of the form
 `CHARACTER:EVE:<id>`. The key set is cached and fetched again when a token names an unknown kid.
 """
@@ -23,6 +25,10 @@ from esi_auth.errors import TokenValidationError
 from esi_auth.scopes import normalise_scopes
 
 _SUBJECT = re.compile(r"CHARACTER:EVE:([0-9]{1,19})", re.ASCII)
+# What a token may be signed with, by the published key's type and curve. A key that declares
+# another algorithm than its type allows, or sits on another curve, is no key of ours.
+_ALGORITHM_OF_KEY: dict[tuple[object, object], str] = {("RSA", None): "RS256", ("EC", "P-256"): "ES256"}
+ALGORITHMS = tuple(_ALGORITHM_OF_KEY.values())
 # At most one JWKS fetch this often, whether the last one worked or failed: an unknown kid (a new
 # CCP key) is looked up again after this long, and a JWKS that is down is not hammered.
 REFETCH_AFTER_SECONDS = 10.0
@@ -62,17 +68,9 @@ class JWKSCache:
                 http.close()
         if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
             raise TokenValidationError(f"the JWKS at {self.jwks_url} is not a key set")
-        # Only RSA signing keys matter here (CCP also publishes an ES256 key); a key that does
-        # not import is skipped, as JWKS clients do (SkipUnresolvedJsonWebKeys).
-        keys: list[Any] = []
-        for key in data["keys"]:
-            if isinstance(key, dict) and key.get("kty") == "RSA":
-                try:
-                    keys.append(jwk.RSAKey.import_key(key))
-                except (JoseError, ValueError, TypeError):
-                    continue
+        keys: list[jwk.Key] = [key for key in map(_signing_key, data["keys"]) if key is not None]
         if not keys:
-            raise TokenValidationError(f"the JWKS at {self.jwks_url} holds no usable RSA key")
+            raise TokenValidationError(f"the JWKS at {self.jwks_url} holds no usable RS256 or ES256 key")
         return jwk.KeySet(keys)
 
     def key_set(self, kid: str | None) -> jwk.KeySet:
@@ -100,6 +98,27 @@ class JWKSCache:
             return self._keys
 
 
+def _signing_key(published: object) -> jwk.RSAKey | jwk.ECKey | None:
+    """A published key this client can check signatures with, or None: a key that does not
+    import, or whose declared algorithm its type does not allow, is skipped, as JWKS clients do
+    (SkipUnresolvedJsonWebKeys)."""
+    if not isinstance(published, dict) or not isinstance(published.get("kid"), str):
+        return None
+    kty = published.get("kty")
+    algorithm = _ALGORITHM_OF_KEY.get((kty, published.get("crv") if kty == "EC" else None))
+    if algorithm is None or published.get("alg", algorithm) != algorithm:
+        return None
+    try:
+        key = (jwk.RSAKey if kty == "RSA" else jwk.ECKey).import_key({**published, "alg": algorithm})
+    except (JoseError, ValueError, TypeError):
+        return None
+    return None if key.is_private else key
+
+
+def key_algorithm(key: jwk.RSAKey | jwk.ECKey) -> str:
+    return "RS256" if isinstance(key, jwk.RSAKey) else "ES256"
+
+
 def validate_access_token(
     token: str, config: SSOConfig, jwks: JWKSCache, now: float | None = None
 ) -> TokenClaims:
@@ -108,14 +127,17 @@ def validate_access_token(
         header = jws.extract_compact(token.encode()).protected
     except (JoseError, ValueError) as exc:
         raise TokenValidationError(f"not a JWS: {type(exc).__name__}") from None
-    algorithm = header.get("alg")
-    if algorithm != "RS256":
-        raise TokenValidationError(f"algorithm {algorithm!r} is not RS256")
-    keys = jwks.key_set(header.get("kid"))
-    if not any(key.kid == header.get("kid") for key in keys.keys):
-        raise TokenValidationError(f"unknown key id {header.get('kid')!r}")
+    algorithm, kid = header.get("alg"), header.get("kid")
+    if algorithm not in ALGORITHMS:
+        raise TokenValidationError(f"algorithm {algorithm!r} is not RS256 or ES256")
+    key = next((key for key in jwks.key_set(kid).keys if key.kid == kid), None)
+    if not isinstance(key, jwk.RSAKey | jwk.ECKey):
+        raise TokenValidationError(f"unknown key id {kid!r}")
+    if key_algorithm(key) != algorithm:
+        expected = key_algorithm(key)
+        raise TokenValidationError(f"algorithm {algorithm!r} does not match key {kid!r} ({expected})")
     try:
-        claims: dict[str, Any] = dict(jose_jwt.decode(token, keys, algorithms=["RS256"]).claims)
+        claims: dict[str, Any] = dict(jose_jwt.decode(token, key, algorithms=[algorithm]).claims)
     except JoseError as exc:
         raise TokenValidationError(f"bad signature ({type(exc).__name__})") from None
     return _check_claims(claims, config, time.time() if now is None else now)

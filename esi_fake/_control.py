@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from esi_fake._sso import Character, SSOState
+from esi_fake._sso import ROTATION_MODES, Character, SSOState
 from esi_fake._state import FakeState, ForcedReply
 
 SETTINGS = ("market_pages", "market_page_size", "page_count", "page_size")
@@ -48,12 +48,12 @@ SSO_KNOBS = (
     "jwks_fail",
     "jwks_delay_s",
     "access_token_seconds",
-    "rotate_refresh_tokens",
     "auto_approve",
     "lose_refresh_answers",
     "refresh_answer_delay_s",
     "refresh_replay_seconds",
     "code_seconds",
+    "signing_algorithm",
 )
 
 
@@ -70,6 +70,11 @@ def apply_sso(sso: SSOState, settings: dict[str, Any]) -> None:
                 sso.rotate_keys()
         elif key == "character":  # who logs in next; a new owner hash is an owner change
             sso.character = Character(int(value["character_id"]), str(value["name"]), str(value["owner"]))
+        elif key == "refresh_rotation":
+            if value not in ROTATION_MODES:
+                modes = ", ".join(ROTATION_MODES)
+                raise ValueError(f"refresh_rotation must be one of {modes}, not {value!r}")
+            sso.refresh_rotation = value
         elif key in SSO_KNOBS:
             setattr(sso, key, value)
         else:

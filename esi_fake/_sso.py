@@ -1,5 +1,6 @@
 """The fake EVE SSO: authorize, token (code + PKCE or secret; refresh with rotation and replay
-detection), revoke, JWKS and metadata, issuing real RS256 JWTs with CCP's claim shapes."""
+detection), revoke, JWKS and metadata, issuing real RS256 (or, when asked, ES256) JWTs with
+CCP's claim shapes."""
 
 from __future__ import annotations
 
@@ -56,16 +57,19 @@ class SSOState:
     character: Character = field(default_factory=lambda: Character(90000001, "Fake Pilot", "owner-hash-1"))
     auto_approve: bool = True
     access_token_seconds: int = 1199
-    rotate_refresh_tokens: bool = True
+    signing_algorithm: str = "RS256"  # or "ES256": CCP publishes a key for each
+    # What EVE SSO does with a refresh token once used (CCP documents only "may differ: always
+    # store the newest"): "none" answers the same token; "take-back" rotates, and takes a
+    # rotated-away token back while its successor is unused (an answer the client never heard);
+    # "strict" rotates and revokes the grant on any reuse of a rotated-away token.
+    refresh_rotation: str = "take-back"
     fail_refresh: str | None = None  # "invalid_grant" or "unavailable", for every refresh
     fail_refresh_for: dict[str, str] = field(default_factory=dict)  # refresh token -> the same
     token_delay_s: float = 0.0  # the token endpoint answers this much later (real time)
     jwks_fail: bool = False  # the JWKS endpoint answers 503
     jwks_delay_s: float = 0.0  # the JWKS endpoint answers this much later (real time)
     revoked: int = 0  # grant families revoked because a rotated refresh token was reused
-    # A rotated-away token presented again while its successor is still unused is taken as a
-    # client that never heard the answer (dropped connection, killed process): it is rotated
-    # again and the unseen successor retired. None: for as long as the successor stays unused.
+    # "take-back": for how long after the rotation; None: for as long as the successor is unused.
     refresh_replay_seconds: float | None = None
     replays: int = 0  # such lost answers recovered
     lose_refresh_answers: int = 0  # this many refreshes rotate the token, then drop the connection
@@ -80,8 +84,8 @@ class SSOState:
     def __post_init__(self) -> None:
         self.keys = jwk.KeySet([self.new_key()])
         self._signing_key = self.keys
-        # CCP also publishes an ES256 key (clients skip what they do not use).
-        self.other_keys = [
+        # CCP also publishes an ES256 key; tokens are signed by it when signing_algorithm says so.
+        self.other_keys: list[jwk.ECKey] = [
             jwk.ECKey.generate_key(
                 "P-256", parameters={"kid": "JWT-Signature-Key-ES256", "use": "sig", "alg": "ES256"}
             )
@@ -128,17 +132,32 @@ class SSOState:
             "exp": now + self.access_token_seconds,
             "iat": now,
             "jti": str(uuid.uuid4()),
-            "kid": self.keys.keys[0].kid,
             "tenant": "tranquility",
             "tier": "live",
             "region": "world",
         }
         if scopes:
             claims["scp"] = scopes[0] if len(scopes) == 1 else list(scopes)
+        key = self.signing_key()
+        claims["kid"] = key.kid
         if by_refresh:
             self.refreshed_jtis.add(claims["jti"])
-        key = self.keys.keys[0]
-        return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
+        header = {"alg": self.signing_algorithm, "kid": key.kid, "typ": "JWT"}
+        return jwt.encode(header, claims, key, algorithms=[self.signing_algorithm])
+
+    def signing_key(self) -> jwk.RSAKey | jwk.ECKey:
+        if self.signing_algorithm == "RS256":
+            key = self.keys.keys[0]
+            assert isinstance(key, jwk.RSAKey)
+            return key
+        for other in self.other_keys:
+            if other.alg == self.signing_algorithm:
+                return other
+        raise ValueError(f"the fake SSO has no {self.signing_algorithm} key (RS256 or ES256)")
+
+    def published_keys(self) -> jwk.KeySet:
+        """Every key the JWKS publishes: the RS256 ones (rotated) and the ES256 one."""
+        return jwk.KeySet([*self.keys.keys, *self.other_keys])
 
     def grant(
         self,
@@ -159,7 +178,12 @@ class SSOState:
         }
 
 
+ROTATION_MODES = ("none", "take-back", "strict")
+
+
 def _replayable(state: SSOState, grant: _Grant) -> bool:
+    if state.refresh_rotation != "take-back":
+        return False
     successor = state._grants.get(grant.successor or "")
     if successor is None or not successor.active:
         return False  # the successor was used (or retired): this is a replay
@@ -177,10 +201,10 @@ def _refresh(state: SSOState, client: str, form: dict[str, str]) -> Response:
     if failure == "invalid_grant" or grant is None or grant.client_id != client:
         return _oauth_error("invalid_grant", "Invalid refresh token")
     if not grant.active and not _replayable(state, grant):
-        state.revoked += 1  # reuse of a rotated token: revoke the whole family
-        for other in state._grants.values():
-            if other.family == grant.family:
-                other.active = False
+        family = [other for other in state._grants.values() if other.family == grant.family]
+        state.revoked += any(other.active for other in family)  # a reuse revokes the family
+        for other in family:
+            other.active = False
         return _oauth_error("invalid_grant", "Refresh token reused; the grant is revoked")
     if not grant.active:
         state.replays += 1
@@ -189,17 +213,17 @@ def _refresh(state: SSOState, client: str, form: dict[str, str]) -> Response:
     character = grant.character
     if grant.character_id == state.character.character_id:
         character = state.character  # an owner change set on the fake shows here
-    if not state.rotate_refresh_tokens:
+    if state.refresh_rotation == "none":
         answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
         state._grants.pop(answer["refresh_token"])
         answer["refresh_token"] = presented
-        return _token_answer(answer)
-    grant.active = False
-    answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
-    grant.successor, grant.rotated_at = answer["refresh_token"], state.clock.now()
+    else:
+        grant.active = False
+        answer = state.grant(client, character, grant.scopes, grant.family, by_refresh=True)
+        grant.successor, grant.rotated_at = answer["refresh_token"], state.clock.now()
     if state.lose_refresh_answers > 0:
         state.lose_refresh_answers -= 1
-        return _DroppedAnswer()  # rotated, and the client never hears of it
+        return _DroppedAnswer()  # answered (and rotated), and the client never hears of it
     return _token_answer(answer)
 
 
@@ -360,7 +384,7 @@ def verify_bearer(state: SSOState, header: str) -> dict[str, Any] | str:
     if not header.lower().startswith("bearer "):
         return "Authentication required"
     try:
-        token = jwt.decode(header[7:], state.keys, algorithms=["RS256"])
+        token = jwt.decode(header[7:], state.published_keys(), algorithms=["RS256", "ES256"])
     except Exception as exc:  # joserfc raises several types; all mean "not a token we issued"
         return f"invalid token: {type(exc).__name__}"
     claims = dict(token.claims)

@@ -61,6 +61,12 @@ def make_setup(
     )
 
 
+def keeps_the_newest(mode: str, before: str | None, after: str | None) -> bool:
+    """The refresh token held after a refresh is the one SSO handed out last: a new one when it
+    rotates, the same one when it does not."""
+    return after == before if mode == "none" else after not in (None, before)
+
+
 def refresh_at(base_url: str, client_id: str, refresh_token: str) -> httpx2.Response:
     """A native (PKCE) app's refresh-token grant at the fake SSO, sent by hand."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}

@@ -93,6 +93,14 @@ def postgres_url() -> Iterator[str]:
     yield from postgres_server()
 
 
+@pytest.fixture(params=["none", "take-back", "strict"])
+def refresh_rotation(request: pytest.FixtureRequest) -> str:
+    """What the fake SSO does with a used refresh token: the refresh tests run under all three
+    (EVE SSO documents none of them; docs/guides/fake.md says what each costs the client)."""
+    mode: str = request.param
+    return mode
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty token-store database: a SQLite file, or a new database on the session's

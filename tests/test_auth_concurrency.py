@@ -14,7 +14,7 @@ import pytest
 
 from esi_client.clock import SystemClock
 from esi_fake import FakeESIServer, FakeState
-from tests.auth_support import make_setup
+from tests.auth_support import keeps_the_newest, make_setup
 from tests.auth_workers import call_wallet
 
 THREADS, PROCESSES, CALLS = 32, 4, 3
@@ -22,9 +22,10 @@ THREADS, PROCESSES, CALLS = 32, 4, 3
 
 @pytest.mark.slow
 def test_one_refresh_per_expiry_across_threads_and_processes(
-    spec_document: dict[str, Any], tmp_path: Path, store_url: str
+    spec_document: dict[str, Any], tmp_path: Path, store_url: str, refresh_rotation: str
 ) -> None:
     with FakeESIServer(spec_document, state=FakeState(clock=SystemClock())) as fake:
+        fake.sso.refresh_rotation = refresh_rotation
         from esi_client.api.wallet import get_characters_character_id_wallet
 
         group = get_characters_character_id_wallet.OPERATION.rate_limit
@@ -59,7 +60,7 @@ def test_one_refresh_per_expiry_across_threads_and_processes(
         assert sum(fake.sso.refreshes.values()) == 1
         survivor = setup.store.get(token.id or 0)
         assert survivor is not None and survivor.expires_at > time.time()
-        assert survivor.refresh_token != token.refresh_token
+        assert keeps_the_newest(refresh_rotation, token.refresh_token, survivor.refresh_token)
         # No process ever sent a rotated-away refresh token (SSO would take it as a lost answer
         # or, once the successor is used, as a replay, and revoke the grant).
         assert fake.sso.replays == 0 and fake.sso.revoked == 0

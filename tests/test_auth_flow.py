@@ -11,7 +11,7 @@ import pytest
 
 from esi_auth.errors import InvalidGrantError, LoginError, NoTokenError, SSOError
 from esi_client.api.wallet import get_characters_character_id_wallet, get_corporations_corporation_id_wallets
-from tests.auth_support import CORP_WALLET_SCOPE, WALLET_SCOPE, AuthSetup, make_setup
+from tests.auth_support import CORP_WALLET_SCOPE, WALLET_SCOPE, AuthSetup, keeps_the_newest, make_setup
 from tests.loop_probe import loop_ticks
 
 
@@ -64,19 +64,26 @@ def test_pending_login_states_are_checked(pkce: AuthSetup, esi_clock: Any) -> No
         pkce.login.finish(late)
 
 
-def test_expired_token_is_refreshed_and_rotated(pkce: AuthSetup, make_client: Any, esi_clock: Any) -> None:
+def test_expired_token_is_refreshed_and_rotated(
+    pkce: AuthSetup, make_client: Any, esi_clock: Any, refresh_rotation: str
+) -> None:
+    pkce.fake.sso.refresh_rotation = refresh_rotation
     token = pkce.log_in()
     esi_clock.advance(1300)  # the 1199 s access token has expired
     client = make_client(auth=pkce.auth)
     get_characters_character_id_wallet.sync(token.character_id, client=client)
     stored = pkce.store.get(token.id or 0)
     assert stored is not None
-    assert stored.refresh_token != token.refresh_token  # the rotated refresh token was kept
+    assert keeps_the_newest(refresh_rotation, token.refresh_token, stored.refresh_token)
     assert stored.expires_at > esi_clock.now()
     assert sum(pkce.fake.sso.refreshes.values()) == 1
+    esi_clock.advance(1300)  # the kept refresh token is the one SSO still honours
+    assert pkce.refresher.ensure_fresh(stored).expires_at > esi_clock.now()
+    assert pkce.fake.sso.revoked == 0 and pkce.fake.sso.replays == 0
 
 
-def test_401_refreshes_once_and_retries(pkce: AuthSetup, make_client: Any) -> None:
+def test_401_refreshes_once_and_retries(pkce: AuthSetup, make_client: Any, refresh_rotation: str) -> None:
+    pkce.fake.sso.refresh_rotation = refresh_rotation
     token = pkce.log_in()
     pkce.fake.sso.rotate_keys(grace=False)  # ESI no longer accepts the old access token
     pkce.sso.jwks._attempted_at -= 3600
@@ -84,6 +91,7 @@ def test_401_refreshes_once_and_retries(pkce: AuthSetup, make_client: Any) -> No
     assert isinstance(get_characters_character_id_wallet.sync(token.character_id, client=client), float)
     assert sum(pkce.fake.sso.refreshes.values()) == 1
     assert pkce.fake.state.stats.by_status[401] == 1
+    assert pkce.fake.sso.revoked == 0
 
 
 def test_invalid_grant_deletes_and_503_keeps(pkce: AuthSetup, esi_clock: Any) -> None:

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from esi_auth.errors import TokenValidationError
+from esi_auth.errors import InvalidGrantError, TokenValidationError
 from esi_auth.refresh import TokenRefresher
 from esi_auth.sso import SSOClient
 from esi_client.clock import SystemClock
 from esi_fake import FakeESIServer, FakeState
-from tests.auth_support import make_setup
+from tests.auth_support import keeps_the_newest, make_setup
 from tests.auth_workers import call_wallet, refresh_slowly
 
 PROCESSES, CALLS = 4, 3
@@ -38,7 +38,10 @@ def fake(spec_document: dict[str, Any]) -> Any:
 
 
 @pytest.mark.slow
-def test_processes_sharing_only_the_database_refresh_once(fake: Any, store_url: str, tmp_path: Path) -> None:
+def test_processes_sharing_only_the_database_refresh_once(
+    fake: Any, store_url: str, tmp_path: Path, refresh_rotation: str
+) -> None:
+    fake.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake, SystemClock(), tmp_path, url=store_url)
     token = setup.log_in()
     token.expires_at = time.time() - 5
@@ -67,6 +70,8 @@ def test_processes_sharing_only_the_database_refresh_once(fake: Any, store_url: 
     assert sum(fake.sso.refreshes.values()) == 1
     survivor = setup.store.get(token.id or 0)
     assert survivor is not None and survivor.expires_at > time.time()
+    assert keeps_the_newest(refresh_rotation, token.refresh_token, survivor.refresh_token)
+    assert fake.sso.revoked == 0 and fake.sso.replays == 0
 
 
 def test_an_unreachable_jwks_keeps_the_rotated_refresh_token(fake: Any, tmp_path: Path) -> None:
@@ -117,14 +122,17 @@ def _kill_a_refresh_midway(fake: Any, setup: Any, token_id: int, settle_seconds:
 
 
 @pytest.mark.slow
-def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(fake: Any, tmp_path: Path) -> None:
+def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(
+    fake: Any, tmp_path: Path, refresh_rotation: str
+) -> None:
+    fake.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake, SystemClock(), tmp_path)
     token = setup.log_in()
     fake.sso.jwks_delay_s = 60.0  # the refreshing process hangs while it validates the answer
     _kill_a_refresh_midway(fake, setup, token.id or 0, 0.5)  # SSO has answered; the JWKS hangs
     fake.sso.jwks_delay_s = 0.0
     kept = setup.store.get(token.id or 0)
-    assert kept is not None and kept.refresh_token != token.refresh_token
+    assert kept is not None and keeps_the_newest(refresh_rotation, token.refresh_token, kept.refresh_token)
     # The next process validates the saved answer instead of asking SSO again.
     after = TokenRefresher(setup.store, SSOClient(setup.sso.config)).ensure_fresh(kept)
     assert after.expires_at > time.time() and after.access_token == kept.access_token
@@ -134,7 +142,10 @@ def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(fake: Any, tmp
 
 
 @pytest.mark.slow
-def test_kill_9_after_sso_rotated_and_before_the_answer_arrived(fake: Any, tmp_path: Path) -> None:
+def test_kill_9_after_sso_rotated_and_before_the_answer_arrived(
+    fake: Any, tmp_path: Path, refresh_rotation: str
+) -> None:
+    fake.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake, SystemClock(), tmp_path)
     token = setup.log_in()
     fake.sso.refresh_answer_delay_s = 60.0  # SSO rotates, then its answer is on the wire a while
@@ -142,6 +153,16 @@ def test_kill_9_after_sso_rotated_and_before_the_answer_arrived(fake: Any, tmp_p
     fake.sso.refresh_answer_delay_s = 0.0
     kept = setup.store.get(token.id or 0)
     assert kept is not None and kept.refresh_token == token.refresh_token  # nothing was written
-    after = TokenRefresher(setup.store, SSOClient(setup.sso.config)).refresh(kept, force=True)
-    assert after.expires_at > time.time() and after.refresh_token != token.refresh_token
-    assert fake.sso.revoked == 0 and fake.sso.replays == 1
+    next_process = TokenRefresher(setup.store, SSOClient(setup.sso.config))
+    if refresh_rotation == "strict":
+        # The cost of strict reuse detection: the answer died with the process, so the token
+        # the store holds is a rotated-away one; SSO revokes the grant and the character must
+        # log in again. The token is removed and the error says so.
+        with pytest.raises(InvalidGrantError, match="Log in again"):
+            next_process.refresh(kept, force=True)
+        assert setup.store.get(token.id or 0) is None and fake.sso.revoked == 1
+        return
+    after = next_process.refresh(kept, force=True)
+    assert after.expires_at > time.time()
+    assert keeps_the_newest(refresh_rotation, token.refresh_token, after.refresh_token)
+    assert fake.sso.revoked == 0 and fake.sso.replays == (1 if refresh_rotation == "take-back" else 0)

@@ -98,8 +98,8 @@ def _forged(sso: SSOState) -> dict[str, Callable[[], str]]:
 
 REASONS = {
     "bad signature": "bad signature (BadSignatureError)",
-    "alg none": "algorithm 'none' is not RS256",
-    "HS256 with the public key": "algorithm 'HS256' is not RS256",
+    "alg none": "algorithm 'none' is not RS256 or ES256",
+    "HS256 with the public key": "algorithm 'HS256' is not RS256 or ES256",
     "unknown kid": "unknown key id 'not-a-known-kid'",
     "wrong issuer": "issuer 'https://evil.example' is not EVE SSO",
     "wrong audience": "audience does not contain this application's client id",

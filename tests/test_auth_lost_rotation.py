@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from esi_auth.errors import InvalidGrantError, SSOError
-from tests.auth_support import make_setup, refresh_at
+from tests.auth_support import keeps_the_newest, make_setup, refresh_at
 
 
 def _refresh(fake: Any, client_id: str, refresh_token: str) -> httpx2.Response:
@@ -19,26 +19,44 @@ def _refresh(fake: Any, client_id: str, refresh_token: str) -> httpx2.Response:
 
 
 def test_a_dropped_refresh_answer_is_retried_and_loses_nothing(
-    fake_esi: Any, esi_clock: Any, tmp_path: Any
+    fake_esi: Any, esi_clock: Any, tmp_path: Any, refresh_rotation: str
 ) -> None:
+    fake_esi.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     token = setup.log_in()
     fake_esi.sso.lose_refresh_answers = 1
+    if refresh_rotation == "strict":
+        _the_grant_is_lost(fake_esi, setup, token)
+        return
     refreshed = setup.refresher.refresh(token, force=True)
-    assert refreshed.refresh_token != token.refresh_token
-    assert sum(fake_esi.sso.refreshes.values()) == 2  # the lost rotation, then the retry
-    assert fake_esi.sso.revoked == 0 and fake_esi.sso.replays == 1
+    assert keeps_the_newest(refresh_rotation, token.refresh_token, refreshed.refresh_token)
+    assert sum(fake_esi.sso.refreshes.values()) == 2  # the lost answer, then the retry
+    assert fake_esi.sso.revoked == 0
+    assert fake_esi.sso.replays == (1 if refresh_rotation == "take-back" else 0)
     stored = setup.store.get(token.id or 0)
     assert stored is not None and stored.refresh_token == refreshed.refresh_token
     assert _refresh(fake_esi, token.client_id, stored.refresh_token or "").status_code == 200
 
 
+def _the_grant_is_lost(fake: Any, setup: Any, token: Any) -> None:
+    """Strict reuse detection's cost: the retry presents the rotated-away token, SSO revokes the
+    grant, and the character must log in again; the error says so and the token is gone."""
+    with pytest.raises(InvalidGrantError, match="Log in again"):
+        setup.refresher.refresh(token, force=True)
+    assert sum(fake.sso.refreshes.values()) == 1 and fake.sso.revoked == 1
+    assert setup.store.get(token.id or 0) is None
+
+
 def test_answers_lost_until_the_retries_run_out_keep_the_grant_for_next_time(
-    fake_esi: Any, esi_clock: Any, tmp_path: Any
+    fake_esi: Any, esi_clock: Any, tmp_path: Any, refresh_rotation: str
 ) -> None:
+    fake_esi.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     token = setup.log_in()
     fake_esi.sso.lose_refresh_answers = 10
+    if refresh_rotation == "strict":
+        _the_grant_is_lost(fake_esi, setup, token)
+        return
     with pytest.raises(SSOError) as caught:
         setup.refresher.refresh(token, force=True)
     assert caught.value.transient and "EVE SSO" in str(caught.value)
@@ -46,7 +64,8 @@ def test_answers_lost_until_the_retries_run_out_keep_the_grant_for_next_time(
     assert kept is not None and kept.refresh_token == token.refresh_token
     fake_esi.sso.lose_refresh_answers = 0
     later = setup.refresher.refresh(kept, force=True)
-    assert later.refresh_token != token.refresh_token and fake_esi.sso.revoked == 0
+    assert keeps_the_newest(refresh_rotation, token.refresh_token, later.refresh_token)
+    assert fake_esi.sso.revoked == 0
 
 
 def test_a_replay_after_the_successor_was_used_revokes_the_grant(fake_esi: Any) -> None:

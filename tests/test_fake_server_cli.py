@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from joserfc import jws
 
 from esi_client import ESIClient, ServerError
 from esi_client.api.status import get_status
@@ -20,10 +21,11 @@ ESI = str(Path(sys.executable).with_name("esi"))
 
 
 @pytest.fixture
-def served(spec_path: Path) -> Iterator[str]:
+def served(spec_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     port = free_port()
+    options: list[str] = getattr(request, "param", [])
     process = subprocess.Popen(
-        [ESI, "fake-server", "--port", str(port), "--spec", str(spec_path)],
+        [ESI, "fake-server", "--port", str(port), "--spec", str(spec_path), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -61,3 +63,16 @@ def test_busy_port_is_a_clear_error(served: str, spec_path: Path) -> None:
     )
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "served", [["--refresh-rotation", "strict", "--sign-with", "ES256"]], indirect=True, ids=["strict-ES256"]
+)
+def test_the_sso_s_rotation_and_signing_key_are_options(served: str) -> None:
+    minted = httpx2.post(f"{served}/_fake/token", json={"client_id": "cli-app", "scopes": []}).json()
+    header = jws.extract_compact(minted["access_token"].encode()).protected
+    assert header["alg"] == "ES256"
+    form = {"grant_type": "refresh_token", "client_id": "cli-app", "refresh_token": minted["refresh_token"]}
+    assert httpx2.post(f"{served}/v2/oauth/token", data=form).status_code == 200
+    reused = httpx2.post(f"{served}/v2/oauth/token", data=form)  # strict: any reuse revokes
+    assert reused.status_code == 400 and httpx2.get(f"{served}/_fake/stats").json()["sso_revoked"] == 1

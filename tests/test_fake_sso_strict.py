@@ -107,3 +107,41 @@ def test_a_key_rotation_keeps_outstanding_tokens_working(fake_esi: Any) -> None:
     assert httpx2.get(wallet, headers={"Authorization": f"Bearer {token}"}).status_code == 200
     fake_esi.sso.retire_old_keys()
     assert httpx2.get(wallet, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def _refresh(fake: Any, token: str) -> httpx2.Response:
+    form = {"grant_type": "refresh_token", "refresh_token": token, "client_id": "strict-app"}
+    return httpx2.post(f"{fake.url}/v2/oauth/token", data=form)
+
+
+def _first_grant(fake: Any, mode: str, family: str = "f") -> str:
+    assert httpx2.post(f"{fake.url}/_fake/sso", json={"refresh_rotation": mode}).status_code == 200
+    fake.sso.apps["strict-app"] = None
+    grant = fake.sso.grant("strict-app", fake.sso.character, ("esi-wallet.read_character_wallet.v1",), family)
+    return str(grant["refresh_token"])
+
+
+def test_no_rotation_answers_the_same_refresh_token_for_ever(fake_esi: Any) -> None:
+    first = _first_grant(fake_esi, "none")
+    answers = [_refresh(fake_esi, first) for _ in range(3)]
+    assert [a.json()["refresh_token"] for a in answers] == [first] * 3
+    assert len({a.json()["access_token"] for a in answers}) == 3 and fake_esi.sso.revoked == 0
+
+
+def test_take_back_forgives_an_unheard_answer_and_strict_does_not(fake_esi: Any) -> None:
+    first = _first_grant(fake_esi, "take-back")
+    _refresh(fake_esi, first)  # rotated; suppose the answer was lost
+    again = _refresh(fake_esi, first)
+    assert again.status_code == 200 and fake_esi.sso.replays == 1
+    strict = _first_grant(fake_esi, "strict", family="g")
+    successor = _refresh(fake_esi, strict).json()["refresh_token"]
+    reused = _refresh(fake_esi, strict)  # the successor was never used, and still:
+    assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+    assert _refresh(fake_esi, successor).status_code == 400  # the whole grant is revoked
+    assert fake_esi.sso.revoked == 1
+
+
+def test_an_unknown_rotation_mode_is_refused_by_name(fake_esi: Any) -> None:
+    refused = httpx2.post(f"{fake_esi.url}/_fake/sso", json={"refresh_rotation": "sometimes"})
+    assert refused.status_code == 400 and "none, take-back, strict" in refused.json()["error"]
+    assert fake_esi.sso.refresh_rotation == "take-back"
