@@ -227,7 +227,10 @@ def _figures(stats: dict[str, Any], characters: int, kept: int, market_group: st
     # A refresh whose answer a killed worker never received is done again by the next one
     # (SSO takes the old token back): counted apart, as sso_replays, not as a second refresh.
     replays = stats.get("sso_replays", 0)
-    refreshes = stats.get("sso_refreshes", 0) - replays
+    # A character's newest refresh that no call used before the run stopped needed no expiry
+    # yet: it is not counted either (an unused refresh before a later one still is: a duplicate).
+    unused_last = stats.get("sso_refreshes_unused_last", 0)
+    refreshes = stats.get("sso_refreshes", 0) - replays - unused_last
     market = stats["rate_groups"].get(market_group)
     # The budget of the whole windows from the market group's first charge (a floating window
     # allows `limit` tokens in each), against what was charged in them.
@@ -243,6 +246,7 @@ def _figures(stats: dict[str, Any], characters: int, kept: int, market_group: st
         "pacing_efficiency": round(market["tokens_in_whole_windows"] / allowed, 3) if allowed else None,
         "market_windows": market["whole_windows"] if market else 0,
         "sso_replays": replays,
+        "refreshes_unused_at_end": unused_last,
         # periods a worker kept its own limits because Redis did not answer in time
         "redis_fallbacks": stats["redis_fallbacks"],
         "duplicate_requests": stats["duplicates"],

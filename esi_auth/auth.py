@@ -6,9 +6,11 @@ from collections.abc import AsyncGenerator, Generator
 
 import anyio.to_thread
 import httpx2
+from sqlalchemy.exc import DBAPIError
 
-from esi_auth.errors import InvalidGrantError, NoTokenError, TokenRevokedError
+from esi_auth.errors import InvalidGrantError, NoTokenError, StoreUnavailableError, TokenRevokedError
 from esi_auth.refresh import TokenRefresher
+from esi_auth.store.sql import failure_reason
 from esi_auth.token import Token
 from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION
 
@@ -42,14 +44,22 @@ class ESIAuth(httpx2.Auth):
         if character_id is None:
             raise NoTokenError(None, scopes, operation_id)
         store, client_id = self.refresher.store, self.refresher.sso.config.client_id
-        tokens = (
-            store.query()
-            .filter(character_id=int(character_id), client_id=client_id)
-            .require_scopes(scopes)
-            .all()
-        )
+        try:
+            tokens = (
+                store.query()
+                .filter(character_id=int(character_id), client_id=client_id)
+                .require_scopes(scopes)
+                .all()
+            )
+            held = None
+            if not tokens:
+                held = store.query().filter(character_id=int(character_id), client_id=client_id).first()
+        except DBAPIError as exc:
+            raise StoreUnavailableError(
+                f"{operation_id or 'the call'} needs a token of character {character_id}, and the token "
+                f"store {store.describe()} cannot be reached ({failure_reason(exc)})"
+            ) from None
         if not tokens:
-            held = store.query().filter(character_id=int(character_id), client_id=client_id).first()
             lacking = tuple(s for s in scopes if held is not None and s not in held.scopes)
             raise NoTokenError(int(character_id), scopes, operation_id, lacking=lacking)
         return tokens

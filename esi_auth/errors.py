@@ -79,6 +79,13 @@ class TokenRevokedError(InvalidGrantError):
         )
 
 
+class StoreUnavailableError(AuthError):
+    """The token store could not be read or written; says which store and why. Transient: the
+    token is kept (a refresh answer already received is kept in the spill file)."""
+
+    transient = True
+
+
 class LoginError(AuthError):
     """A login callback was refused (unknown, reused or expired state; an SSO error)."""
 

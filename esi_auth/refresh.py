@@ -9,8 +9,10 @@ refresh token is the only copy, so a crash, an unreachable JWKS or a new signing
 new access token is validated loses nothing (the token is kept expired, with the new refresh
 token; the next refresh validates that saved answer rather than ask SSO again). A refresh whose
 answer never came back is asked again at once (EVE SSO takes the old token back while its
-unseen successor is unused). A token is known by its identity (character, application,
-creation time), never by its id alone. invalid_grant deletes the token; transient failures keep it.
+unseen successor is unused). An answer the store cannot take (the database down at that moment)
+is kept in memory and in an encrypted spill file, and written when the store is back
+(esi_auth.spill). A token is known by its identity (character, application, creation time),
+never by its id alone. invalid_grant deletes the token; transient failures keep it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,22 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from pathlib import Path
 
-from esi_auth.errors import AuthError, InvalidGrantError, SSOError, TokenRevokedError
+from sqlalchemy.exc import DBAPIError
+
+from esi_auth.errors import (
+    AuthError,
+    InvalidGrantError,
+    SSOError,
+    StoreUnavailableError,
+    TokenRevokedError,
+)
 from esi_auth.events import Events
 from esi_auth.owners import remove_earlier_owners
+from esi_auth.spill import RefreshSpill
 from esi_auth.sso import Grant, SSOClient
-from esi_auth.store.sql import SQLTokenStore
+from esi_auth.store.sql import SQLTokenStore, failure_reason
 from esi_auth.token import Token
 from esi_client import telemetry
 
@@ -39,9 +51,13 @@ class TokenRefresher:
         *,
         margin: float = DEFAULT_MARGIN_SECONDS,
         events: Events | None = None,
+        spill_dir: Path | None = None,
     ) -> None:
+        """`spill_dir`: where answers the store could not take are kept (default: the user's
+        state directory, e.g. ~/.local/state/esikit/spill)."""
         self.store, self.sso, self.margin = store, sso, margin
         self.events = events or Events()
+        self.spill = RefreshSpill(store, spill_dir)
         self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
         self._guard = threading.Lock()
 
@@ -50,8 +66,9 @@ class TokenRefresher:
             return self._locks[token_id]
 
     def ensure_fresh(self, token: Token) -> Token:
-        """The token itself while it has `margin` seconds left, else a refreshed one."""
-        if not token.expires_within(self.margin, self.sso.clock.now()):
+        """The token itself while it has `margin` seconds left, else a refreshed one (and one
+        whose answer waits in the spill: the store takes it now)."""
+        if not token.expires_within(self.margin, self.sso.clock.now()) and not self.spill.holds(token):
             return token
         return self.refresh(token)
 
@@ -59,33 +76,77 @@ class TokenRefresher:
         """Refresh now (`force`: even if still valid, e.g. after a 401)."""
         if token.id is None:
             return self._refresh_unstored(token)
-        with self._lock(token.id), self.store.lock(token.id):
-            current = self.store.get(token.id)
-            if current is None or not _same_token(current, token):
-                raise InvalidGrantError(400, "invalid_grant", "the token was deleted")
-            replaced = current.access_token != token.access_token and current.expires_at > 0
-            if replaced or (not force and not current.expires_within(self.margin, self.sso.clock.now())):
-                return current  # someone else refreshed it meanwhile
-            if current.refresh_token is None:
-                raise InvalidGrantError(400, "invalid_grant", "the token has no refresh token")
-            if not force and current.expires_at == 0:
-                saved = self._saved_answer(current)  # a process died before validating it
-                if saved is not None:
-                    return self._complete(current, saved)
-            try:
-                answer = self._refresh_answer(current.refresh_token)
-            except InvalidGrantError as refused:
-                self.store.delete(current.id or 0)
-                self.events.emit("token_revoked", character_id=current.character_id, token_id=current.id)
-                raise TokenRevokedError(
-                    refused,
-                    character_id=current.character_id,
-                    character_name=current.character_name,
-                    scopes=tuple(current.scopes),
-                ) from None
-            rotated = answer.get("refresh_token") or current.refresh_token
+        try:
+            with self._lock(token.id), self.store.lock(token.id):
+                return self._refresh_locked(token, force)
+        except DBAPIError as exc:
+            return self._while_the_store_is_down(token, exc)
+
+    def _refresh_locked(self, token: Token, force: bool) -> Token:
+        assert token.id is not None
+        current = self.store.get(token.id)
+        if current is None or not _same_token(current, token):
+            raise InvalidGrantError(400, "invalid_grant", "the token was deleted")
+        current = self._write_spilled(current)
+        replaced = current.access_token != token.access_token and current.expires_at > 0
+        if replaced or (not force and not current.expires_within(self.margin, self.sso.clock.now())):
+            return current  # someone else refreshed it meanwhile
+        if current.refresh_token is None:
+            raise InvalidGrantError(400, "invalid_grant", "the token has no refresh token")
+        if not force and current.expires_at == 0:
+            saved = self._saved_answer(current)  # a process died before validating it
+            if saved is not None:
+                return self._complete(current, saved)
+        try:
+            answer = self._refresh_answer(current.refresh_token)
+        except InvalidGrantError as refused:
+            self.store.delete(current.id or 0)
+            self.events.emit("token_revoked", character_id=current.character_id, token_id=current.id)
+            raise TokenRevokedError(
+                refused,
+                character_id=current.character_id,
+                character_name=current.character_name,
+                scopes=tuple(current.scopes),
+            ) from None
+        rotated = answer.get("refresh_token") or current.refresh_token
+        try:
             self.store.save_rotation(current.id or 0, rotated, answer["access_token"])
-            return self._complete(current, self.sso.validate(answer))
+        except DBAPIError as exc:
+            self.spill.keep(current, rotated, answer["access_token"])
+            raise StoreUnavailableError(
+                f"the token store {self.store.describe()} could not be written ({failure_reason(exc)}); "
+                f"the refreshed token of {current.character_name} ({current.character_id}) is kept "
+                f"in memory and in {self.spill.path}, and written when the store is back"
+            ) from None
+        return self._complete(current, self.sso.validate(answer))
+
+    def _write_spilled(self, current: Token) -> Token:
+        """An answer kept while the store was down is written first: its refresh token is the
+        one SSO honours now."""
+        spilled = self.spill.answer_for(current)
+        if spilled is None:
+            return current
+        self.store.save_rotation(current.id or 0, *spilled)
+        self.spill.forget(current)
+        return self.store.get(current.id or 0) or current
+
+    def _while_the_store_is_down(self, token: Token, exc: DBAPIError) -> Token:
+        """With the store unreachable, a kept answer still serves (in memory); otherwise the
+        error names the store and the outage."""
+        spilled = self.spill.answer_for(token)
+        if spilled is not None:
+            try:
+                grant = self.sso.validate({"access_token": spilled[1]})
+            except AuthError:
+                grant = None
+            if grant is not None and grant.claims.expires_at - self.sso.clock.now() > self.margin:
+                token.access_token, token.refresh_token = spilled[1], spilled[0]
+                token.expires_at = grant.claims.expires_at
+                return token
+        raise StoreUnavailableError(
+            f"the token store {self.store.describe()} cannot be reached ({failure_reason(exc)}); "
+            f"the token of {token.character_name} ({token.character_id}) was not refreshed"
+        ) from None
 
     def _saved_answer(self, current: Token) -> Grant | None:
         """The answer a refresh saved and never validated, if its access token is still good for

@@ -112,6 +112,12 @@ def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]
                 "sso_refreshes": sum(sso.refreshes.values()),
                 "sso_revoked": sso.revoked,
                 "sso_replays": sso.replays,
+                # characters whose newest refreshed access token no call has used (yet): at the
+                # end of a run, a refresh done just before the callers stopped
+                "sso_refreshes_unused_last": sum(
+                    jti not in state.stats.refreshed_tokens.get(character, ())
+                    for character, jti in list(sso.last_refreshed.items())
+                ),
             }
         data: dict[str, Any] = {
             "requests": state.stats.requests,

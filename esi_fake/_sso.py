@@ -76,6 +76,7 @@ class SSOState:
     refresh_answer_delay_s: float = 0.0  # a refresh rotates, then answers this much later
     refreshes: Counter[str] = field(default_factory=Counter)  # by client id + character
     refreshed_jtis: set[str] = field(default_factory=set)  # access tokens a refresh issued
+    last_refreshed: dict[str, str] = field(default_factory=dict)  # character -> newest such jti
     _codes: dict[str, tuple[str, str, tuple[str, ...], str | None, Character]] = field(default_factory=dict)
     _code_times: dict[str, float] = field(default_factory=dict)
     _grants: dict[str, _Grant] = field(default_factory=dict)
@@ -142,6 +143,7 @@ class SSOState:
         claims["kid"] = key.kid
         if by_refresh:
             self.refreshed_jtis.add(claims["jti"])
+            self.last_refreshed[str(character.character_id)] = claims["jti"]
         header = {"alg": self.signing_algorithm, "kid": key.kid, "typ": "JWT"}
         return jwt.encode(header, claims, key, algorithms=[self.signing_algorithm])
 

@@ -55,7 +55,7 @@ def make_setup(
     store = SQLTokenStore(url or f"sqlite:///{tmp_path / 'tokens.sqlite'}", **store_options)
     sso = SSOClient(config, clock=clock)
     events = Events()
-    refresher = TokenRefresher(store, sso, events=events)
+    refresher = TokenRefresher(store, sso, events=events, spill_dir=tmp_path / "spill")
     return AuthSetup(
         fake, store, sso, refresher, LoginFlow(store, sso, events=events), events, ESIAuth(refresher)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -99,64 +100,85 @@ def _as_service_user() -> list[str]:
     return ["runuser", "-u", "nobody", "--"]
 
 
-def postgres_server() -> Generator[str, None, None]:
-    """A throwaway PostgreSQL cluster on a free loopback port, as a non-root user in a temp dir;
-    yields a SQLAlchemy URL (psycopg 3) for its database."""
+INITDB = ("--auth=trust", "-E", "UTF8")
 
-    binaries = _postgres_binaries()
-    workdir = Path(tempfile.mkdtemp(prefix="esikit-pg-"))
-    workdir.chmod(0o755)
-    data = workdir / "data"
-    data.mkdir()
-    runner = _as_service_user()
-    if runner:
-        shutil.chown(workdir, "nobody")
-        shutil.chown(data, "nobody")
-    port = free_port()
-    subprocess.run(
-        [*runner, str(binaries / "initdb"), "-D", str(data), "-U", "esikit", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    process = subprocess.Popen(
-        [
-            *runner,
-            str(binaries / "postgres"),
-            "-D",
-            str(data),
-            "-p",
-            str(port),
-            "-h",
-            "127.0.0.1",
-            "-k",
-            str(workdir),
-            "-c",
-            "fsync=off",
-            "-c",
-            "max_connections=200",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, 30)
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster on a free loopback port, as a non-root user in a temp dir;
+    `url` is a SQLAlchemy URL (psycopg 3) for its database. `stop()` kills it at once (as a
+    crash or a lost host would) and `start()` brings the same data back on the same port."""
+
+    def __init__(self) -> None:
+        self.binaries = _postgres_binaries()
+        self.workdir = Path(tempfile.mkdtemp(prefix="esikit-pg-"))
+        self.workdir.chmod(0o755)
+        self.data = self.workdir / "data"
+        self.data.mkdir()
+        self.runner = _as_service_user()
+        if self.runner:
+            shutil.chown(self.workdir, "nobody")
+            shutil.chown(self.data, "nobody")
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://esikit@127.0.0.1:{self.port}/esikit"
+        self.process: subprocess.Popen[bytes] | None = None
+        subprocess.run(
+            [*self.runner, str(self.binaries / "initdb"), "-D", str(self.data), "-U", "esikit", *INITDB],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def _listen(self) -> list[str]:
+        return ["-h", "127.0.0.1", "-k", str(self.workdir), "-c", "fsync=off", "-c", "max_connections=200"]
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *self.runner,
+                str(self.binaries / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                *self._listen(),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, 30)
         deadline = time.monotonic() + 30
-        while True:
-            ready = subprocess.run(
-                [str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-U", "esikit"],
-                capture_output=True,
-            )
-            if ready.returncode == 0 or time.monotonic() > deadline:
-                break
+        ready = [str(self.binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "esikit"]
+        while subprocess.run(ready, capture_output=True).returncode != 0 and time.monotonic() < deadline:
             time.sleep(0.1)
-        createdb = [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "esikit"]
+
+    def create_database(self) -> None:
+        createdb = [str(self.binaries / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "esikit"]
         subprocess.run([*createdb, "esikit"], check=True)
-        yield f"postgresql+psycopg://esikit@127.0.0.1:{port}/esikit"
+
+    def stop(self) -> None:
+        """SIGQUIT: PostgreSQL's immediate shutdown; every session is cut."""
+        if self.process is not None:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])  # not runuser
+            os.kill(postmaster, signal.SIGQUIT)
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def remove(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def postgres_server() -> Generator[str, None, None]:
+    """A throwaway PostgreSQL cluster (PostgresCluster) running for as long as the generator."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        cluster.create_database()
+        yield cluster.url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
+        cluster.remove()
 
 
 @contextmanager

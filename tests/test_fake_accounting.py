@@ -89,3 +89,26 @@ def test_scaled_rate_windows_show_in_the_headers_and_refill(fake_esi: Any, esi_c
     window = {"rate_window_overrides": {"status": 120}}
     assert httpx2.post(f"{fake_esi.url}/_fake/faults", json=window).status_code == 200
     assert httpx2.get(f"{fake_esi.url}/status", headers=HEADERS).headers["x-ratelimit-limit"] == "4/2m"
+
+
+def test_a_character_s_newest_refresh_counts_as_unused_until_a_call_uses_it(fake_esi: Any) -> None:
+    scope = "esi-wallet.read_character_wallet.v1"
+    minted = httpx2.post(f"{fake_esi.url}/_fake/token", json={"client_id": "acct", "scopes": [scope]}).json()
+    wallet = f"{fake_esi.url}/characters/{minted['character_id']}/wallet"
+
+    def refresh(token: str) -> dict[str, Any]:
+        answer: dict[str, Any] = refresh_at(fake_esi.url, "acct", token).json()
+        return answer
+
+    def unused_last() -> int:
+        count: int = httpx2.get(f"{fake_esi.url}/_fake/stats").json()["sso_refreshes_unused_last"]
+        return count
+
+    first = refresh(minted["refresh_token"])
+    assert unused_last() == 1
+    httpx2.get(wallet, headers={**HEADERS, "Authorization": f"Bearer {first['access_token']}"})
+    assert unused_last() == 0
+    second = refresh(first["refresh_token"])
+    assert unused_last() == 1  # the first one's use does not count for the newest
+    httpx2.get(wallet, headers={**HEADERS, "Authorization": f"Bearer {second['access_token']}"})
+    assert unused_last() == 0

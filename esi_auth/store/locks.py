@@ -11,6 +11,7 @@ nothing lives in a shared world-writable directory. Other databases: a lock file
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -21,9 +22,11 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from esi_auth.errors import AuthError
 
+logger = logging.getLogger("esi_auth.store")
 LOCK_TIMEOUT_SECONDS = 120.0
 _REFRESH_KEY = 0x7265  # the first key of the two-key advisory lock: "re"(fresh)
 
@@ -45,6 +48,16 @@ class _LockFile:
 
 _FILES: dict[Path, _LockFile] = {}
 _FILES_GUARD = threading.Lock()
+
+
+def _unlock(connection: Any, token_id: int) -> None:
+    """Release the advisory lock. When the database went away meanwhile, the lock went with the
+    session: the failure is logged, never raised over what the locked work raised or returned."""
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": _REFRESH_KEY, "b": token_id})
+        connection.commit()
+    except DBAPIError as exc:
+        logger.warning("the refresh lock of token %s ended with its connection: %s", token_id, exc.orig)
 
 
 class StoreLock:
@@ -72,10 +85,7 @@ class StoreLock:
             try:
                 yield
             finally:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:a, :b)"), {"a": _REFRESH_KEY, "b": token_id}
-                )
-                connection.commit()
+                _unlock(connection, token_id)
 
     def _lock_file(self) -> _LockFile:
         assert self.sqlite_file is not None

@@ -82,7 +82,7 @@ class SQLTokenStore:
             upgrade(self.engine)
             self._check_secrets_mode()
         except DBAPIError as exc:
-            raise AuthError(f"the token store {shown} cannot be opened: {_reason(exc)}") from None
+            raise AuthError(f"the token store {shown} cannot be opened: {failure_reason(exc)}") from None
 
     def __repr__(self) -> str:
         return f"SQLTokenStore({_shown_url(self.url)!r})"
@@ -349,7 +349,8 @@ def _shown_url(url: str) -> str:
         return url.split(":", 1)[0] + ":…"
 
 
-def _reason(exc: DBAPIError) -> str:
+def failure_reason(exc: DBAPIError) -> str:
+    """What went wrong with the database, in one line (no URL, no secret)."""
     text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
     return text[:200]
 
