@@ -24,9 +24,10 @@ from sqlalchemy.exc import DBAPIError
 
 from esi_auth.errors import AuthError
 from esi_auth.scopes import normalise_scopes
-from esi_auth.store._schema import cleanup_positions, pending_logins, store_meta, token_scopes, tokens
+from esi_auth.store._schema import cleanup_positions, pending_logins, token_scopes, tokens
 from esi_auth.store.locks import StoreLock
-from esi_auth.store.secrets import InlineSecrets, SecretBox, choose_secrets
+from esi_auth.store.modes import record_secrets_mode, refuse_other_secrets
+from esi_auth.store.secrets import SecretBox, choose_secrets
 from esi_auth.token import Token
 
 logger = logging.getLogger("esi_auth")
@@ -79,8 +80,10 @@ class SQLTokenStore:
         try:
             from esi_auth.store.migrate import upgrade
 
-            upgrade(self.engine)
-            self._check_secrets_mode()
+            with self.engine.connect() as db:
+                refuse_other_secrets(db, self.secrets, shown)  # before anything is migrated
+            upgrade(self.engine, shown)
+            record_secrets_mode(self.engine, self.secrets, shown)
         except DBAPIError as exc:
             raise AuthError(f"the token store {shown} cannot be opened: {failure_reason(exc)}") from None
 
@@ -91,27 +94,6 @@ class SQLTokenStore:
         """Where the store is (no password) and how it keeps secrets, in words."""
         how = {"keyring": "the system keyring", "encrypted": "encrypted", "plaintext": "plaintext"}
         return f"{_shown_url(self.url)} (secrets: {how.get(self.secrets.mode, self.secrets.mode)})"
-
-    def _check_secrets_mode(self) -> None:
-        """Refuse, touching nothing, a store whose secrets are kept otherwise than this store
-        object would keep them (an encrypted store opened without its key, or with another)."""
-        mode = getattr(self.secrets, "mode", "custom")
-        with self.engine.begin() as db:
-            facts = dict(db.execute(select(store_meta.c.key, store_meta.c.value)).all())
-            recorded = facts.get("secrets") or _infer_mode(db)
-            if recorded is not None and recorded != mode:
-                raise AuthError(_mode_refusal(recorded, mode, _shown_url(self.url)))
-            check = facts.get("key_check")
-            if mode == "encrypted" and isinstance(self.secrets, InlineSecrets):
-                if check is not None and not self.secrets.opens(check):
-                    raise AuthError(
-                        f"the token store {_shown_url(self.url)} is encrypted with another key; "
-                        "nothing was read or changed"
-                    )
-                if check is None:
-                    db.execute(insert(store_meta).values(key="key_check", value=self.secrets.key_check()))
-            if "secrets" not in facts:
-                db.execute(insert(store_meta).values(key="secrets", value=mode))
 
     # -- tokens -------------------------------------------------------------------------
 
@@ -370,30 +352,6 @@ def _prepare_file(path: Path) -> None:
             logger.warning(
                 "the token store %s is readable by others (%o) and cannot be tightened", path, mode
             )
-
-
-def _infer_mode(db: Any) -> str | None:
-    """How a store made before modes were recorded keeps its secrets, from one stored value."""
-    value = db.execute(
-        select(tokens.c.access_token).where(tokens.c.access_token.is_not(None)).limit(1)
-    ).scalar()
-    if value is None:
-        return None
-    if value == "keyring":
-        return "keyring"
-    return "encrypted" if str(value).startswith("gAAAAA") else "plaintext"
-
-
-def _mode_refusal(recorded: str, mode: str, where: str) -> str:
-    how = {
-        "encrypted": "open it with its key (secret_key=..., ESI_SECRET_KEY or secret_key_file for the CLI)",
-        "keyring": "open it with secrets=KeyringSecrets()",
-        "plaintext": "open it with secrets='plaintext'",
-    }.get(recorded, f"open it with the SecretBox it was made with ({recorded})")
-    return (
-        f"the token store {where} keeps its secrets {recorded}, not {mode}: {how}; "
-        "nothing was read or changed"
-    )
 
 
 def _insert_ignoring_duplicates(dialect: str, name: str) -> Any:

@@ -27,7 +27,7 @@ def upgrade_command() -> None:
         url = current.store
     with one_line_errors():
         try:
-            before = upgrade(create_engine(url))
+            before = upgrade(create_engine(url))  # AuthError (a newer store): one line
         except DBAPIError as exc:
             fail(f"the token store cannot be opened: {str(exc.orig).strip().splitlines()[0]}", 1)
     if before == HEAD:

@@ -1,0 +1,159 @@
+"""Schema migrations of the token store: serialised across processes on SQLite as on PostgreSQL,
+nothing migrated in a store that refuses to open, and a store newer than this esikit refused
+with a message that says what to do."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, inspect, text
+
+from esi_auth.errors import AuthError
+from esi_auth.store import migrate
+from esi_auth.store.sql import SQLTokenStore
+
+OPENERS = 6
+
+
+def _open_when_all_are_ready(url: str, barrier: Any, results: Any) -> None:
+    barrier.wait(60)  # every process has imported everything: they open at once
+    try:
+        SQLTokenStore(url, secrets="plaintext")
+        results.put("ok")
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def _open_together(url: str) -> list[str]:
+    spawn = multiprocessing.get_context("spawn")
+    barrier, results = spawn.Barrier(OPENERS), spawn.Queue()
+    processes = [
+        spawn.Process(target=_open_when_all_are_ready, args=(url, barrier, results)) for _ in range(OPENERS)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(60)
+    return outcomes
+
+
+def _revision(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            return migrate.current_revision(db)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_processes_opening_a_new_store_at_once_all_succeed(store_url: str, round_: int) -> None:
+    assert _open_together(store_url) == ["ok"] * OPENERS
+    assert _revision(store_url) == migrate.HEAD
+
+
+def _old_store(url: str, access_token: str) -> None:
+    """A store as esikit made it before migrations existed: the baseline's tables, one token."""
+    engine = create_engine(url)
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "CREATE TABLE esi_tokens (id INTEGER PRIMARY KEY, character_id INTEGER NOT NULL,"
+                " character_name VARCHAR(100) NOT NULL, owner_hash VARCHAR(200) NOT NULL,"
+                " client_id VARCHAR(200) NOT NULL, scopes TEXT NOT NULL, access_token TEXT,"
+                " refresh_token TEXT, expires_at FLOAT NOT NULL, created_at FLOAT NOT NULL,"
+                " updated_at FLOAT NOT NULL)"
+            )
+        )
+        db.execute(
+            text(
+                "CREATE TABLE esi_token_scopes (token_id INTEGER NOT NULL, scope VARCHAR(200) NOT NULL,"
+                " PRIMARY KEY (token_id, scope))"
+            )
+        )
+        db.execute(
+            text("CREATE TABLE esi_cleanup_positions (name VARCHAR(100) PRIMARY KEY, position INTEGER)")
+        )
+        db.execute(
+            text(
+                "CREATE TABLE esi_pending_logins (state VARCHAR(200) PRIMARY KEY, code_verifier TEXT,"
+                " scopes TEXT NOT NULL, client_id VARCHAR(200) NOT NULL, created_at FLOAT NOT NULL)"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO esi_tokens VALUES (1, 7, 'old', 'o', 'app', 'esi-a.v1', :access, :access,"
+                " 1.0, 1.0, 1.0)"
+            ),
+            {"access": access_token},
+        )
+        db.execute(text("INSERT INTO esi_token_scopes VALUES (1, 'esi-a.v1')"))
+    engine.dispose()
+
+
+def test_processes_upgrading_an_old_store_at_once_all_succeed(store_url: str) -> None:
+    _old_store(store_url, "plain-old-token")
+    assert _open_together(store_url) == ["ok"] * OPENERS
+    assert _revision(store_url) == migrate.HEAD
+    survivor = SQLTokenStore(store_url, secrets="plaintext").get(1)
+    assert survivor is not None and survivor.refresh_token == "plain-old-token"
+
+
+def test_a_store_that_refuses_to_open_migrates_nothing(store_url: str) -> None:
+    _old_store(store_url, Fernet(Fernet.generate_key()).encrypt(b"secret").decode())
+    with pytest.raises(AuthError, match="keeps its secrets encrypted, not plaintext"):
+        SQLTokenStore(store_url, secrets="plaintext")
+    engine = create_engine(store_url)
+    try:
+        assert not inspect(engine).has_table("alembic_version")
+        assert not inspect(engine).has_table("esi_store_meta")
+    finally:
+        engine.dispose()
+
+
+def test_a_store_newer_than_this_esikit_is_refused_and_left_alone(store_url: str) -> None:
+    SQLTokenStore(store_url, secrets="plaintext")
+    engine = create_engine(store_url)
+    with engine.begin() as db:
+        db.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(AuthError) as caught:
+        SQLTokenStore(store_url, secrets="plaintext")
+    message = str(caught.value)
+    assert "revision 0099" in message and f"knows up to {migrate.HEAD}" in message
+    assert "upgrade esikit" in message and "nothing was changed" in message
+    assert _revision(store_url) == "0099"
+
+
+def test_the_cli_upgrade_refuses_a_newer_store_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from esi_cli.app import app
+
+    url = f"sqlite:///{tmp_path / 'newer.sqlite'}"
+    SQLTokenStore(url, secrets="plaintext")
+    engine = create_engine(url)
+    with engine.begin() as db:
+        db.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    monkeypatch.setenv("ESI_CONFIG", os.devnull)
+    monkeypatch.setenv("ESI_STORE", url)
+    result = CliRunner().invoke(app, ["store", "upgrade"])
+    assert result.exit_code != 0 and "revision 0099" in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_known_revisions_are_the_migrations_shipped() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrate.__file__).parent / "migrations"))
+    shipped = [script.revision for script in ScriptDirectory.from_config(config).walk_revisions()]
+    assert tuple(reversed(shipped)) == migrate.REVISIONS
