@@ -123,6 +123,10 @@ def run_fleet(seconds: float, *, shared: bool, characters: int = 6, kill: bool =
                 "ESI_BASE_URL": fake,
                 "ESI_SSO_URL": fake,
                 "ESI_FLEET_ROUND_SECONDS": "2",
+                # the margin scaled with the tokens' life (60 s of 20 min): with 60 s on 6-s
+                # tokens every call would refresh, and a call held back by a limit would leave
+                # its refresh unused, a refresh no expiry needed
+                "ESI_REFRESH_MARGIN": "1.5",
                 # one type look-up a round, answered 404: 30 errors a minute with the 5xx's ~30,
                 # the error budget in play without holding every call back
                 "ESI_FLEET_TYPES": "34",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
+
+# A field's value by its name (plausible data), or the `nothing` sentinel it was given.
+FieldValue = Callable[[str, dict[str, Any], random.Random], Any]
 
 EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 DATA_DAYS = 300  # generated dates and times lie within this many days after EPOCH
@@ -14,9 +18,16 @@ DATA_DAYS = 300  # generated dates and times lie within this many days after EPO
 class DataMaker:
     """Makes JSON values that satisfy a schema of CCP's spec, the same ones for the same seed."""
 
-    def __init__(self, spec: dict[str, Any], array_length: int = 3) -> None:
+    def __init__(
+        self,
+        spec: dict[str, Any],
+        array_length: int = 3,
+        field_value: FieldValue | None = None,
+        nothing: Any = None,
+    ) -> None:
         self.spec = spec
         self.array_length = array_length
+        self.field_value, self.nothing = field_value, nothing
 
     def make(self, schema: Any, seed: str) -> Any:
         return self._value(schema, random.Random(seed), 0)
@@ -94,4 +105,11 @@ class DataMaker:
         additional = schema.get("additionalProperties")
         if not properties and isinstance(additional, dict):
             return {f"key{index}": self._value(additional, rng, depth + 1) for index in range(2)}
-        return {name: self._value(member, rng, depth + 1) for name, member in properties.items()}
+        return {name: self._member(name, member, rng, depth + 1) for name, member in properties.items()}
+
+    def _member(self, name: str, schema: Any, rng: random.Random, depth: int) -> Any:
+        if self.field_value is not None:
+            value = self.field_value(name, self.resolve(schema), rng)
+            if value is not self.nothing:
+                return value
+        return self._value(schema, rng, depth)

@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from esi_fake import _plausible as plausible
 from esi_fake._data import DATA_DAYS, EPOCH, DataMaker
+from esi_fake._headers import compressed, daily_expiry, not_modified_since, request_id
 from esi_fake._limits import window_text
 from esi_fake._market import market_orders_page
 from esi_fake._spec import FakeOperation, fake_operations
@@ -27,6 +29,7 @@ from esi_fake._validate import check_request
 
 MARKET_ORDERS = "GetMarketsRegionIdOrders"
 COMPATIBILITY_DATES = "GetMetaCompatibilityDates"
+UNIVERSE_NAMES, UNIVERSE_IDS = "PostUniverseNames", "PostUniverseIds"
 PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
 CURSOR_PREFIX = "esi-fake-cursor:v2:"
 # Resolves the caller of an authenticated route: (principal, None) or (None, error response).
@@ -87,7 +90,7 @@ class ESIRoutes:
     def __init__(self, spec: dict[str, Any], state: FakeState, authorize: Authorizer) -> None:
         self.state = state
         self.authorize = authorize
-        self.data = DataMaker(spec)
+        self.data = DataMaker(spec, field_value=plausible.field_value, nothing=plausible.NOTHING)
         self.newest_date = str(spec.get("info", {}).get("version", "9999-12-31"))
         self.operations = fake_operations(spec)
         self._bodies: dict[str, tuple[bytes, str]] = {}
@@ -143,6 +146,9 @@ class ESIRoutes:
             return _error(forced.status, f"forced {forced.status} by the fake ESI", retry)
         if refusal is not None:
             return refusal
+        missing = plausible.outside_universe(dict(request.path_params))
+        if missing is not None:
+            return _error(404, f"{missing} not found")
         if operation.rate_group:
             wait = state.rate_limits.check(
                 operation.rate_group,
@@ -164,25 +170,10 @@ class ESIRoutes:
         headers: dict[str, str] = {}
         if operation.schema is None:
             return Response(b"", operation.success_status, headers)
-        query = request.query_params
-        if operation.paging == "page":
-            raw_page = query.get("page") or "1"
-            if not raw_page.isdigit():
-                return _error(400, f"page must be a positive whole number, not {raw_page[:20]!r}")
-            page = int(raw_page)
-            pages = state.market_pages if operation.id == MARKET_ORDERS else state.page_count
-            state.page_served()
-            if not 1 <= page <= pages:
-                return _error(404, "Requested page does not exist!")
-            headers["X-Pages"] = str(pages)
-            body, etag = self._page_body(operation, request, page)
-        elif operation.paging == "cursor":
-            walked = self._cursor_body(operation, request)
-            if isinstance(walked, Response):
-                return walked
-            body, etag = walked
-        else:
-            body, etag = self._body(operation, request)
+        payload = self._payload(operation, request, headers)
+        if isinstance(payload, Response):
+            return payload
+        body, etag = payload
         if operation.languages:
             headers["Content-Language"] = _language(request)
         now = state.clock.now()
@@ -194,21 +185,62 @@ class ESIRoutes:
                 "Cache-Control": "public",
             }
         )
-        cache_age = state.cache_age(operation.cache_age)
-        if cache_age:
-            headers["Expires"] = _http_date(now + cache_age)
-        if etag in request.headers.get("if-none-match", ""):
+        expires = _expiry(state, operation, now)
+        if expires is not None:
+            headers["Expires"] = _http_date(expires)
+        if etag in request.headers.get("if-none-match", "") or not_modified_since(
+            request.headers.get("if-modified-since"), state.generation_time
+        ):
             return Response(b"", 304, headers)
         faults = state.faults
         if (
             faults.malformed_operations is None or operation.id in faults.malformed_operations
         ) and state.chance(faults.malformed_rate):
             body = body[: max(len(body) // 2, 1)]
+        elif "gzip" in request.headers.get("accept-encoding", "").lower():
+            body = compressed(body, etag)
+            headers["Content-Encoding"] = "gzip"
         return Response(body, operation.success_status, headers, "application/json")
+
+    def _payload(
+        self, operation: FakeOperation, request: Request, headers: dict[str, str]
+    ) -> Response | tuple[bytes, str]:
+        """The body and its ETag (X-Pages into `headers`), or the error that answers instead."""
+        state = self.state
+        if operation.paging == "page":
+            raw_page = request.query_params.get("page") or "1"
+            if not raw_page.isdigit():
+                return _error(400, f"page must be a positive whole number, not {raw_page[:20]!r}")
+            page = int(raw_page)
+            pages = state.market_pages if operation.id == MARKET_ORDERS else state.page_count
+            state.page_served()
+            if not 1 <= page <= pages:
+                return _error(404, "Requested page does not exist!")
+            headers["X-Pages"] = str(pages)
+            return self._page_body(operation, request, page)
+        if operation.paging == "cursor":
+            return self._cursor_body(operation, request)
+        if operation.id in (UNIVERSE_NAMES, UNIVERSE_IDS):
+            return self._lookup(operation, request)
+        return self._body(operation, request)
+
+    def _lookup(self, operation: FakeOperation, request: Request) -> Response | tuple[bytes, str]:
+        """/universe/names and /universe/ids answer what was asked, from the fake's universe."""
+        asked = orjson.loads(request.state.body)
+        if operation.id == UNIVERSE_IDS:
+            return self._cached(f"ids:{asked}", lambda: orjson.dumps(plausible.ids_of_names(asked)))
+        answer = plausible.names_of_ids(asked)
+        if isinstance(answer, str):
+            return _error(404, answer)
+        return self._cached(f"names:{asked}", lambda: orjson.dumps(answer))
 
     def _seed(self, operation: FakeOperation, request: Request, *, generation: bool = True) -> str:
         """What the data depends on: route, parameters, body, language (and the data's generation)."""
-        params = sorted((k, v) for k, v in request.query_params.items() if k not in PAGING_PARAMS)
+        # only what the operation reads: an ignored parameter never changes the data
+        declared = {rule.name for rule in operation.parameters if rule.location == "query"}
+        params = sorted(
+            (k, v) for k, v in request.query_params.items() if k in declared and k not in PAGING_PARAMS
+        )
         path = sorted(request.path_params.items())
         body = hashlib.blake2b(getattr(request.state, "body", b""), digest_size=8).hexdigest()
         language = _language(request) if operation.languages else ""
@@ -229,23 +261,29 @@ class ESIRoutes:
         seed = self._seed(operation, request)
         if operation.id == COMPATIBILITY_DATES:  # the fake serves one spec: its date
             return self._cached(seed, lambda: orjson.dumps({"compatibility_dates": [self.newest_date]}))
-        return self._cached(
-            seed, lambda: orjson.dumps(follow_request(self.data.make(operation.schema, seed), request))
-        )
+        path = dict(request.path_params)
+
+        def make() -> bytes:
+            data = follow_request(self.data.make(operation.schema, seed), request)
+            language = _language(request) if operation.languages else "en"
+            return orjson.dumps(plausible.shape(operation.path, path, data, language))
+
+        return self._cached(seed, make)
 
     def _page_body(self, operation: FakeOperation, request: Request, page: int) -> tuple[bytes, str]:
         seed = self._seed(operation, request)
         if operation.id == MARKET_ORDERS:
             size = self.state.market_page_size
+            region = int(request.path_params["region_id"])
             filters = {k: v for k, v in request.query_params.items() if k in ("type_id", "order_type")}
             if filters:
                 return self._cached(
                     f"{seed}:{page}",
                     lambda: orjson.dumps(
-                        follow_request(orjson.loads(market_orders_page(seed, page, size)), request)
+                        follow_request(orjson.loads(market_orders_page(seed, page, size, region)), request)
                     ),
                 )
-            return self._cached(f"{seed}:{page}", lambda: market_orders_page(seed, page, size))
+            return self._cached(f"{seed}:{page}", lambda: market_orders_page(seed, page, size, region))
         size = self.state.page_size
         return self._cached(
             f"{seed}:{page}", lambda: orjson.dumps(self.data.items(operation.schema, f"{seed}:{page}", size))
@@ -305,7 +343,7 @@ class ESIRoutes:
             remain = 0  # a real 420 comes when nothing is left
         response.headers["X-ESI-Error-Limit-Remain"] = str(remain)
         response.headers["X-ESI-Error-Limit-Reset"] = str(reset)
-        response.headers["X-ESI-Request-ID"] = f"fake-{state.stats.requests}"
+        response.headers["X-ESI-Request-ID"] = request_id()
         # Whatever date was asked (none: ESI serves its oldest behaviour), the fake serves the
         # behaviour of its one spec, and says which.
         response.headers["X-Compatibility-Date"] = self.newest_date
@@ -321,6 +359,17 @@ class ESIRoutes:
             response.headers["X-Ratelimit-Limit"] = f"{limit}/{window_text(window)}"
             response.headers["X-Ratelimit-Remaining"] = str(remaining)
             response.headers["X-Ratelimit-Used"] = str(used)
+
+
+def _expiry(state: FakeState, operation: FakeOperation, now: float) -> float | None:
+    """At the route's time of day when CCP documents one, else after its cache age; never
+    later than a test's `max_cache_age`."""
+    cache_age = state.cache_age(operation.cache_age)
+    daily = daily_expiry(operation.expires_daily_at, now)
+    cap = state.faults.max_cache_age
+    if daily is not None:
+        return daily if cap is None else min(daily, now + cap)
+    return now + cache_age if cache_age else None
 
 
 def _token(key: tuple[str, int]) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from esi_fake._headers import daily_time
 from esi_fake._validate import BodyRule, ParameterRule, body_rule, parameter_rules
 from esi_generator.spec_facts import read_operations
-from esi_generator.validate import iter_operations, resolve_ref
+from esi_generator.validate import check_extensions, iter_operations, pointer, resolve_ref
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,12 @@ class FakeOperation:
     parameters: tuple[ParameterRule, ...] = ()
     body: BodyRule | None = None
     languages: bool = False  # declares Content-Language: names follow Accept-Language
+    expires_daily_at: tuple[int, int] | None = None  # "This route expires daily at 11:05"
 
 
 def fake_operations(spec: dict[str, Any]) -> list[FakeOperation]:
+    for path, method, operation in iter_operations(spec):  # a spec given as a dict is read here too
+        check_extensions(operation, pointer("paths", path, method))
     facts = read_operations(spec)
     result = []
     for path, _method, operation in iter_operations(spec):
@@ -54,6 +58,7 @@ def fake_operations(spec: dict[str, Any]) -> list[FakeOperation]:
                 parameters=parameter_rules(spec, operation),
                 body=body_rule(spec, operation),
                 languages="Content-Language" in response.get("headers", {}),
+                expires_daily_at=daily_time(str(operation.get("description", ""))),
             )
         )
     return result

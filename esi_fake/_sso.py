@@ -252,7 +252,13 @@ def _client_credentials(request: Request, form: dict[str, str], state: SSOState)
     """The client id, authenticated by HTTP Basic (web apps) or named in the form (PKCE apps)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("basic "):
-        client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return _oauth_error("invalid_request", "The Authorization header is not Basic base64(id:secret)")
+        client_id, colon, secret = decoded.partition(":")
+        if not colon or not client_id:
+            return _oauth_error("invalid_request", "The Authorization header is not Basic base64(id:secret)")
         if client_id not in state.apps or state.apps[client_id] != secret:
             return _oauth_error("invalid_client", "Unknown client or wrong secret", 401)
         return client_id

@@ -11,6 +11,7 @@ from esi_generator.errors import SpecError
 from esi_generator.source import SpecSource
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+PAGING_KINDS = ("cursor",)  # x-pagination; page paging is told by a `page` parameter
 
 
 def pointer(*parts: str) -> str:
@@ -108,7 +109,13 @@ def check_extensions(operation: dict[str, Any], where: str) -> None:
     cache_age = operation.get("x-cache-age")
     if cache_age is not None and (type(cache_age) is not int or cache_age < 0):
         raise SpecError(f"{where}/x-cache-age", f"expected whole seconds, not {cache_age!r}")
-    for name in ("x-pagination", "x-cache-mode", "x-server-cache-mode", "x-compatibility-date"):
+    paging = operation.get("x-pagination")
+    if paging is not None and paging not in PAGING_KINDS:
+        known = ", ".join(PAGING_KINDS)
+        raise SpecError(
+            f"{where}/x-pagination", f"expected one of {known} (what CCP's spec uses), not {paging!r}"
+        )
+    for name in ("x-cache-mode", "x-server-cache-mode", "x-compatibility-date"):
         value = operation.get(name)
         if value is not None and not isinstance(value, str):
             raise SpecError(f"{where}/{name}", f"expected a string, not {value!r}")

@@ -10,7 +10,8 @@ Settings (environment): ESI_FLEET_DB, ESI_FLEET_REDIS (broker, cache and limits)
 ESI_CLIENT_ID, ESI_SECRET_KEY (the token store's Fernet key), ESI_BASE_URL and ESI_SSO_URL
 (CCP's by default), ESI_FLEET_REGIONS and ESI_FLEET_TYPES (comma-separated),
 ESI_FLEET_ROUND_SECONDS (how often beat starts a round), ESI_FLEET_LIMITS ("redis", the
-default, or "process": each process its own, to see what sharing prevents).
+default, or "process": each process its own, to see what sharing prevents), ESI_REFRESH_MARGIN
+(seconds before expiry a token is refreshed; 60 by default, for EVE's 20-minute tokens).
 `nox -s fleet` runs it against the fake ESI.
 """
 
@@ -95,7 +96,8 @@ def sso_app() -> SSOApp:
     config = SSOConfig(
         client_id=CLIENT_ID, login_url=os.environ.get("ESI_SSO_URL", "https://login.eveonline.com")
     )
-    return SSOApp(config, SQLTokenStore(DB, secret_key=os.environ["ESI_SECRET_KEY"]))
+    margin = float(os.environ.get("ESI_REFRESH_MARGIN", "60"))
+    return SSOApp(config, SQLTokenStore(DB, secret_key=os.environ["ESI_SECRET_KEY"]), refresh_margin=margin)
 
 
 @functools.cache

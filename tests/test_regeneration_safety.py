@@ -220,10 +220,16 @@ def _broken(spec: dict[str, Any], case: str) -> tuple[dict[str, Any], str]:
         wallet = broken["paths"]["/corporations/{corporation_id}/wallets"]["get"]
         wallet["x-required-roles"] = "Accountant"
         return broken, "#/paths/~1corporations~1{corporation_id}~1wallets/get/x-required-roles"
+    if case in ("pagination-cursors", "pagination-number"):
+        jobs = broken["paths"]["/freelance-jobs"]["get"]
+        jobs["x-pagination"] = "cursors" if case == "pagination-cursors" else 1
+        return broken, "#/paths/~1freelance-jobs/get/x-pagination"
     raise AssertionError(case)
 
 
 BROKEN = [
+    "pagination-cursors",
+    "pagination-number",
     "parameter-ref-cycle",
     "string-path-item",
     "rate-limit-window-1w",

@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from esi_client._cache import StoredResponse
+from esi_client.api.meta import get_meta_status
 from esi_client.api.status import get_status
-from esi_client.api.universe import get_universe_types_type_id
 from esi_client.api.wars import get_wars_war_id
 from esi_client.cache_stores import SQLiteCache
 from tests.loop_probe import loop_ticks
@@ -93,10 +93,11 @@ def test_memory_cache_is_bounded(fake_esi: Any, make_client: Any) -> None:
 
 
 def test_uncacheable_route_keeps_the_etag(fake_esi: Any, make_client: Any) -> None:
-    client = make_client()  # GetUniverseTypesTypeId has no cache age: every call asks, by ETag
-    first = get_universe_types_type_id.sync(587, client=client)
-    second = get_universe_types_type_id.sync_detailed(587, client=client)
+    client = make_client()  # GetMetaStatus has no cache age (nor a time of day): every call asks, by ETag
+    first = get_meta_status.sync(client=client)
+    second = get_meta_status.sync_detailed(client=client)
     assert second.parsed == first and fake_esi.state.stats.not_modified == 1
+    assert fake_esi.state.stats.count("GetMetaStatus") == 2
 
 
 def test_cache_can_be_turned_off(fake_esi: Any, make_client: Any) -> None:

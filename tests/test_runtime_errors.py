@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def test_status_maps_to_exception(
     assert type(error) is error_type
     assert (error.operation_id, error.status) == ("GetStatus", status)
     assert error.error == f"forced {status} by the fake ESI"
-    assert error.request_id and error.request_id.startswith("fake-")
+    assert error.request_id and uuid.UUID(error.request_id).version == 4  # ESI's are UUIDs
 
 
 def test_malformed_body(fake_esi: Any, make_client: Any) -> None:
