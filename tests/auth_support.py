@@ -19,6 +19,7 @@ from esi_auth.token import Token
 
 WALLET_SCOPE = "esi-wallet.read_character_wallet.v1"
 CORP_WALLET_SCOPE = "esi-wallet.read_corporation_wallets.v1"
+JWT_CLIENT_ID = "esikit-test-app"  # the app of the `sso` and `config` fixtures (conftest)
 
 
 @dataclass

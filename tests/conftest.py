@@ -8,9 +8,13 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from esi_auth.config import SSOConfig
+    from esi_fake import SSOState
 
 # The suite never reads a developer's own esikit config (~/.config/esikit/config.toml).
 os.environ.setdefault("ESI_CONFIG", os.devnull)
@@ -91,6 +95,25 @@ def postgres_url() -> Iterator[str]:
     from tests.services import postgres_server
 
     yield from postgres_server()
+
+
+@pytest.fixture
+def sso(fake_esi: Any) -> SSOState:
+    """The fake SSO, with the token tests' app registered (a PKCE app)."""
+    from tests.auth_support import JWT_CLIENT_ID
+
+    fake_esi.sso.apps[JWT_CLIENT_ID] = None
+    state: SSOState = fake_esi.sso
+    return state
+
+
+@pytest.fixture
+def config(fake_esi: Any) -> SSOConfig:
+    """The SSO configuration of the token tests' app, against the fake."""
+    from esi_auth.config import SSOConfig
+    from tests.auth_support import JWT_CLIENT_ID
+
+    return SSOConfig(client_id=JWT_CLIENT_ID, login_url=fake_esi.url)
 
 
 @pytest.fixture(params=["none", "take-back", "strict"])

@@ -18,19 +18,9 @@ from esi_auth.errors import TokenValidationError
 from esi_auth.jwt import JWKSCache, validate_access_token
 from esi_fake import SSOState
 from esi_fake._sso import Character
+from tests.auth_support import JWT_CLIENT_ID
 
-CLIENT_ID = "esikit-test-app"
-
-
-@pytest.fixture
-def sso(fake_esi: Any) -> SSOState:
-    fake_esi.sso.apps[CLIENT_ID] = None
-    return fake_esi.sso  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def config(fake_esi: Any) -> SSOConfig:
-    return SSOConfig(client_id=CLIENT_ID, login_url=fake_esi.url)
+CLIENT_ID = JWT_CLIENT_ID  # the app the `sso` and `config` fixtures register
 
 
 def _claims(sso: SSOState, **changes: Any) -> dict[str, Any]:

@@ -24,17 +24,6 @@ from tests.test_auth_jwt import CLIENT_ID, _claims
 EC_KID = "JWT-Signature-Key-ES256"
 
 
-@pytest.fixture
-def sso(fake_esi: Any) -> SSOState:
-    fake_esi.sso.apps[CLIENT_ID] = None
-    return fake_esi.sso  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def config(fake_esi: Any) -> SSOConfig:
-    return SSOConfig(client_id=CLIENT_ID, login_url=fake_esi.url)
-
-
 def _ec_key(sso: SSOState) -> jwk.ECKey:
     (key,) = [k for k in sso.other_keys if k.kid == EC_KID]
     assert isinstance(key, jwk.ECKey)

@@ -18,17 +18,6 @@ from tests.hostile_server import HostileServer, RawRequest, answer, hostile_serv
 from tests.test_auth_jwt import CLIENT_ID, _claims, _sign
 
 
-@pytest.fixture
-def sso(fake_esi: Any) -> SSOState:
-    fake_esi.sso.apps[CLIENT_ID] = None
-    return fake_esi.sso  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def config(fake_esi: Any) -> SSOConfig:
-    return SSOConfig(client_id=CLIENT_ID, login_url=fake_esi.url)
-
-
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
