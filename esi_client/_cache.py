@@ -136,7 +136,8 @@ class ResponseCache:
         self.bytes = 0  # what the kept entries take, roughly: bodies and headers
         self._lock = threading.Lock()
         # the persistent store's calls: bounded, left alone after a failure, an outage told once
-        self.guard = StoreGuard(store_slow_seconds, store_retry_seconds)
+        bounded = getattr(store, "bounds_its_own_calls", False)
+        self.guard = StoreGuard(None if bounded else store_slow_seconds, store_retry_seconds)
         self.flights: Flights[CacheEntry] = Flights()  # identical GETs in flight share one request
 
     def __len__(self) -> int:

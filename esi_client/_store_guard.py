@@ -5,6 +5,11 @@ a disk that stalls) the call goes on without it. After a failure, or an answer s
 `slow_seconds`, the store is left alone for `retry_seconds`: a call during an outage costs no
 store time at all, and the store is tried again by itself afterwards. The outage is told at
 WARNING once when it starts and once when it ends; every failure is counted.
+
+The time an answer took is a clock on the wall: in a busy process it includes the wait for the
+interpreter (another thread holding the GIL), which is no fault of the store. So a store that
+bounds its own calls (Redis: socket timeouts, which raise) is judged by its failures alone
+(`slow_seconds=None`); only a store that cannot time out (SQLite on a stalled disk) is timed.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ class StoreTooSlow(Exception):
 
 
 class StoreGuard:
-    def __init__(self, slow_seconds: float = 0.5, retry_seconds: float = 5.0) -> None:
+    def __init__(self, slow_seconds: float | None = 0.5, retry_seconds: float = 5.0) -> None:
         self.slow_seconds = slow_seconds
         self.retry_seconds = retry_seconds
         self.errors = 0  # store operations that failed or were too slow (logged, never raised)
@@ -54,7 +59,7 @@ class StoreGuard:
             self._failed(action, key, exc)
             return otherwise
         took = time.monotonic() - started
-        if took > self.slow_seconds:
+        if self.slow_seconds is not None and took > self.slow_seconds:
             self._failed(action, key, StoreTooSlow(f"answered in {took:.1f} s, over {self.slow_seconds:g} s"))
             return result  # the answer is good; only the next calls are spared the wait
         self._answered()

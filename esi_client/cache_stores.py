@@ -148,6 +148,10 @@ class RedisCache:
     Needs the `redis` package (`pip install esikit[redis]`).
     """
 
+    # Every command is bounded by socket timeouts that raise: a stalled Redis is a failure, and
+    # the time a command took (GIL waits in a busy process included) is not held against it.
+    bounds_its_own_calls = True
+
     def __init__(self, url: str | Any = "redis://localhost:6379/0", prefix: str = "esikit:cache:v2:") -> None:
         import redis
 

@@ -49,7 +49,7 @@ KINDS = {
     "constellation": Kind("constellation", "constellations", ((FIRST_CONSTELLATION, _LAST_CONSTELLATION),)),
     "solar_system": Kind("solar_system", "systems", ((FIRST_SYSTEM, _LAST_SYSTEM),)),
     "station": Kind("station", "stations", ((FIRST_STATION, _LAST_STATION),)),
-    "inventory_type": Kind("inventory_type", "inventory_types", ((1, 99_999),)),
+    "inventory_type": Kind("inventory_type", "inventory_types", ((0, 999_999),)),
 }
 
 # What an id named so in a path or a field is (ids of other things are not checked).

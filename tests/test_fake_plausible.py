@@ -106,7 +106,7 @@ def test_universe_names_and_ids_answer_what_was_asked(fake_esi: Any) -> None:
         "/corporations/5",
         "/alliances/12345",
         "/universe/systems/1",
-        "/universe/types/999999999",
+        "/universe/types/1000000",
         "/universe/regions/10009999",
         "/markets/1/orders?order_type=all",
         "/universe/stations/70000000",
@@ -118,8 +118,8 @@ def test_ids_outside_the_universe_are_404(fake_esi: Any, path: str) -> None:
 
 
 def test_names_of_unknown_ids_are_404(fake_esi: Any) -> None:
-    answer = _post(fake_esi, "/universe/names", [90000001, 450_000])
-    assert answer.status_code == 404 and "450000" in answer.json()["error"]
+    answer = _post(fake_esi, "/universe/names", [90000001, 5_000_000])
+    assert answer.status_code == 404 and "5000000" in answer.json()["error"]
 
 
 @pytest.mark.parametrize(

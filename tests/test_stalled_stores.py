@@ -221,3 +221,34 @@ def test_garbage_in_the_shared_limit_keys_is_replaced(
     assert all("did not answer" not in message for message in told), told
     if kind in ("string", "list"):
         assert told and "replaced" in told[0] and f"({kind})" in told[0], told
+
+
+def test_a_busy_process_does_not_take_redis_for_a_slow_store(own_redis: str) -> None:
+    """A thread that holds the GIL (a busy worker: parsing, pandas, another task) makes each
+    Redis command wait for the interpreter, not for Redis. Taking that for a slow store would
+    leave the shared cache, and its claims, alone: every process would send its own request,
+    the duplicates ESI bans apps for. (Redis's own socket timeouts tell a stalled Redis.)"""
+    import sys
+    import threading
+
+    cache = ResponseCache(store=RedisCache(own_redis))
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            sum(range(10_000))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.7)  # the busy thread keeps the interpreter this long each time
+    spinner = threading.Thread(target=busy)
+    spinner.start()
+    try:
+        claimed = cache.claim("busy-key", 30)
+        held = cache.claim("busy-key", 30)
+        missing = cache.load_stored("busy-key")
+    finally:
+        stop.set()
+        spinner.join()
+        sys.setswitchinterval(interval)
+    assert (claimed, held, missing) == (True, False, None)  # the claim was Redis's answer
+    assert cache.guard.errors == 0 and not cache.guard.down
