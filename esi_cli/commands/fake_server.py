@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
-import click
 import typer
 
 from esi_cli.console import console, fail
 from esi_cli.context import one_line_errors
+
+
+class Rotation(StrEnum):
+    NONE = "none"
+    TAKE_BACK = "take-back"
+    STRICT = "strict"
+
+
+class Signing(StrEnum):
+    RS256 = "RS256"
+    ES256 = "ES256"
 
 
 def fake_server_command(
@@ -27,16 +38,9 @@ def fake_server_command(
         ),
     ] = None,
     refresh_rotation: Annotated[
-        str,
-        typer.Option(
-            click_type=click.Choice(["none", "take-back", "strict"]),
-            help="What the SSO does with a used refresh token (docs/guides/fake.md).",
-        ),
-    ] = "take-back",
-    sign_with: Annotated[
-        str,
-        typer.Option(click_type=click.Choice(["RS256", "ES256"]), help="The access tokens' signing key."),
-    ] = "RS256",
+        Rotation, typer.Option(help="What the SSO does with a used refresh token (docs/guides/fake.md).")
+    ] = Rotation.TAKE_BACK,
+    sign_with: Annotated[Signing, typer.Option(help="The access tokens' signing key.")] = Signing.RS256,
 ) -> None:
     """Serve every ESI operation with seeded data, ESI's headers and limits, and /_fake/ controls."""
     from esi_generator.errors import SpecError
@@ -50,7 +54,7 @@ def fake_server_command(
             )
     except SpecError as exc:
         fail(str(exc), exc.exit_status)
-    server.sso.refresh_rotation, server.sso.signing_algorithm = refresh_rotation, sign_with
+    server.sso.refresh_rotation, server.sso.signing_algorithm = refresh_rotation.value, sign_with.value
     for registration in app or ():
         client, _, callback = registration.partition("=")
         client_id, _, secret = client.partition(":")
@@ -72,8 +76,8 @@ def fake_server_command(
         f'  ESIClient(app_name=..., contact=..., base_url="{url}")\n'
         f'  SSOConfig(client_id=..., login_url="{url}")\n'
         f"SSO apps: {apps}; the character logged in: {server.sso.character.name} "
-        f"({server.sso.character.character_id}); refresh tokens: {refresh_rotation}; "
-        f"access tokens signed {sign_with}\n"
+        f"({server.sso.character.character_id}); refresh tokens: {refresh_rotation.value}; "
+        f"access tokens signed {sign_with.value}\n"
         f"Faults: POST {url}/_fake/faults; counts: GET {url}/_fake/stats",
         highlight=False,
         markup=False,
