@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime
-import decimal
 import email.utils
 import hashlib
 import random
@@ -19,6 +18,7 @@ from starlette.routing import Route
 
 from esi_fake import _plausible as plausible
 from esi_fake._data import DATA_DAYS, EPOCH, DataMaker
+from esi_fake._following import PAGING_PARAMS, follow_request, preferred_language
 from esi_fake._headers import compressed, daily_expiry, not_modified_since, request_id
 from esi_fake._limits import window_text
 from esi_fake._market import market_orders_page
@@ -30,7 +30,6 @@ from esi_fake._validate import check_request
 MARKET_ORDERS = "GetMarketsRegionIdOrders"
 COMPATIBILITY_DATES = "GetMetaCompatibilityDates"
 UNIVERSE_NAMES, UNIVERSE_IDS = "PostUniverseNames", "PostUniverseIds"
-PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
 CURSOR_PREFIX = "esi-fake-cursor:v2:"
 # Resolves the caller of an authenticated route: (principal, None) or (None, error response).
 Authorizer = Callable[[Request, FakeOperation], Awaitable[tuple[str | None, Response | None]]]
@@ -175,7 +174,7 @@ class ESIRoutes:
             return payload
         body, etag = payload
         if operation.languages:
-            headers["Content-Language"] = _language(request)
+            headers["Content-Language"] = preferred_language(request)
         now = state.clock.now()
         headers.update(
             {
@@ -243,7 +242,7 @@ class ESIRoutes:
         )
         path = sorted(request.path_params.items())
         body = hashlib.blake2b(getattr(request.state, "body", b""), digest_size=8).hexdigest()
-        language = _language(request) if operation.languages else ""
+        language = preferred_language(request) if operation.languages else ""
         made = self.state.generation if generation else "-"
         return f"{self.state.seed}:{made}:{operation.id}:{path}:{params}:{body}:{language}"
 
@@ -265,7 +264,7 @@ class ESIRoutes:
 
         def make() -> bytes:
             data = follow_request(self.data.make(operation.schema, seed), request)
-            language = _language(request) if operation.languages else "en"
+            language = preferred_language(request) if operation.languages else "en"
             return orjson.dumps(plausible.shape(operation.path, path, data, language))
 
         return self._cached(seed, make)
@@ -391,71 +390,3 @@ def _cursor_key(token: str) -> tuple[str, int] | None:
     if not prefix.startswith(CURSOR_PREFIX) or not index.isdigit():
         raise ValueError(token)
     return prefix.removeprefix(CURSOR_PREFIX), int(index)
-
-
-LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
-
-
-def _language(request: Request) -> str:
-    """The supported language the client prefers most (q-values honoured, `de-DE` is `de`,
-    `EN` is `en`, `*` or nothing supported is English), as ESI chooses; never an error."""
-    best, best_weight = "en", 0.0
-    for position, part in enumerate(request.headers.get("accept-language", "")[:200].split(",")[:20]):
-        tag, _, parameters = part.strip().partition(";")
-        weight = 1.0
-        name, _, value = parameters.strip().partition("=")
-        if name.strip() == "q":
-            try:
-                weight = float(value)
-            except ValueError:
-                continue
-        primary = tag.split("-")[0].strip().lower()
-        weight -= position * 1e-6  # of equal weights, the first listed wins
-        if primary in LANGUAGES and weight > best_weight:
-            best, best_weight = primary, weight
-    return best
-
-
-def follow_request(data: Any, request: Request) -> Any:
-    """Generated data made to agree with the request: ids in the path come back, query filters
-    hold for every item (`order_type` as `is_buy_order`), and a body of ids is answered id by id."""
-    path = {k: number for k, v in request.path_params.items() if (number := _integral(str(v))) is not None}
-    filters = {
-        k: int(v) if v.isdigit() else v for k, v in request.query_params.items() if k not in PAGING_PARAMS
-    }
-    body_ids = _body_ids(getattr(request.state, "body", b""))
-
-    def agree(item: Any) -> Any:
-        if isinstance(item, dict):
-            for key, value in (*path.items(), *filters.items()):
-                if key in item and type(item[key]) is type(value):
-                    item[key] = value
-            order_type = filters.get("order_type")
-            if "is_buy_order" in item and order_type in ("buy", "sell"):
-                item["is_buy_order"] = order_type == "buy"
-        return item
-
-    if isinstance(data, list):
-        if body_ids and data and isinstance(data[0], dict) and "id" in data[0]:
-            data = [{**data[index % len(data)], "id": item_id} for index, item_id in enumerate(body_ids)]
-        return [agree(item) for item in data]
-    return agree(data)
-
-
-def _integral(text: str) -> int | None:
-    """The integer a path segment names (34, or 34.0 as JSON Schema reads it), else None."""
-    try:
-        number = decimal.Decimal(text)
-    except decimal.InvalidOperation:
-        return None
-    return int(number) if number.is_finite() and number == number.to_integral_value() else None
-
-
-def _body_ids(body: bytes) -> list[int]:
-    if not body.strip().startswith(b"["):
-        return []
-    try:
-        ids = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return []
-    return [i for i in ids if type(i) is int] if isinstance(ids, list) else []

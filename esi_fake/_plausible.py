@@ -5,11 +5,11 @@ that agree with each other (a region's constellations, a system's stations, the 
 
 from __future__ import annotations
 
-import decimal
 import random
 from typing import Any
 
 from esi_fake import _universe as universe
+from esi_fake._following import whole_number
 
 NOTHING: Any = object()  # the field has no plausible rule: the schema decides
 
@@ -58,19 +58,10 @@ def outside_universe(path_params: dict[str, Any]) -> str | None:
     """The path's first id the universe does not hold, named, or None (ESI answers 404)."""
     for field, value in path_params.items():
         kind = universe.KIND_OF_FIELD.get(field)
-        entity_id = _whole(value)
+        entity_id = whole_number(str(value))
         if kind is not None and entity_id is not None and not universe.KINDS[kind].holds(entity_id):
             return f"{field} {entity_id}"
     return None
-
-
-def _whole(value: Any) -> int | None:
-    """The id a path segment names (34, or 34.0 as JSON Schema reads it)."""
-    try:
-        number = decimal.Decimal(str(value))
-    except decimal.InvalidOperation:
-        return None
-    return int(number) if number.is_finite() and number == number.to_integral_value() else None
 
 
 def shape(path: str, path_params: dict[str, Any], data: Any, language: str = "en") -> Any:
@@ -81,7 +72,7 @@ def shape(path: str, path_params: dict[str, Any], data: Any, language: str = "en
         return data
     kind = _ENTITY_ROUTES.get(path.rstrip("/"))
     if kind is not None:
-        entity_id = _whole(next(reversed(path_params.values())))
+        entity_id = whole_number(str(next(reversed(path_params.values()))))
         if entity_id is not None:
             _entity(kind, entity_id, data, language)
     return data

@@ -32,7 +32,7 @@ from typing import Any
 import httpx2
 
 from benchmarks._harness import spec_location
-from esi_fake._esi import LANGUAGES
+from esi_fake._following import LANGUAGES
 from tests.services import fake_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
