@@ -187,10 +187,8 @@ class ESIRoutes:
         expires = _expiry(state, operation, now)
         if expires is not None:
             headers["Expires"] = _http_date(expires)
-        if etag in request.headers.get("if-none-match", "") or not_modified_since(
-            request.headers.get("if-modified-since"), state.generation_time
-        ):
-            return Response(b"", 304, headers)
+        if operation.method == "GET" and _not_modified(request, etag, state.generation_time):
+            return Response(b"", 304, headers)  # conditional requests are reads: never a POST
         faults = state.faults
         if (
             faults.malformed_operations is None or operation.id in faults.malformed_operations
@@ -358,6 +356,13 @@ class ESIRoutes:
             response.headers["X-Ratelimit-Limit"] = f"{limit}/{window_text(window)}"
             response.headers["X-Ratelimit-Remaining"] = str(remaining)
             response.headers["X-Ratelimit-Used"] = str(used)
+
+
+def _not_modified(request: Request, etag: str, last_modified: float) -> bool:
+    headers = request.headers
+    return etag in headers.get("if-none-match", "") or not_modified_since(
+        headers.get("if-modified-since"), last_modified
+    )
 
 
 def _expiry(state: FakeState, operation: FakeOperation, now: float) -> float | None:

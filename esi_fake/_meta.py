@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from esi_fake._state import FakeState
 
@@ -35,16 +35,24 @@ def esi_error(status: int, text: str, headers: dict[str, str] | None = None) -> 
     return Response(orjson.dumps({"error": text, "status": status}), status, headers, "application/json")
 
 
-def counted_error(state: FakeState, status: int, text: str) -> Response:
+def counted_error(
+    state: FakeState, status: int, text: str, headers: dict[str, str] | None = None
+) -> Response:
     """An error of the fake's own (unknown route, bad input), counted in the error limit and
     carrying ESI's headers, as ESI's are."""
     state.record("(unrouted)", status)
     remain, reset = state.error_limit.snapshot()
-    return esi_error(
-        status,
-        text,
-        {"X-ESI-Error-Limit-Remain": str(remain), "X-ESI-Error-Limit-Reset": str(reset)},
-    )
+    limits = {"X-ESI-Error-Limit-Remain": str(remain), "X-ESI-Error-Limit-Reset": str(reset)}
+    return esi_error(status, text, {**(headers or {}), **limits})
+
+
+def _methods_of_path(request: Request) -> set[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return methods
 
 
 def error_handlers(state: FakeState) -> dict[Any, Any]:
@@ -52,7 +60,8 @@ def error_handlers(state: FakeState) -> dict[Any, Any]:
         return counted_error(state, 404, "Not found")
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
-        return counted_error(state, 405, "Method not allowed")
+        allow = ", ".join(sorted(_methods_of_path(request)))  # every operation of the path
+        return counted_error(state, 405, "Method not allowed", {"Allow": allow} if allow else None)
 
     async def failed(request: Request, exc: Exception) -> Response:
         return counted_error(state, 500, f"the fake ESI failed: {type(exc).__name__}")

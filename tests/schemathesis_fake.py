@@ -41,6 +41,7 @@ NO_DOCUMENTED_ERRORS = {
     "GET /contracts/public/bids/{contract_id}",
     "GET /contracts/public/items/{contract_id}",
 }
+NOT_MODIFIED_CHECKS = {"ST102", "ST104", "ST109"}  # undocumented status, media type, not JSON
 DATE_CHECKS = {"ST201", "ST203"}  # a bad request accepted; a missing required header accepted
 DEFAULT_SEED = "20261126"
 CHARACTER_ID = 90000001  # the fake SSO's character: the token is for it
@@ -65,6 +66,7 @@ class Failure:
     status: int | None  # the response's status
     sent_date: str | None  # the request's X-Compatibility-Date
     sent_language: str | None = None  # the request's Accept-Language
+    conditional: bool = False  # the request sent If-Modified-Since or If-None-Match
 
 
 def allowed(failure: Failure, newest_date: str) -> str | None:
@@ -80,6 +82,10 @@ def allowed(failure: Failure, newest_date: str) -> str | None:
         return "an error on an operation whose spec documents none"
     if failure.status == 420:
         return "ESI's 420"
+    if failure.status == 304 and failure.conditional and failure.code in NOT_MODIFIED_CHECKS:
+        # the spec's If-Modified-Since/If-None-Match: "A 304 will be returned if ..."; an
+        # answer with no body, which its responses do not list
+        return "a 304 to the conditional GET the spec documents"
     language = failure.sent_language
     if failure.code == "ST201" and language is not None and language not in LANGUAGES:
         return "Accept-Language read as a preference, as ESI reads it"
@@ -128,6 +134,7 @@ def failures(ndjson: Path) -> list[Failure]:
                         response.get("status_code"),
                         (case.get("headers") or {}).get("X-Compatibility-Date"),
                         _header(case, "accept-language"),
+                        any(_header(case, name) for name in ("if-modified-since", "if-none-match")),
                     )
                 )
     return found

@@ -201,3 +201,22 @@ def test_the_fake_refuses_a_spec_with_a_malformed_x_pagination(spec_document: di
     broken["paths"]["/freelance-jobs"]["get"]["x-pagination"] = "Cursor"
     with pytest.raises(SpecError, match="x-pagination"):
         FakeESIServer(broken)
+
+
+def test_conditional_headers_never_turn_a_post_into_a_304(fake_esi: Any) -> None:
+    far = "Fri, 01 Jan 2100 00:00:00 GMT"
+    answer = httpx2.post(
+        f"{fake_esi.url}/universe/names",
+        json=[34],
+        headers={**HEADERS, "If-Modified-Since": far, "If-None-Match": "*"},
+    )
+    assert answer.status_code == 200 and answer.json()[0]["id"] == 34
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [("/status", "GET, HEAD"), ("/characters/90000001/mail", "GET, HEAD, POST")],
+)
+def test_a_method_not_allowed_names_the_path_s_methods(fake_esi: Any, path: str, methods: str) -> None:
+    answer = httpx2.request("TRACE", f"{fake_esi.url}{path}", headers=HEADERS)
+    assert answer.status_code == 405 and answer.headers["allow"] == methods

@@ -28,6 +28,17 @@ def test_only_the_named_exceptions_are_allowed() -> None:
         assert allowed(failure, NEWEST) is None, failure
 
 
+def test_a_304_is_allowed_only_as_the_answer_to_a_conditional_get() -> None:
+    def answered(code: str, status: int, conditional: bool) -> Failure:
+        return Failure(code, "GET /status", "not JSON", status, NEWEST, None, conditional)
+
+    assert allowed(answered("ST109", 304, True), NEWEST)
+    assert allowed(answered("ST104", 304, True), NEWEST)
+    assert allowed(answered("ST109", 304, False), NEWEST) is None  # a 304 nobody asked for
+    assert allowed(answered("ST109", 200, True), NEWEST) is None  # a 200 that is not JSON
+    assert allowed(answered("ST108", 304, True), NEWEST) is None  # another check altogether
+
+
 def test_a_connection_error_with_the_fake_fails_the_run(tmp_path: Path) -> None:
     events = tmp_path / "events.ndjson"
     lines = [
