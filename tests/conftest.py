@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.no_silent_skips import skip_or_fail
+
 if TYPE_CHECKING:
     from esi_auth.config import SSOConfig
     from esi_fake import SSOState
@@ -41,7 +43,7 @@ def old_spec_path() -> Path:
     """The real earlier ESI spec (2025-12-16) kept beside the current one."""
     path = SHARED_SPEC_DIR / "esi-openapi-2025-12-16.json"
     if not path.is_file():
-        pytest.skip("the older real spec is not available")
+        skip_or_fail("the older real spec is not available (../shared/spec)")
     return path
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from esi_auth import SQLTokenStore
+from tests.no_silent_skips import skip_or_fail
 from tests.services import free_port, require_binary
 
 WALLET = "esi-wallet.read_character_wallet.v1"
@@ -21,7 +22,10 @@ WALLET = "esi-wallet.read_character_wallet.v1"
 @pytest.mark.slow
 def test_esi_login_through_headless_chromium(fake_esi: Any, tmp_path: Path) -> None:
     require_binary("chromium")
-    pytest.importorskip("playwright", reason="playwright is a dev dependency")
+    try:
+        import playwright  # noqa: F401  (a dev dependency; the test drives it in a subprocess)
+    except ImportError:
+        skip_or_fail("playwright is not installed (a dev dependency)")
     fake_esi.sso.apps["browser-app"] = None
     fake_esi.sso.auto_approve = False  # the page with the Authorize button
     store_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
