@@ -1,4 +1,4 @@
-"""Sessions: `nox -s lint tests schemathesis docs newcomer extras` (CI), `nox -s build`,
+"""Sessions: `nox -s lint schemathesis docs newcomer extras tests` (CI), `nox -s build`,
 `nox -s bench`, `nox -s fleet`, `nox -s demo`, `nox -s web-demo`."""
 
 from __future__ import annotations
