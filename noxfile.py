@@ -94,6 +94,15 @@ def fleet(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.fleet", *session.posargs, env=_spec_env())
 
 
+@nox.session(python=PYTHON)
+def mutants(session: nox.Session) -> None:
+    """Mutation testing of the hand-written core (mutmut); scores to .bench/results.json.
+    Not in CI (it takes long): run it before a change to the core lands."""
+    _install_and_generate(session)
+    session.install("mutmut>=3.8,<4")
+    session.run("python", "-m", "tests.mutation_score", *session.posargs, env=_spec_env())
+
+
 def _django_esi_venv(session: nox.Session) -> dict[str, str]:
     """django-esi 10 in a venv of its own, for the comparison column; none if it cannot install."""
     venv = Path(session.virtualenv.location).with_name("bench-django-esi")

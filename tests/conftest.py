@@ -93,9 +93,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A real PostgreSQL server on 127.0.0.1 for the session (a throwaway cluster)."""
+    """A real PostgreSQL server on 127.0.0.1 for the session (a throwaway cluster), or the one
+    $ESIKIT_TEST_POSTGRES_URL names (`nox -s mutants` starts one for all its test runs)."""
     from tests.services import postgres_server
 
+    given = os.environ.get("ESIKIT_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
     yield from postgres_server()
 
 

@@ -117,3 +117,30 @@ def test_rotated_key_is_fetched_on_unknown_kid(sso: SSOState, config: SSOConfig)
     assert (
         validate_access_token(token, config, jwks, now=time.time()).character_id == sso.character.character_id
     )
+
+
+@pytest.mark.parametrize(
+    ("claim", "offset", "accepted"),
+    [
+        ("exp", -30, True),  # expired 30 s ago: within the documented leeway (clock skew)
+        ("exp", -30.5, False),
+        ("exp", 0, True),
+        ("nbf", 30, True),  # valid 30 s from now by SSO's clock: within the leeway
+        ("nbf", 30.5, False),
+        ("iat", 30, True),
+        ("iat", 30.5, False),
+        ("iat", -3600, True),
+    ],
+)
+def test_the_clock_leeway_is_30_seconds_each_way(
+    claim: str, offset: float, accepted: bool, sso: SSOState, config: SSOConfig
+) -> None:
+    """README: expiry and the not-before moments are checked with a 30-s leeway, no more."""
+    now = time.time()
+    token = _sign(sso, _claims(sso, **{"exp": now + 1200, claim: now + offset}))
+    assert config.leeway_seconds == 30
+    if accepted:
+        assert validate_access_token(token, config, JWKSCache(config.jwks_url), now=now).character_id
+        return
+    with pytest.raises(TokenValidationError, match="expired" if claim == "exp" else claim):
+        validate_access_token(token, config, JWKSCache(config.jwks_url), now=now)

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 
 from esi_auth import SSOApp
 from esi_auth.cleanup import cleanup_token
+from esi_auth.errors import InvalidGrantError
 from esi_fake._sso import Character
 from tests.auth_support import WALLET_SCOPE, AuthSetup, make_setup
 
@@ -47,3 +49,27 @@ def test_refresh_and_cleanup_keep_the_owner(
     assert cleanup_token(app).refreshed == 1
     refreshed = setup.store.get(done.token.id)
     assert refreshed is not None and refreshed.owner == "alice" and refreshed.expires_at > esi_clock.now()
+
+
+def test_an_owner_change_removes_only_this_apps_tokens(
+    fake_esi: Any, esi_clock: Any, tmp_path: Path, store_url: str
+) -> None:
+    """Two apps share one database. The character is sold; what one app learns (at login or at
+    refresh) removes its own earlier-owner tokens, never the other app's."""
+    first = make_setup(fake_esi, esi_clock, tmp_path / "first", url=store_url)
+    second = make_setup(fake_esi, esi_clock, tmp_path / "second", url=store_url)
+    fake_esi.sso.character = Character(91000001, "Sold Pilot", "before")
+    first_before, second_before = first.log_in(), second.log_in()
+    fake_esi.sso.character.owner = "after"
+    first_after = first.log_in()  # login: the first app learns of the sale
+    character = first_after.character_id
+    remaining = first.store.query().filter(character_id=character).all()
+    assert sorted((t.client_id, t.owner_hash) for t in remaining) == sorted(
+        [(first_after.client_id, "after"), (second_before.client_id, "before")]
+    )
+    assert first.store.get(first_before.id or 0) is None
+    esi_clock.advance(1300)  # refresh: the second app learns of it
+    with pytest.raises(InvalidGrantError, match="changed owner"):
+        second.refresher.ensure_fresh(second_before)
+    remaining = first.store.query().filter(character_id=character).all()
+    assert [(t.id, t.owner_hash) for t in remaining] == [(first_after.id, "after")]

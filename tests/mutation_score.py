@@ -1,0 +1,102 @@
+"""`nox -s mutants`: mutmut over the hand-written core, then the score of each area.
+
+The files mutated and the tests run are in pyproject's `[tool.mutmut]`. A mutant the tests
+do not notice is either a missing test (write it) or equivalent to the original (no test
+could tell them apart): list it, with the reason, in tests/mutants_equivalent.toml. The score
+of an area is killed / (mutants - equivalent ones); `mutation_score_auth` and
+`mutation_score_runtime` go to .bench/results.json, and the run fails below 0.85 or when a
+surviving mutant is neither killed nor listed.
+
+    nox -s mutants                          # everything (results are kept in mutants/)
+    nox -s mutants -- "esi_auth.owners*"    # only these mutants, then the scores of all
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT = Path(__file__).with_name("mutants_equivalent.toml")
+AREAS = {"auth": "esi_auth.", "runtime": "esi_client."}
+THRESHOLD = 0.85
+# mutmut's exit codes (mutmut.stats.status_by_exit_code): a failing test run, an internal
+# pytest error, or a mutant too slow to finish all count as noticed.
+KILLED = {1, 3, 36, 24, -24, 152, 255}
+
+
+def outcomes() -> dict[str, int | None]:
+    """Every mutant's exit code (None: not run yet), read from mutmut's files in mutants/."""
+    found: dict[str, int | None] = {}
+    for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
+        found.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return found
+
+
+def equivalent() -> dict[str, str]:
+    listed = tomllib.loads(EQUIVALENT.read_text()).get("equivalent", {}) if EQUIVALENT.is_file() else {}
+    return {str(name): str(reason) for name, reason in listed.items()}
+
+
+def area_of(mutant: str) -> str | None:
+    return next((area for area, prefix in AREAS.items() if mutant.startswith(prefix)), None)
+
+
+def report(results: dict[str, int | None], listed: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+    """The score of each area, and the problems: survivors not listed, listed mutants killed."""
+    scores: dict[str, float] = {}
+    problems: list[str] = []
+    for area in AREAS:
+        mine = {name: code for name, code in results.items() if area_of(name) == area}
+        survivors = sorted(name for name, code in mine.items() if code not in KILLED)
+        excused = [name for name in survivors if name in listed]
+        killed = len(mine) - len(survivors)
+        counted = len(mine) - len(excused)
+        scores[area] = killed / counted if counted else 0.0
+        kinds = Counter(describe(code) for code in mine.values())
+        print(f"{area}: {len(mine)} mutants, {len(excused)} listed as equivalent, score {scores[area]:.3f}")
+        print(f"  {dict(kinds)}")
+        problems += [f"survived, not listed: {name}" for name in survivors if name not in listed]
+    gone = [name for name in listed if name not in results or results[name] in KILLED]
+    problems += [f"listed as equivalent, but killed or gone: {name}" for name in gone]
+    return scores, problems
+
+
+def describe(code: int | None) -> str:
+    return "killed" if code in KILLED else "not run" if code is None else f"exit {code}"
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._harness import save
+    from tests.services import postgres_server
+
+    # One PostgreSQL server for every mutant's test run, instead of a new cluster for each.
+    with contextmanager(postgres_server)() as postgres:
+        env = {**os.environ, "ESIKIT_TEST_POSTGRES_URL": postgres}
+        finished = subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", *argv], cwd=ROOT, check=False, env=env
+        )
+    if finished.returncode != 0:
+        print(f"error: mutmut run ended with exit status {finished.returncode}")
+        return finished.returncode
+    scores, problems = report(outcomes(), equivalent())
+    save({f"mutation_score_{area}": score for area, score in scores.items()})
+    for problem in problems:
+        print(problem)
+    if problems:
+        print("see one with: mutmut show NAME (in the mutants session's venv)")
+    low = [area for area, score in scores.items() if score < THRESHOLD]
+    if low:
+        print(f"below {THRESHOLD}: {', '.join(low)}")
+    return 1 if low or problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
