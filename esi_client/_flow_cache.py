@@ -115,6 +115,8 @@ def join_in_process(
             wait = deadline_at - context.clock.now()
             if wait <= 0:
                 raise deadline_error(context, operation, "while an identical request was in flight")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s waiting for an identical request in flight", operation.id)
         yield Await(flight, wait)
         if flight.entry is not None:  # the leader's answer, decoded anew for this caller
             count(context, "coalesced")
@@ -139,6 +141,7 @@ def join_across_processes(
     give_up = context.clock.now() + OTHER_PROCESS_WAIT_SECONDS
     if deadline_at is not None:  # leave the call's own request time to run
         give_up = min(give_up, deadline_at - (deadline_at - context.clock.now()) / 2)
+    waited = False
     while True:
         claimed = yield Blocking(partial(cache.claim, key, CLAIM_SECONDS))
         # Look (again) after claiming: another process may have stored its answer and let go
@@ -154,6 +157,9 @@ def join_across_processes(
             return True
         if context.clock.now() >= give_up:
             return False  # the claim's holder is too slow: go without it (bounded)
+        if not waited and logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s waiting for another process's identical request", operation.id)
+        waited = True
         yield Sleep(POLL_SECONDS, "another process is fetching it")
 
 

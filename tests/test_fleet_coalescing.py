@@ -4,83 +4,160 @@ duplicate requests for one cached resource as the abuse it sees most), in thread
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import threading
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from esi_client.api.status import get_status
-from esi_client.api.universe import get_universe_types_type_id
+from tests.hostile_server import HostileServer, RawRequest, answer, client_for
+
+STATUS = {"players": 7, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
+FRESH = {"Expires": "Thu, 01 Jan 2099 00:00:00 GMT", "Cache-Control": "public"}
 
 
-def _slow(fake: Any, *operations: str) -> None:
-    fake.state.faults.delay_s = 0.3
-    fake.state.faults.delay_operations = frozenset(operations)
+class _Followers(logging.Handler):
+    """Counts the callers the client logs as waiting for a request in flight (an event of the
+    code under test: the tests wait on it, never on a guessed time)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.waiting = 0
+        self.changed = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "waiting for " in record.getMessage() and "identical request" in record.getMessage():
+            with self.changed:
+                self.waiting += 1
+                self.changed.notify_all()
+
+    def wait_for(self, count: int) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.waiting >= count, 30), f"{self.waiting} waiting"
 
 
-def test_identical_gets_in_threads_share_one_request(fake_esi: Any, make_client: Any) -> None:
-    _slow(fake_esi, "GetStatus")
-    client = make_client()
+@pytest.fixture
+def followers() -> Iterator[_Followers]:
+    watcher = _Followers()
+    log = logging.getLogger("esi_client")
+    level = log.level
+    log.addHandler(watcher)
+    log.setLevel(logging.DEBUG)
+    try:
+        yield watcher
+    finally:
+        log.removeHandler(watcher)
+        log.setLevel(level)
+
+
+def _held(server: HostileServer) -> tuple[threading.Event, threading.Event]:
+    """The first status request is held until `release` is set (`arrived` says it came); any
+    later one is answered at once."""
+    arrived, release = threading.Event(), threading.Event()
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        if not arrived.is_set():
+            arrived.set()
+            release.wait(30)
+        answer(conn, 200, STATUS, FRESH)
+
+    server.on("/status", handle)
+    server.on("/status/", handle)
+    return arrived, release
+
+
+def test_identical_gets_in_threads_share_one_request(server: HostileServer, followers: _Followers) -> None:
+    arrived, release = _held(server)
+    client = client_for(server)
     results: list[Any] = []
-    threads = [
+    calls = [
         threading.Thread(target=lambda: results.append(get_status.sync(client=client))) for _ in range(12)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 12 and len({r.players for r in results}) == 1
-    assert fake_esi.state.stats.count("GetStatus") == 1
+    calls[0].start()
+    assert arrived.wait(30)
+    for call in calls[1:]:
+        call.start()
+    followers.wait_for(11)  # all eleven joined the leader's flight
+    release.set()
+    for call in calls:
+        call.join()
+    assert len(results) == 12 and {r.players for r in results} == {7}
+    assert server.count("/status") + server.count("/status/") == 1
+    assert client.stats.coalesced == 11
     assert len({id(result) for result in results}) == 12  # each caller its own copy
 
 
-async def test_identical_gets_in_tasks_share_one_request(fake_esi: Any, make_client: Any) -> None:
-    _slow(fake_esi, "GetUniverseTypesTypeId")
-    client = make_client()
-    same = await asyncio.gather(*(get_universe_types_type_id.asyncio(34, client=client) for _ in range(10)))
-    other = await get_universe_types_type_id.asyncio(35, client=client)
-    assert {t.type_id for t in same} == {34} and other.type_id == 35
-    assert fake_esi.state.stats.count("GetUniverseTypesTypeId") == 2  # 34 once, 35 once
-    await client.aclose()
-
-
-async def test_a_cancelled_leader_does_not_strand_the_others(fake_esi: Any, make_client: Any) -> None:
-    _slow(fake_esi, "GetStatus")
-    client = make_client()
+async def test_identical_gets_in_tasks_share_one_request(
+    server: HostileServer, followers: _Followers
+) -> None:
+    arrived, release = _held(server)
+    client = client_for(server)
     leader = asyncio.create_task(get_status.asyncio(client=client))
-    await asyncio.sleep(0.05)
-    follower = asyncio.create_task(get_status.asyncio(client=client))
-    await asyncio.sleep(0.05)
-    leader.cancel()
-    result = await asyncio.wait_for(follower, 10)
-    assert result.players >= 0
+    assert await asyncio.to_thread(arrived.wait, 30)
+    others = [asyncio.create_task(get_status.asyncio(client=client)) for _ in range(9)]
+    await asyncio.to_thread(followers.wait_for, 9)
+    release.set()
+    results = await asyncio.gather(leader, *others)
+    assert {r.players for r in results} == {7} and len({id(r) for r in results}) == 10
+    assert server.count("/status") + server.count("/status/") == 1
+    assert client.stats.coalesced == 9
     await client.aclose()
 
 
-def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(fake_esi: Any, redis_url: str) -> None:
-    """Two clients with their own memory (as two processes) and one Redis cache: the second
-    waits for the first's answer to fill the shared cache instead of asking ESI again."""
-    from esi_client import ESIClient
+async def test_a_cancelled_leader_does_not_strand_the_others(
+    server: HostileServer, followers: _Followers
+) -> None:
+    """The leader is cancelled while its request is in flight and a follower waits on it: the
+    follower asks ESI itself at once (not after the leader's timeout), and the flight is gone."""
+    arrived, release = _held(server)
+    client = client_for(server)
+    leader = asyncio.create_task(get_status.asyncio(client=client))
+    assert await asyncio.to_thread(arrived.wait, 30)
+    follower = asyncio.create_task(get_status.asyncio(client=client))
+    await asyncio.to_thread(followers.wait_for, 1)
+    leader.cancel()
+    result = await asyncio.wait_for(follower, 10)  # the held answer is never released
+    assert result.players == 7
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    assert server.count("/status") + server.count("/status/") == 2  # the follower's own request
+    assert client.stats.coalesced == 0
+    assert (await get_status.asyncio(client=client)).players == 7  # from the cache: no stranded flight
+    assert server.count("/status") + server.count("/status/") == 2
+    release.set()
+    await client.aclose()
+
+
+def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(
+    server: HostileServer, redis_url: str, followers: _Followers
+) -> None:
+    """Three clients with their own memory (as three processes) and one Redis cache: the others
+    wait for the first's answer to fill the shared cache instead of asking ESI again."""
     from esi_client._cache import ResponseCache
     from esi_client.cache_stores import RedisCache
 
-    _slow(fake_esi, "GetStatus")
+    arrived, release = _held(server)
     shared = f"{redis_url.rsplit('/', 1)[0]}/6"
     clients = [
-        ESIClient(
-            app_name="t", contact="t@example.invalid", base_url=fake_esi.url,
-            cache=ResponseCache(store=RedisCache(shared, prefix=f"esikit:test:{fake_esi.url}:")),
-        )
+        client_for(server, cache=ResponseCache(store=RedisCache(shared, prefix=f"esikit:test:{server.url}:")))
         for _ in range(3)
-    ]  # fmt: skip
-    results: list[Any] = []
-    threads = [
-        threading.Thread(target=lambda c=c: results.append(get_status.sync(client=c))) for c in clients
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 3 and len({r.players for r in results}) == 1
-    assert fake_esi.state.stats.count("GetStatus") == 1
+    results: list[Any] = []
+    calls = [threading.Thread(target=lambda c=c: results.append(get_status.sync(client=c))) for c in clients]
+    calls[0].start()
+    assert arrived.wait(30)
+    for call in calls[1:]:
+        call.start()
+    followers.wait_for(2)  # both found the first's claim and wait for its answer
+    release.set()
+    for call in calls:
+        call.join()
+    assert len(results) == 3 and {r.players for r in results} == {7}
+    assert server.count("/status") + server.count("/status/") == 1
+    assert [client.stats.coalesced for client in clients] == [0, 1, 1]
     for client in clients:
         client.close()
 
