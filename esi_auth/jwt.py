@@ -23,6 +23,7 @@ from joserfc.errors import JoseError
 from esi_auth.config import AUDIENCE, SSOConfig
 from esi_auth.errors import TokenValidationError
 from esi_auth.scopes import normalise_scopes
+from esi_client.clock import Clock
 
 _SUBJECT = re.compile(r"CHARACTER:EVE:([0-9]{1,19})", re.ASCII)
 # What a token may be signed with, by the published key's type and curve. A key that declares
@@ -47,11 +48,13 @@ class TokenClaims:
 class JWKSCache:
     """CCP's signing keys, fetched once and again when an unknown kid appears."""
 
-    def __init__(self, jwks_url: str, http: httpx2.Client | None = None) -> None:
+    def __init__(self, jwks_url: str, http: httpx2.Client | None = None, clock: Clock | None = None) -> None:
         self.jwks_url = jwks_url
         self._http = http
+        # The SSO client's clock (tests move it), else a monotonic one.
+        self._now = clock.now if clock is not None else time.monotonic
         self._keys: jwk.KeySet | None = None
-        self._attempted_at = -REFETCH_AFTER_SECONDS  # monotonic time of the last fetch, good or bad
+        self._attempted_at: float | None = None  # when the last fetch was tried, good or bad
         self._failure: str | None = None
         self._lock = threading.Lock()
 
@@ -79,15 +82,16 @@ class JWKSCache:
             if known:
                 assert self._keys is not None
                 return self._keys
-            waited = time.monotonic() - self._attempted_at
-            if waited < REFETCH_AFTER_SECONDS:
+            now = self._now()
+            waited = REFETCH_AFTER_SECONDS if self._attempted_at is None else now - self._attempted_at
+            if 0 <= waited < REFETCH_AFTER_SECONDS:  # (a clock set back does not hold it off)
                 if self._keys is not None:
                     return self._keys  # the kid is unknown; looked up again after the interval
                 raise TokenValidationError(
                     f"{self._failure or 'the JWKS is unavailable'} (tried {waited:.0f} s ago; "
                     f"next try in {REFETCH_AFTER_SECONDS - waited:.0f} s)"
                 )
-            self._attempted_at = time.monotonic()
+            self._attempted_at = now
             try:
                 self._keys = self._fetch()
                 self._failure = None

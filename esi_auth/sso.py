@@ -49,7 +49,7 @@ class SSOClient:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.http = http or httpx2.Client(timeout=20)
-        self.jwks = JWKSCache(config.jwks_url, self.http)
+        self.jwks = JWKSCache(config.jwks_url, self.http, self.clock)
 
     def authorize_url(
         self, scopes: str | list[str] | tuple[str, ...], state: str, verifier: str | None

@@ -112,6 +112,7 @@ def control_routes(state: FakeState, sso: SSOState | None = None) -> list[Route]
                 "sso_refreshes": sum(sso.refreshes.values()),
                 "sso_revoked": sso.revoked,
                 "sso_replays": sso.replays,
+                "sso_jwks_requests": sso.jwks_requests,
                 # characters whose newest refreshed access token no call has used (yet): at the
                 # end of a run, a refresh done just before the callers stopped
                 "sso_refreshes_unused_last": sum(

@@ -68,6 +68,7 @@ class SSOState:
     token_delay_s: float = 0.0  # the token endpoint answers this much later (real time)
     jwks_fail: bool = False  # the JWKS endpoint answers 503
     jwks_delay_s: float = 0.0  # the JWKS endpoint answers this much later (real time)
+    jwks_requests: int = 0  # JWKS fetches received (counted on arrival, before any delay)
     revoked: int = 0  # grant families revoked because a rotated refresh token was reused
     # "take-back": for how long after the rotation; None: for as long as the successor is unused.
     refresh_replay_seconds: float | None = None
@@ -353,6 +354,8 @@ def sso_routes(state: SSOState) -> list[Route]:
         return Response(b"", 200)
 
     async def jwks(request: Request) -> Response:
+        with state._lock:
+            state.jwks_requests += 1
         if state.jwks_delay_s:
             await asyncio.sleep(state.jwks_delay_s)
         if state.jwks_fail:

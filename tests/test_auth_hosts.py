@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ from typing import Any
 import pytest
 
 from esi_auth.errors import InvalidGrantError, TokenValidationError
+from esi_auth.jwt import REFETCH_AFTER_SECONDS
 from esi_auth.refresh import TokenRefresher
 from esi_auth.sso import SSOClient
-from esi_client.clock import SystemClock
+from esi_client.clock import ManualClock, SystemClock
 from esi_fake import FakeESIServer, FakeState
 from tests.auth_support import keeps_the_newest, make_setup
 from tests.auth_workers import call_wallet, refresh_slowly
@@ -89,36 +91,51 @@ def test_an_unreachable_jwks_keeps_the_rotated_refresh_token(fake: Any, tmp_path
 
 
 def test_a_key_rotation_within_the_refetch_interval_loses_nothing(fake: Any, tmp_path: Path) -> None:
+    """CCP rotates its key just after this process fetched the JWKS: the refreshed token's kid
+    is unknown and the JWKS is not fetched again within 10 s (a flood of made-up kids must not
+    make the client hammer SSO). The refresh fails, the rotated refresh token is kept; after the
+    interval the same process fetches the new key and uses the saved answer without asking SSO."""
     setup = make_setup(fake, SystemClock(), tmp_path)
-    token = setup.log_in()  # the JWKS is cached now
+    token = setup.log_in()
+    clock = ManualClock()
+    process = TokenRefresher(setup.store, SSOClient(setup.sso.config, clock=clock))
+    token = process.refresh(token, force=True)  # this process's JWKS is fetched now
     fake.sso.rotate_keys()
-    try:
-        refreshed = setup.refresher.refresh(token, force=True)
-    except TokenValidationError:
-        refreshed = None
+    with pytest.raises(TokenValidationError, match="unknown key id"):
+        process.refresh(token, force=True)
     kept = setup.store.get(token.id or 0)
     assert kept is not None and kept.refresh_token != token.refresh_token
-    later = TokenRefresher(setup.store, SSOClient(setup.sso.config)).ensure_fresh(kept)
-    assert later.expires_at > time.time() and fake.sso.revoked == 0
-    assert refreshed is None or refreshed.refresh_token == kept.refresh_token
+    asked = sum(fake.sso.refreshes.values())
+    clock.advance(REFETCH_AFTER_SECONDS)
+    later = process.ensure_fresh(kept)
+    assert later.expires_at > time.time() and later.access_token == kept.access_token
+    assert sum(fake.sso.refreshes.values()) == asked and fake.sso.revoked == 0
 
 
-def _kill_a_refresh_midway(fake: Any, setup: Any, token_id: int, settle_seconds: float) -> None:
-    """A child process refreshes the token; once SSO has rotated it (and `settle_seconds` more),
-    the child is SIGKILLed."""
+def _kill_a_refresh_midway(fake: Any, setup: Any, token_id: int, *, in_validation: bool) -> None:
+    """A child process refreshes the token and is SIGKILLed once SSO has rotated it: while the
+    answer is on the wire, or (`in_validation`) once its JWKS request has arrived (the child is
+    validating SSO's answer). Both moments are read off the fake SSO's own counters."""
     spawn = multiprocessing.get_context("spawn")
+    jwks_before = fake.sso.jwks_requests
     child = spawn.Process(
         target=refresh_slowly, args=(fake.url, setup.store.url, setup.sso.config.client_id, token_id)
     )
     child.start()
-    deadline = time.monotonic() + 60
-    while sum(fake.sso.refreshes.values()) == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert sum(fake.sso.refreshes.values()) == 1, "the child never refreshed"
-    time.sleep(settle_seconds)
-    assert child.pid is not None
+    _wait_until(lambda: sum(fake.sso.refreshes.values()) > 0, "the child never refreshed")
+    if in_validation:
+        _wait_until(lambda: fake.sso.jwks_requests > jwks_before, "the child never fetched the JWKS")
+    assert sum(fake.sso.refreshes.values()) == 1
+    assert child.pid is not None and child.is_alive()
     os.kill(child.pid, signal.SIGKILL)
     child.join()
+
+
+def _wait_until(happened: Callable[[], bool], failure: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not happened():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.01)
 
 
 @pytest.mark.slow
@@ -129,7 +146,7 @@ def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(
     setup = make_setup(fake, SystemClock(), tmp_path)
     token = setup.log_in()
     fake.sso.jwks_delay_s = 60.0  # the refreshing process hangs while it validates the answer
-    _kill_a_refresh_midway(fake, setup, token.id or 0, 0.5)  # SSO has answered; the JWKS hangs
+    _kill_a_refresh_midway(fake, setup, token.id or 0, in_validation=True)  # the JWKS hangs
     fake.sso.jwks_delay_s = 0.0
     kept = setup.store.get(token.id or 0)
     assert kept is not None and keeps_the_newest(refresh_rotation, token.refresh_token, kept.refresh_token)
@@ -149,7 +166,7 @@ def test_kill_9_after_sso_rotated_and_before_the_answer_arrived(
     setup = make_setup(fake, SystemClock(), tmp_path)
     token = setup.log_in()
     fake.sso.refresh_answer_delay_s = 60.0  # SSO rotates, then its answer is on the wire a while
-    _kill_a_refresh_midway(fake, setup, token.id or 0, 0.0)  # the rotated token dies with it
+    _kill_a_refresh_midway(fake, setup, token.id or 0, in_validation=False)  # it dies with it
     fake.sso.refresh_answer_delay_s = 0.0
     kept = setup.store.get(token.id or 0)
     assert kept is not None and kept.refresh_token == token.refresh_token  # nothing was written

@@ -4,6 +4,7 @@ atomic positions and logins, migrations from the schema before migrations."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import threading
@@ -21,6 +22,7 @@ from esi_auth.cleanup import cleanup_token, cleanup_token_subset
 from esi_auth.errors import AuthError, InvalidGrantError
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
+from esi_client import ESIClient
 from esi_fake._sso import Character
 from tests.auth_support import WALLET_SCOPE, make_setup
 
@@ -296,10 +298,24 @@ def test_the_schema_head_is_the_newest_migration() -> None:
 
 
 def test_the_sqlite_pool_holds_the_clients_concurrency(tmp_path: Path) -> None:
+    """32 threads read 8 tokens 6 times each at once: every read is the token saved, none waits
+    out the pool or reads another's row."""
     store = SQLTokenStore(f"sqlite:///{tmp_path / 'pool.sqlite'}", secrets="plaintext")
-    saved = store.save(_token(1))
-    results = _in_threads(32, lambda: [store.get(saved.id or 0) for _ in range(50)])
-    assert not [r for r in results if isinstance(r, Exception)]
+    saved = {token.id: _facts(token) for token in (store.save(_token(n)) for n in range(1, 9))}
+
+    def read_all() -> list[tuple[Any, ...]]:
+        found = [store.get(token_id or 0) for token_id in list(saved) * 6]
+        return [_facts(token) for token in found if token is not None]
+
+    results = _in_threads(32, read_all)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert results == [list(saved.values()) * 6] * 32
+    default_concurrency = inspect.signature(ESIClient).parameters["max_concurrency"].default
+    assert store.engine.pool.size() >= default_concurrency  # type: ignore[attr-defined]
+
+
+def _facts(token: Token) -> tuple[Any, ...]:
+    return (token.id, token.character_id, token.access_token, token.refresh_token, token.expires_at)
 
 
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
