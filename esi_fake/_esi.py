@@ -236,7 +236,7 @@ class ESIRoutes:
         # only what the operation reads: an ignored parameter never changes the data
         declared = {rule.name for rule in operation.parameters if rule.location == "query"}
         params = sorted(
-            (k, v) for k, v in request.query_params.items() if k in declared and k not in PAGING_PARAMS
+            (k, v) for k, v in request.query_params.multi_items() if k in declared and k not in PAGING_PARAMS
         )
         path = sorted(request.path_params.items())
         body = hashlib.blake2b(getattr(request.state, "body", b""), digest_size=8).hexdigest()

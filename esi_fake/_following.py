@@ -35,7 +35,8 @@ def preferred_language(request: Request) -> str:
 
 def follow_request(data: Any, request: Request) -> Any:
     """Generated data made to agree with the request: ids in the path come back, query filters
-    hold for every item (`order_type` as `is_buy_order`), and a body of ids is answered id by id."""
+    hold for every item (`order_type` as `is_buy_order`), a search answers only the categories it
+    names, and a body of ids is answered id by id."""
     path = {k: number for k, v in request.path_params.items() if (number := whole_number(str(v))) is not None}
     filters = {
         k: int(v) if v.isdigit() else v for k, v in request.query_params.items() if k not in PAGING_PARAMS
@@ -52,11 +53,19 @@ def follow_request(data: Any, request: Request) -> Any:
                 item["is_buy_order"] = order_type == "buy"
         return item
 
+    categories = _listed(request, "categories")  # a search answers only the categories asked for
+    if isinstance(data, dict) and categories:
+        data = {key: value for key, value in data.items() if key in categories}
     if isinstance(data, list):
         if body_ids and data and isinstance(data[0], dict) and "id" in data[0]:
             data = [{**data[index % len(data)], "id": item_id} for index, item_id in enumerate(body_ids)]
         return [agree(item) for item in data]
     return agree(data)
+
+
+def _listed(request: Request, name: str) -> set[str]:
+    """A query array's items, repeated (`a=1&a=2`) or comma-separated (`a=1,2`)."""
+    return {part for value in request.query_params.getlist(name) for part in value.split(",") if part}
 
 
 def whole_number(text: str) -> int | None:

@@ -69,6 +69,16 @@ def test_arrays_in_the_query_read_repeated_or_comma_separated(fake_esi: Any) -> 
     url = f"{fake_esi.url}/characters/{token['character_id']}/contacts"
     for query in ("contact_ids=1&contact_ids=2", "contact_ids=1,2"):
         assert httpx2.delete(f"{url}?{query}", headers=headers).status_code == 204, query
+    twenty_one = ",".join(str(n) for n in range(1, 22))  # the spec allows 20
+    for query in (f"contact_ids={twenty_one}", "&".join(f"contact_ids={n}" for n in range(1, 22))):
+        refused = httpx2.delete(f"{url}?{query}", headers=headers)
+        assert refused.status_code == 400 and "contact_ids" in refused.json()["error"], query
+    search = f"{fake_esi.url}/characters/{token['character_id']}/search?search=Fake"
+    for query in ("&categories=agent,station", "&categories=agent&categories=station"):
+        found = httpx2.get(search + query, headers=headers)
+        assert found.status_code == 200 and set(found.json()) <= {"agent", "station"}, found.text
+        assert len(found.json()) == 2, query
+    assert set(httpx2.get(search + "&categories=station", headers=headers).json()) == {"station"}
 
 
 def test_an_integer_written_with_a_zero_fraction_is_an_integer(fake_esi: Any) -> None:
