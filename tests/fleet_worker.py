@@ -1,5 +1,6 @@
 """One worker process of a fleet test: calls one operation many times, concurrently, with its
-limits in this process or in Redis, and prints what happened as JSON.
+limits in this process or in Redis, and prints what happened as JSON. It prints `ready` once
+set up and starts when it reads `go`.
 
     python -m tests.fleet_worker URL OPERATION CALLS [--redis URL] [--lease S] [--max-wait S]
 """
@@ -53,6 +54,11 @@ def main(argv: list[str]) -> int:
         except ESIResponseError as failed:
             outcomes[f"http {failed.status}"] += 1
 
+    # Ready, then wait for the test's word: the fleet starts at one moment, however long each
+    # process took to start (on a busy machine, seconds apart).
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        return 2
     with ThreadPoolExecutor(options.concurrency) as pool:
         list(pool.map(call, range(options.calls)))
     print(json.dumps({**outcomes, "fallbacks": client.stats.shared_limit_fallbacks}))

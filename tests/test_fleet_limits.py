@@ -32,10 +32,22 @@ def _fleet(
     command = [sys.executable, "-m", "tests.fleet_worker", url, operation, str(calls), *options]
     if redis_url:
         command += ["--redis", redis_url]
-    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(WORKERS)]
+    processes = [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(WORKERS)
+    ]
+    for process in processes:  # all set up: then all start at once
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
     outputs = [process.communicate(timeout=120)[0] for process in processes]
     assert all(process.returncode == 0 for process in processes)
-    return [json.loads(output) for output in outputs]
+    results = [json.loads(output) for output in outputs]
+    if redis_url:  # the limits were Redis's throughout, not each process's own after a fallback
+        assert [result["fallbacks"] for result in results] == [0] * WORKERS, results
+    return results
 
 
 def _failing_status(fake: Any, budget: int) -> None:
@@ -173,10 +185,10 @@ class _SlowProxy:
 
 
 def test_a_slow_redis_keeps_the_limits_shared(fake_esi: Any, redis_url: str) -> None:
-    """Redis answering in 0.8 s is slow, not down: falling back would un-share the fleet's
+    """Redis answering in 0.6 s is slow, not down: falling back would un-share the fleet's
     limits (and overdraw them), so the client waits for the answer."""
     host_port = redis_url.split("//", 1)[1].split("/", 1)[0]
-    proxy = _SlowProxy(int(host_port.rsplit(":", 1)[1]), delay=0.8)
+    proxy = _SlowProxy(int(host_port.rsplit(":", 1)[1]), delay=0.6)  # the timeout is 2 s
     client = ESIClient(
         app_name="slow-redis",
         contact="tests@example.invalid",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 from typing import Any
 
@@ -87,11 +88,12 @@ def test_all_pages_stops_at_the_first_error(server: HostileServer) -> None:
     client = client_for(server, retry=RetryPolicy(max_retries=0), max_concurrency=4)
     with pytest.raises(NotFoundError):
         all_pages(get_markets_region_id_orders, 10000002, client=client)
-    time.sleep(0.3)  # requests already on the wire may reach a loaded server's threads later
+    # Raised only once every page thread has finished: none is left to send another request,
+    # and every request sent was answered (the server has seen each one).
+    assert [t.name for t in threading.enumerate() if t.name.startswith("esi-page-")] == []
+    assert client.error_budget.in_flight == 0
     sent = server.count("/markets/10000002/orders")
-    assert sent < 50, f"{sent} requests after the failing page"
-    time.sleep(0.6)
-    assert server.count("/markets/10000002/orders") == sent  # nothing left running
+    assert sent == client.stats.requests and sent < 50, f"{sent} requests after the failing page"
 
 
 async def test_all_pages_async_cancels_what_is_in_flight(server: HostileServer) -> None:
@@ -108,14 +110,11 @@ async def test_all_pages_async_cancels_what_is_in_flight(server: HostileServer) 
     client = client_for(server, retry=RetryPolicy(max_retries=0), max_concurrency=4)
     with pytest.raises(NotFoundError):
         await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
-    # Requests already on the wire when the walk failed may reach a loaded server's threads a
-    # little later; what must not happen is new ones, which would keep coming (about 20 a second).
-    await asyncio.sleep(0.3)
-    sent = server.count("/markets/10000002/orders")
-    await asyncio.sleep(0.6)
-    assert server.count("/markets/10000002/orders") == sent, "pages went on being requested"
-    assert sent < 20
+    # Raised once the pages in flight were cancelled and had given their slots back: no task of
+    # the walk is left to ask for another page.
+    assert asyncio.all_tasks() == {asyncio.current_task()}, "pages went on being requested"
     assert client.error_budget.in_flight == 0
+    assert server.count("/markets/10000002/orders") <= client.stats.requests < 20
     await client.aclose()
 
 
