@@ -134,30 +134,30 @@ class TokenRefresher:
         """With the store unreachable, a kept answer still serves (in memory); otherwise the
         error names the store and the outage."""
         spilled = self.spill.answer_for(token)
-        if spilled is not None:
-            try:
-                grant = self.sso.validate({"access_token": spilled[1]})
-            except AuthError:
-                grant = None
-            if grant is not None and grant.claims.expires_at - self.sso.clock.now() > self.margin:
-                token.access_token, token.refresh_token = spilled[1], spilled[0]
-                token.expires_at = grant.claims.expires_at
-                return token
+        grant = None if spilled is None else self._still_good(spilled[1], spilled[0])
+        if grant is not None:
+            token.access_token, token.refresh_token = grant.access_token, grant.refresh_token
+            token.expires_at = grant.claims.expires_at
+            return token
         raise StoreUnavailableError(
             f"the token store {self.store.describe()} cannot be reached ({failure_reason(exc)}); "
             f"the token of {token.character_name} ({token.character_id}) was not refreshed"
         ) from None
 
     def _saved_answer(self, current: Token) -> Grant | None:
-        """The answer a refresh saved and never validated, if its access token is still good for
-        `margin` seconds (then SSO need not be asked again)."""
+        """The answer a refresh saved and never validated, if still good (then SSO need not be
+        asked again)."""
+        return self._still_good(current.access_token, current.refresh_token)
+
+    def _still_good(self, access_token: str, refresh_token: str | None) -> Grant | None:
+        """A kept answer, validated, if its access token is good for `margin` seconds more."""
         try:
-            grant = self.sso.validate({"access_token": current.access_token})
+            grant = self.sso.validate({"access_token": access_token})
         except AuthError:
             return None
         if grant.claims.expires_at - self.sso.clock.now() <= self.margin:
             return None
-        return Grant(grant.claims, grant.access_token, current.refresh_token)
+        return Grant(grant.claims, grant.access_token, refresh_token)
 
     def _complete(self, current: Token, grant: Grant) -> Token:
         """A validated answer: the owner checked, the token saved and announced."""

@@ -125,9 +125,6 @@ def names_of_ids(ids: list[int]) -> list[dict[str, Any]] | str:
     return answer
 
 
-_IDS_GROUP = {"inventory_type": "inventory_types", "solar_system": "systems"}
-
-
 def ids_of_names(names: list[str]) -> dict[str, list[dict[str, Any]]]:
     """/universe/ids: the names the universe knows, grouped by category (others left out)."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -136,9 +133,7 @@ def ids_of_names(names: list[str]) -> dict[str, list[dict[str, Any]]]:
         if found is None:
             continue
         category, entity_id = found
-        group = _IDS_GROUP.get(
-            category, universe.KINDS[category].plural if category in universe.KINDS else ""
-        )
-        if group:
-            groups.setdefault(group, []).append({"id": entity_id, "name": name})
+        kind = universe.KINDS.get(category)
+        if kind is not None:
+            groups.setdefault(kind.plural, []).append({"id": entity_id, "name": name})
     return groups
