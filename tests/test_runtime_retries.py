@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from esi_client.api.status import get_status
 from esi_client.api.universe import post_universe_names
 from esi_client.clock import ManualClock
 from esi_fake import ForcedReply
+from tests.hostile_server import HostileServer, RawRequest, answer, client_for
 
 
 def test_transient_5xx_is_retried(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
@@ -59,13 +61,29 @@ def test_timeouts_are_retried(fake_esi: Any, make_client: Any) -> None:
     assert client.stats.retries == 3
 
 
-def test_concurrency_is_bounded(fake_esi: Any, make_client: Any) -> None:
+def test_concurrency_is_bounded(server: HostileServer) -> None:
+    """12 threads, max_concurrency=3: the server holds each request until three are inside at
+    once (so the bound is reached, whatever the machine's speed) and records the most it saw."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from esi_client.api.wars import get_wars_war_id
+    from esi_client.api.killmails import get_killmails_killmail_id_killmail_hash as killmails
+    from tests.test_runtime_limit_rules import KILLMAIL
 
-    fake_esi.state.faults.delay_s = 0.02
-    client = make_client(max_concurrency=3)
+    together = threading.Barrier(3, timeout=30)
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        together.wait()  # three in flight at once, or a BrokenBarrierError fails the test
+        with lock:
+            inside[0] -= 1
+        answer(conn, 200, KILLMAIL)
+
+    server.on("*", handle)
+    client = client_for(server, max_concurrency=3)
     with ThreadPoolExecutor(12) as pool:
-        list(pool.map(lambda war_id: get_wars_war_id.sync(war_id, client=client), range(24)))
-    assert fake_esi.state.stats.max_in_flight == 3
+        found = list(pool.map(lambda n: killmails.sync(n, "h", client=client), range(24)))
+    assert len(found) == 24 and most[0] == 3 and not together.broken
