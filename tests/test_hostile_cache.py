@@ -168,10 +168,11 @@ def test_a_stale_304_entry_keeps_serving_its_own_copy(server: HostileServer) -> 
         answer(conn, status, STATUS if status == 200 else b"", {"ETag": '"e1"', "Cache-Control": "max-age=1"})
 
     server.on("/status", handle)
-    client = client_for(server.url)
+    clock = ManualClock()
+    client = client_for(server.url, clock=clock)
     first = get_status.sync(client=client)
     first.players = 99
-    time.sleep(1.1)
+    clock.advance(1.1)
     assert get_status.sync(client=client).players == 1
 
 

@@ -65,13 +65,15 @@ class _Switch:
 async def test_a_cancelled_call_leaks_no_slot(server: HostileServer) -> None:
     switch = _Switch()
     server.on("/status", switch)
-    client = client_for(server)
+    clock = ManualClock()
+    client = client_for(server, clock=clock)
     await get_status.asyncio(client=client)  # the budget is known now
     switch.hang.set()
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(get_status.asyncio(client=client.revalidating()), 0.2)
+    assert client.error_budget.in_flight == 0  # the cancelled call gave its slot back
     switch.hang.clear()
-    await asyncio.sleep(1.1)  # the error window resets: the budget is unknown again
+    clock.advance(1.1)  # the error window resets: the budget is unknown again
     before = server.count("/status")
     await asyncio.wait_for(get_status.asyncio(client=client.revalidating()), 3)
     assert server.count("/status") == before + 1
@@ -93,12 +95,14 @@ class _InterruptOnce(httpx2.HTTPTransport):
 
 def test_a_keyboard_interrupt_mid_request_leaks_no_slot(server: HostileServer) -> None:
     server.on("/status", _Switch())
-    client = client_for(server, transport=_InterruptOnce())
+    clock = ManualClock()
+    client = client_for(server, transport=_InterruptOnce(), clock=clock)
     with pytest.raises(KeyboardInterrupt):
         get_status.sync(client=client)
+    assert client.error_budget.in_flight == 0  # the interrupted call gave its slot back
     # Budget learned after the interrupt; the leaked slot would block every call after the reset.
     get_status.sync(client=client.revalidating())
-    time.sleep(1.1)
+    clock.advance(1.1)
     before = server.count("/status")
     done = threading.Event()
 
@@ -124,10 +128,12 @@ async def test_a_failing_all_pages_async_leaks_no_slot(server: HostileServer) ->
 
     server.on("/markets/10000002/orders", pages)
     server.on("/status", _Switch())
-    client = client_for(server, retry=RetryPolicy(max_retries=0))
+    clock = ManualClock()
+    client = client_for(server, retry=RetryPolicy(max_retries=0), clock=clock)
     with pytest.raises(NotFoundError):
         await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
-    await asyncio.sleep(1.1)
+    assert client.error_budget.in_flight == 0  # the cancelled pages gave their slots back
+    clock.advance(1.1)  # the error window resets: the budget is unknown again
     before = server.count("/status")
     await asyncio.wait_for(get_status.asyncio(client=client), 3)
     assert server.count("/status") == before + 1
