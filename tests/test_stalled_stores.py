@@ -41,6 +41,19 @@ def _pause(url: str, seconds: float) -> None:
     _redis(url).execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")
 
 
+async def _all_store_threads_busy(client: ESIClient, threads: int) -> None:
+    """Waits until `threads` of the client's store calls are inside the store (its worker-thread
+    limiter on this event loop is used up), read off the client itself."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        pool = client._pools.by_loop.get(loop)
+        if pool is not None and pool.store_threads().borrowed_tokens >= threads:
+            return
+        assert loop.time() < deadline, "the stalled calls never reached the store"
+        await asyncio.sleep(0.01)
+
+
 def _down(cache: ResponseCache) -> bool:
     return cache.guard.down
 
@@ -102,7 +115,7 @@ async def test_calls_stuck_on_a_dead_store_leave_other_clients_their_threads(
     tasks = [
         asyncio.ensure_future(get_universe_types_type_id.asyncio(34 + n % 5, client=stuck)) for n in range(60)
     ]
-    await asyncio.sleep(0.05)  # let the stalled calls reach their store look-ups first
+    await _all_store_threads_busy(stuck, 4)  # the stalled calls hold every thread they may
     status = await get_status.asyncio(client=healthy)
     assert status is not None
     assert stuck.cache is not None and stuck.cache.store_errors == 0, (
