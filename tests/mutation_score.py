@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tomllib
@@ -74,6 +75,8 @@ def describe(code: int | None) -> str:
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
+    # Stopped by a signal, the PostgreSQL server below is still removed (its `finally`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from benchmarks._harness import save
     from tests.services import postgres_server
 
