@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gzip
 import socket
 import threading
 import time
@@ -403,3 +404,42 @@ def test_every_failure_is_an_esi_error(server: HostileServer) -> None:
     server.on("/status", replies(429, {"error": "x"}, {"Retry-After": "86400"}))
     with pytest.raises(ESIError):
         get_status.sync(client=client_for(server))
+
+
+def _whitespace_gzip(size: int) -> bytes:
+    return gzip.compress(b" " * size, compresslevel=9)
+
+
+@pytest.mark.parametrize(("extra", "too_large"), [(0, False), (1, True)])
+def test_the_default_body_cap_is_64_mib(server: HostileServer, extra: int, too_large: bool) -> None:
+    """runtime.md: `max_body_bytes` defaults to 64 MiB, counted after inflating. A body of
+    exactly 64 MiB passes the cap (whitespace: then refused as empty), one byte more does not."""
+    from esi_client import BadResponseError, ResponseTooLargeError
+
+    body = _whitespace_gzip(64 * 1024 * 1024 + extra)
+    server.on("/dogma/attributes", replies(200, body, {"Content-Encoding": "gzip"}))
+    with pytest.raises(BadResponseError) as refused:
+        get_dogma_attributes.sync(client=client_for(server))
+    assert isinstance(refused.value, ResponseTooLargeError) is too_large, refused.value
+
+
+@pytest.mark.parametrize(("retry_after", "waits"), [(60, True), (61, False)])
+def test_the_default_max_wait_is_60_seconds(server: HostileServer, retry_after: int, waits: bool) -> None:
+    """runtime.md: a single wait longer than `max_wait` (default 60 s) raises at once with
+    `retry_after`; 60 s is waited, then the call is retried."""
+    answers = iter([(429, {"error": "slow down"}, {"Retry-After": str(retry_after)})])
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        status, body, headers = next(answers, (200, STATUS, {}))
+        answer(conn, status, body, headers)
+
+    server.on("/status", handle)
+    clock = ManualClock()
+    client = client_for(server, clock=clock)
+    if waits:
+        assert get_status.sync(client=client).players == STATUS["players"]
+        assert clock.sleeps == [60.0] and server.count("/status") == 2
+        return
+    with pytest.raises(RateLimitedError) as refused:
+        get_status.sync(client=client)
+    assert refused.value.retry_after == 61 and clock.sleeps == [] and server.count("/status") == 1
