@@ -30,6 +30,14 @@ MAX_RESET_SECONDS = 10 * 86400.0  # a larger X-ESI-Error-Limit-Reset is taken as
 PROBE = "probe"  # the lease of a request sent alone to learn a bucket's state
 
 
+@define(frozen=True)
+class RateLease:
+    """What a request took from a bucket: when, and whether it went alone (a probe)."""
+
+    reserved_at: float
+    probe: bool = False
+
+
 def _int(headers: Mapping[str, str], name: str) -> int | None:
     """A limit header's whole number, or None for anything unreadable (see header_int)."""
     return header_int(headers.get(name), 9)
@@ -137,7 +145,16 @@ class _Bucket:
     remaining: int | None = None
     paused_until: float = 0.0
     in_flight: int = 0
-    spent: deque[tuple[float, int]] = field(factory=deque)
+    # (answered at, tokens, reserved at): given back a window after the answer, when ESI has
+    # surely given them back (it counts from the request's arrival, between the two).
+    spent: deque[tuple[float, int, float]] = field(factory=deque)
+
+
+def _forget_returned(bucket: _Bucket, now: float) -> None:
+    """An answer's count is now the bucket's: tokens it may already count as given back (spent
+    by a request reserved a window or more ago) must not be given back a second time later."""
+    if any(reserved_at + bucket.window <= now for _, _, reserved_at in bucket.spent):
+        bucket.spent = deque(entry for entry in bucket.spent if entry[2] + bucket.window > now)
 
 
 class RateBuckets:
@@ -166,7 +183,7 @@ class RateBuckets:
             if bucket.paused_until > now:
                 return bucket.paused_until - now, None
             while bucket.spent and bucket.spent[0][0] + bucket.window <= now:
-                _, returned = bucket.spent.popleft()  # tokens leave the floating window
+                _, returned, _ = bucket.spent.popleft()  # tokens leave the floating window
                 if bucket.remaining is not None:
                     bucket.remaining = min(bucket.limit, bucket.remaining + returned)
             keep = max(int(bucket.limit * self.reserve_share), 5)  # room for a 4xx (5 tokens)
@@ -176,10 +193,10 @@ class RateBuckets:
                 # Slow down before a 429: wait until our oldest spend leaves the window.
                 if not bucket.spent:  # spent by someone else: one request finds out (alone)
                     bucket.in_flight += 1
-                    return 0.0, PROBE
+                    return 0.0, RateLease(now, probe=True)
                 return max(bucket.spent[0][0] + bucket.window - now, POLL_SECONDS), None
             bucket.in_flight += 1
-            return 0.0, None
+            return 0.0, RateLease(now)
 
     def settle(
         self,
@@ -203,12 +220,13 @@ class RateBuckets:
             if remaining is not None:
                 # Answers arrive out of order: only the lowest is believed, except a probe's (it
                 # went alone, so its answer is the newest; tokens may have come back).
-                if bucket.remaining is None or lease is PROBE:
+                probe = isinstance(lease, RateLease) and lease.probe
+                if bucket.remaining is None or probe or remaining < bucket.remaining:
                     bucket.remaining = remaining
-                else:
-                    bucket.remaining = min(bucket.remaining, remaining)
+                    _forget_returned(bucket, now)
                 if used:
-                    bucket.spent.append((now, used))
+                    reserved_at = lease.reserved_at if isinstance(lease, RateLease) else now
+                    bucket.spent.append((now, used, reserved_at))
 
     def remaining(self, operation: Operation, principal: str | None) -> int | None:
         """The tokens this process believes are left in the bucket (None: unknown)."""

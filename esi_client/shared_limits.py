@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from esi_client import _limit_scripts as scripts
 from esi_client._headers import header_int
 from esi_client._limits import MAX_RESET_SECONDS, POLL_SECONDS, ErrorBudget, RateBuckets, bucket_size
 from esi_client._operation import Operation
@@ -37,128 +38,6 @@ logger = logging.getLogger("esi_client")
 T = TypeVar("T")
 LEASE_SECONDS = 60.0  # a slot not given back in this time (its process died) returns by itself
 RETRY_REDIS_SECONDS = 5.0  # after a failure, Redis is tried again this much later
-
-_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
-
-_ERROR_RESERVE = (
-    _NOW
-    + """
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local inflight = redis.call('ZCARD', KEYS[2])
-local remain = tonumber(redis.call('HGET', KEYS[1], 'remain'))
-local reset_at = tonumber(redis.call('HGET', KEYS[1], 'reset_at')) or 0
-if remain and now >= reset_at then remain = nil redis.call('HDEL', KEYS[1], 'remain') end
-local allowed
-if remain == nil then allowed = inflight < tonumber(ARGV[4])
-else allowed = remain - inflight > tonumber(ARGV[3]) end
-if allowed then
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-  redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[2])) + 60)
-  return '0'
-end
-if remain and inflight == 0 then return tostring(math.max(reset_at - now, tonumber(ARGV[5]))) end
-return ARGV[5]
-"""
-)
-
-_ERROR_SETTLE = (
-    _NOW
-    + """
-redis.call('ZREM', KEYS[2], ARGV[1])
-if ARGV[2] == '' then return 0 end
-local remain = tonumber(ARGV[2])
-local reset_at = now + math.min(math.max(tonumber(ARGV[3]), 0), tonumber(ARGV[4]))
-local current = tonumber(redis.call('HGET', KEYS[1], 'remain'))
-local current_reset = tonumber(redis.call('HGET', KEYS[1], 'reset_at')) or 0
-if current == nil or reset_at > current_reset + 1.5 then
-  redis.call('HSET', KEYS[1], 'remain', remain, 'reset_at', reset_at)
-else
-  redis.call('HSET', KEYS[1], 'remain', math.min(current, remain))
-end
-redis.call('EXPIRE', KEYS[1], 86400)
-return 0
-"""
-)
-
-_ERROR_EXHAUSTED = (
-    _NOW
-    + """
-redis.call('HSET', KEYS[1], 'remain', 0, 'reset_at', now + tonumber(ARGV[1]))
-redis.call('EXPIRE', KEYS[1], 86400)
-return 0
-"""
-)
-
-_RATE_RESERVE = (
-    _NOW
-    + """
-local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until')) or 0
-if paused > now + 86400 then paused = 0 redis.call('HDEL', KEYS[1], 'paused_until') end
-if paused > now then return tostring(paused - now) end
-local limit = tonumber(redis.call('HGET', KEYS[1], 'limit')) or tonumber(ARGV[3])
-local window = tonumber(redis.call('HGET', KEYS[1], 'window')) or tonumber(ARGV[4])
-if limit < 1 or window <= 0 then limit = tonumber(ARGV[3]) window = tonumber(ARGV[4]) end
-local remaining = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
-local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - window)
-if #old > 0 then
-  for _, member in ipairs(old) do
-    local tokens = tonumber(string.match(member, ':(%d+)$')) or 0
-    if remaining then remaining = math.min(limit, remaining + tokens) end
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
-  if remaining then redis.call('HSET', KEYS[1], 'remaining', remaining) end
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local inflight = redis.call('ZCARD', KEYS[2])
-local keep = math.max(math.floor(limit * tonumber(ARGV[5])), 5)
-local function take()
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-  redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[2])) + 60)
-  return '0:' .. ARGV[1]
-end
-if remaining and remaining - 2 * inflight <= keep then
-  if inflight > 0 then return ARGV[6] end
-  local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  if #oldest == 0 then ARGV[1] = 'probe:' .. ARGV[1] return take() end
-  return tostring(math.max(tonumber(oldest[2]) + window - now, tonumber(ARGV[6])))
-end
-return take()
-"""
-)
-
-_RATE_SETTLE = (
-    _NOW
-    + """
-redis.call('ZREM', KEYS[2], ARGV[1])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'limit', ARGV[4], 'window', ARGV[5]) end
-if ARGV[2] ~= '' then
-  local reported = tonumber(ARGV[2])
-  local current = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
-  local remaining = reported
-  -- answers arrive out of order: only the lowest is believed, but a probe went alone
-  if current and string.sub(ARGV[1], 1, 6) ~= 'probe:' then remaining = math.min(current, reported) end
-  if ARGV[3] ~= '' and tonumber(ARGV[3]) > 0 then
-    redis.call('ZADD', KEYS[3], now, ARGV[1] .. ':' .. ARGV[3])
-  end
-  redis.call('HSET', KEYS[1], 'remaining', remaining)
-end
-local keep = math.ceil(tonumber(ARGV[5])) + 60
-redis.call('EXPIRE', KEYS[1], keep) redis.call('EXPIRE', KEYS[3], keep)
-return 0
-"""
-)
-
-_RATE_PAUSE = (
-    _NOW
-    + """
-local until = now + tonumber(ARGV[1])
-local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until')) or 0
-redis.call('HSET', KEYS[1], 'paused_until', math.max(paused, until))
-redis.call('HDEL', KEYS[1], 'remaining')
-redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 3600)
-return 0
-"""
-)
 
 
 def _text(value: Any) -> str:
@@ -200,12 +79,12 @@ class RedisLimits:
         self.scripts = {
             name: self._redis.register_script(text)
             for name, text in (
-                ("error_reserve", _ERROR_RESERVE),
-                ("error_settle", _ERROR_SETTLE),
-                ("error_exhausted", _ERROR_EXHAUSTED),
-                ("rate_reserve", _RATE_RESERVE),
-                ("rate_settle", _RATE_SETTLE),
-                ("rate_pause", _RATE_PAUSE),
+                ("error_reserve", scripts.ERROR_RESERVE),
+                ("error_settle", scripts.ERROR_SETTLE),
+                ("error_exhausted", scripts.ERROR_EXHAUSTED),
+                ("rate_reserve", scripts.RATE_RESERVE),
+                ("rate_settle", scripts.RATE_SETTLE),
+                ("rate_pause", scripts.RATE_PAUSE),
             )
         }
         self._down_until = 0.0
@@ -369,8 +248,8 @@ class SharedRateBuckets:
             return float(wait), (("redis", taken) if taken else None)
 
         def local() -> tuple[float, object]:
-            wait, _ = self.local.reserve(operation, principal, now)
-            return wait, (None if wait else ("local", None))
+            wait, taken = self.local.reserve(operation, principal, now)
+            return wait, (None if wait else ("local", taken))
 
         result, _ = self.limits.call(shared, local)
         return result
@@ -387,7 +266,8 @@ class SharedRateBuckets:
         if keys is None or operation.rate_limit is None:
             return
         if not isinstance(lease, tuple) or lease[0] != "redis":
-            self.local.settle(operation, principal, now, headers)
+            local_lease = lease[1] if isinstance(lease, tuple) else None
+            self.local.settle(operation, principal, now, headers, local_lease)
             return
         size = bucket_size(headers or {})
         tokens, window = size if size is not None else ("", operation.rate_limit.window_seconds)
@@ -397,6 +277,7 @@ class SharedRateBuckets:
             _header(headers, "x-ratelimit-used"),
             tokens,
             window,
+            self.limits.lease_seconds,
         ]
         self.limits.call(lambda: self.limits.run("rate_settle", keys, args), lambda: None)
 

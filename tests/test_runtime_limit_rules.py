@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any
@@ -149,3 +150,57 @@ def test_a_bucket_keeps_room_for_a_4xx(
         get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
     assert refused.value.retry_after is not None and refused.value.retry_after > WINDOW / 2
     assert server.count("/killmails/2/h") == 0 and _kept_by_redis(client, limits)
+
+
+def test_tokens_an_answer_already_counts_as_returned_are_not_returned_twice(server: HostileServer) -> None:
+    """ESI gives a request's tokens back a window after it arrived; the client, a window after
+    its answer (later: never too early). An answer whose count is believed (the lowest) may
+    already count tokens as given back that the client still holds as spent: those must not be
+    given back a second time, or the client thinks it has tokens ESI says it has not.
+
+    A (reserved at 0) is answered 1 s later; B, at 10.5 s, is told 5 are left (A's 2 are back,
+    others spent the rest): 5 is the room kept for a 4xx, so C at 11.5 s must wait for B's
+    tokens (at 20.5 s), not go because A's 2 came back (at 11 s) a second time."""
+    clock = ManualClock()
+    answers = iter([(30, 1.0), (5, 0.0)])  # (remaining, latency) of A, then B
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        remaining, latency = next(answers, (5, 0.0))
+        clock.advance(latency)
+        answer(conn, 200, KILLMAIL, {**_rate(remaining, 40), "X-Ratelimit-Limit": "40/10s"})
+
+    server.on("*", handle)
+    client = client_for(server, clock=clock, max_wait=30)
+    get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)  # A
+    clock.advance(9.5)
+    get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)  # B
+    assert clock.sleeps == []
+    clock.advance(1.0)
+    get_killmails_killmail_id_killmail_hash.sync(3, "h", client=client)  # C
+    assert clock.sleeps == [pytest.approx(9.0)], clock.sleeps
+
+
+def test_a_fleet_does_not_return_tokens_twice_either(server: HostileServer, redis_url: str) -> None:
+    """The same as above with the fleet's limits in Redis, on Redis's clock (so in real time: a
+    4-s window, A answered after 1 s, B at 4.5 s, C at 5.5 s). Late steps can only make the
+    test easier to pass, never fail a client that gets it right."""
+    from esi_client import RedisLimits
+
+    answers = iter([(30, 1.0), (5, 0.0)])
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        remaining, latency = next(answers, (5, 0.0))
+        time.sleep(latency)  # A is slow to answer: ESI counted it a second before the client
+        answer(conn, 200, KILLMAIL, {**_rate(remaining, 40), "X-Ratelimit-Limit": "40/4s"})
+
+    server.on("*", handle)
+    limits = RedisLimits(redis_url, app=f"twice-{uuid.uuid4().hex[:8]}")
+    client = client_for(server, max_wait=1, limits=limits)
+    started = time.time()
+    get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)  # A
+    time.sleep(max(started + 4.5 - time.time(), 0))
+    get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)  # B: 5 left
+    time.sleep(max(started + 5.5 - time.time(), 0))
+    with pytest.raises(RateLimitedError):
+        get_killmails_killmail_id_killmail_hash.sync(3, "h", client=client)  # C: wait for B's
+    assert server.count("/killmails/3/h") == 0 and client.stats.shared_limit_fallbacks == 0
