@@ -9,6 +9,7 @@ surviving mutant is neither killed nor listed.
 
     nox -s mutants                          # everything (results are kept in mutants/)
     nox -s mutants -- "esi_auth.owners*"    # only these mutants, then the scores of all
+    nox -s mutants -- --report              # the scores of what the last run left, no run
 """
 
 from __future__ import annotations
@@ -55,15 +56,19 @@ def report(results: dict[str, int | None], listed: dict[str, str]) -> tuple[dict
     problems: list[str] = []
     for area in AREAS:
         mine = {name: code for name, code in results.items() if area_of(name) == area}
-        survivors = sorted(name for name, code in mine.items() if code not in KILLED)
+        ran = {name: code for name, code in mine.items() if code is not None}
+        survivors = sorted(name for name, code in ran.items() if code not in KILLED)
         excused = [name for name in survivors if name in listed]
-        killed = len(mine) - len(survivors)
-        counted = len(mine) - len(excused)
+        killed = len(ran) - len(survivors)
+        counted = len(ran) - len(excused)
         scores[area] = killed / counted if counted else 0.0
         kinds = Counter(describe(code) for code in mine.values())
-        print(f"{area}: {len(mine)} mutants, {len(excused)} listed as equivalent, score {scores[area]:.3f}")
+        print(f"{area}: {len(ran)} of {len(mine)} mutants run, {len(excused)} listed as equivalent, "
+              f"score {scores[area]:.3f} (of those run)")  # fmt: skip
         print(f"  {dict(kinds)}")
         problems += [f"survived, not listed: {name}" for name in survivors if name not in listed]
+        if len(ran) < len(mine):
+            problems.append(f"{area}: {len(mine) - len(ran)} mutants not run yet (the score is partial)")
     gone = [name for name in listed if name not in results or results[name] in KILLED]
     problems += [f"listed as equivalent, but killed or gone: {name}" for name in gone]
     return scores, problems
@@ -80,15 +85,15 @@ def main(argv: list[str]) -> int:
     from benchmarks._harness import save
     from tests.services import postgres_server
 
-    # One PostgreSQL server for every mutant's test run, instead of a new cluster for each.
-    with contextmanager(postgres_server)() as postgres:
-        env = {**os.environ, "ESIKIT_TEST_POSTGRES_URL": postgres}
-        finished = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", *argv], cwd=ROOT, check=False, env=env
-        )
-    if finished.returncode != 0:
-        print(f"error: mutmut run ended with exit status {finished.returncode}")
-        return finished.returncode
+    if argv != ["--report"]:  # `--report`: the scores of what an earlier run left, no run
+        # One PostgreSQL server for every mutant's test run, instead of a new cluster for each.
+        with contextmanager(postgres_server)() as postgres:
+            env = {**os.environ, "ESIKIT_TEST_POSTGRES_URL": postgres}
+            command = [sys.executable, "-m", "mutmut", "run", *argv]
+            finished = subprocess.run(command, cwd=ROOT, check=False, env=env)
+        if finished.returncode != 0:
+            print(f"error: mutmut run ended with exit status {finished.returncode}")
+            return finished.returncode
     scores, problems = report(outcomes(), equivalent())
     save({f"mutation_score_{area}": score for area, score in scores.items()})
     for problem in problems:
