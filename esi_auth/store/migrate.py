@@ -44,7 +44,7 @@ def upgrade(engine: Engine, shown: str | None = None) -> str | None:
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with _serialised(engine), engine.connect() as connection:
+    with serialised(engine), engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # table rebuilds keep child rows
         elif connection.dialect.name == "postgresql":
@@ -79,8 +79,10 @@ def _known(revision: str | None, where: str) -> str | None:
 
 
 @contextmanager
-def _serialised(engine: Engine) -> Iterator[None]:
-    """SQLite has no advisory locks: openers of one file take a lock file beside it."""
+def serialised(engine: Engine) -> Iterator[None]:
+    """SQLite has no advisory locks: openers of one file take a lock file beside it (for the
+    schema upgrade, and for recording the store's facts the first time: a read-then-write
+    transaction in WAL mode fails at once, "database is locked", if another wrote meanwhile)."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield

@@ -40,6 +40,13 @@ def refuse_other_secrets(db: Any, secrets: SecretBox, where: str) -> dict[str, s
     return facts
 
 
+def secrets_mode_recorded(facts: dict[str, str], secrets: SecretBox) -> bool:
+    """Whether `record_secrets_mode` has nothing left to write."""
+    mode = getattr(secrets, "mode", "custom")
+    wants_check = isinstance(secrets, InlineSecrets) and mode == "encrypted"
+    return "secrets" in facts and (not wants_check or "key_check" in facts)
+
+
 def record_secrets_mode(engine: Engine, secrets: SecretBox, where: str) -> None:
     """Record how this store keeps its secrets (and a key check) the first time."""
     mode = getattr(secrets, "mode", "custom")

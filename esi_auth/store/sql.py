@@ -26,7 +26,7 @@ from esi_auth.errors import AuthError
 from esi_auth.scopes import normalise_scopes
 from esi_auth.store._schema import cleanup_positions, pending_logins, token_scopes, tokens
 from esi_auth.store.locks import StoreLock
-from esi_auth.store.modes import record_secrets_mode, refuse_other_secrets
+from esi_auth.store.modes import record_secrets_mode, refuse_other_secrets, secrets_mode_recorded
 from esi_auth.store.secrets import SecretBox, choose_secrets
 from esi_auth.token import Token
 
@@ -78,12 +78,14 @@ class SQLTokenStore:
         )
         self._lock = StoreLock(self.engine, path)
         try:
-            from esi_auth.store.migrate import upgrade
+            from esi_auth.store.migrate import serialised, upgrade
 
             with self.engine.connect() as db:
-                refuse_other_secrets(db, self.secrets, shown)  # before anything is migrated
+                facts = refuse_other_secrets(db, self.secrets, shown)  # before anything is migrated
             upgrade(self.engine, shown)
-            record_secrets_mode(self.engine, self.secrets, shown)
+            if not secrets_mode_recorded(facts, self.secrets):  # a new store: one opener at a time
+                with serialised(self.engine):
+                    record_secrets_mode(self.engine, self.secrets, shown)
         except DBAPIError as exc:
             raise AuthError(f"the token store {shown} cannot be opened: {failure_reason(exc)}") from None
 
@@ -366,7 +368,7 @@ def _insert_ignoring_duplicates(dialect: str, name: str) -> Any:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL may wait for others
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
