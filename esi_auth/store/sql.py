@@ -80,6 +80,8 @@ class SQLTokenStore:
         try:
             from esi_auth.store.migrate import serialised, upgrade
 
+            if path is not None:
+                _use_wal(self.engine)
             with self.engine.connect() as db:
                 facts = refuse_other_secrets(db, self.secrets, shown)  # before anything is migrated
             upgrade(self.engine, shown)
@@ -368,7 +370,19 @@ def _insert_ignoring_duplicates(dialect: str, name: str) -> Any:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL may wait for others
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _use_wal(engine: Engine) -> None:
+    """WAL (readers and a writer at once; the mode stays with the file). Switching needs the
+    file to itself, and an opener switching while another reads gets "database is locked" at
+    once, so the openers of a new file switch it one at a time."""
+    from esi_auth.store.migrate import serialised
+
+    with engine.connect() as db:
+        if db.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal":
+            return
+    with serialised(engine), engine.connect() as db:
+        db.exec_driver_sql("PRAGMA journal_mode=WAL")
