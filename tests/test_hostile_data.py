@@ -7,6 +7,7 @@ Bodies come from a loopback server: small ones take the checked `from_dict` path
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Generator
 from typing import Any
 
@@ -100,20 +101,22 @@ def _journal_entry(n: int, ref_type: str) -> dict[str, Any]:
 def test_an_unknown_enum_value_is_kept_counted_and_logged_once(
     server: HostileServer, size: int, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # A value of this run's own: "once" is once per process, and a process may run this twice.
+    new_value = f"brand_new_reward_{size}_{uuid.uuid4().hex[:8]}"
     entries = [_journal_entry(n, "bounty_prizes") for n in range(size)]
-    entries[1]["ref_type"] = entries[2]["ref_type"] = f"brand_new_reward_{size}"
+    entries[1]["ref_type"] = entries[2]["ref_type"] = new_value
     server.on("/characters/90000001/wallet/journal", replies(200, entries))
     client = client_for(server)
     with caplog.at_level(logging.WARNING, logger="esi_client"):
         journal = get_characters_character_id_wallet_journal.sync(90000001, client=client)
         get_characters_character_id_wallet_journal.sync(90000001, client=client)
     assert len(journal) == size
-    assert journal[1].ref_type == f"brand_new_reward_{size}" and isinstance(
+    assert journal[1].ref_type == new_value and isinstance(
         journal[1].ref_type, UnknownEnumValue
     )
     assert journal[0].ref_type == "bounty_prizes" and not isinstance(journal[0].ref_type, UnknownEnumValue)
     assert client.stats.unknown_enum_values == 4
-    warnings = [r for r in caplog.records if f"brand_new_reward_{size}" in r.getMessage()]
+    warnings = [r for r in caplog.records if new_value in r.getMessage()]
     assert len(warnings) == 1 and "GetCharactersCharacterIdWalletJournal" in warnings[0].getMessage()
 
 
