@@ -11,7 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 from keyrings.alt.file import PlaintextKeyring
 
-from esi_auth.errors import AuthError
+from esi_auth.errors import AuthError, InvalidGrantError, SSOError
 from esi_auth.store.secrets import KeyringSecrets
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
@@ -163,3 +163,22 @@ def test_no_secret_in_logs_reprs_or_errors(
     assert len(text) > 200
     for secret in secrets:
         assert secret and secret not in text
+
+
+def test_require_valid_leaves_out_what_sso_cannot_refresh_now(
+    fake_esi: Any, esi_clock: Any, tmp_path: Path
+) -> None:
+    """SSO down (transient): the token is left out and kept. SSO refusing the app itself (not
+    the grant): that is the caller's to know, raised, and the token is kept too."""
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    token = setup.log_in()
+    esi_clock.advance(1300)
+    fake_esi.sso.fail_refresh = "unavailable"
+    assert setup.store.query().require_valid(setup.refresher) == []
+    assert setup.store.get(token.id or 0) is not None
+    fake_esi.sso.fail_refresh = None
+    del fake_esi.sso.apps[token.client_id]  # the app was deleted at CCP's developer site
+    with pytest.raises(SSOError) as refused:
+        setup.store.query().require_valid(setup.refresher)
+    assert not refused.value.transient and not isinstance(refused.value, InvalidGrantError)
+    assert setup.store.get(token.id or 0) is not None

@@ -204,3 +204,21 @@ def test_a_fleet_does_not_return_tokens_twice_either(server: HostileServer, redi
     with pytest.raises(RateLimitedError):
         get_killmails_killmail_id_killmail_hash.sync(3, "h", client=client)  # C: wait for B's
     assert server.count("/killmails/3/h") == 0 and client.stats.shared_limit_fallbacks == 0
+
+
+def test_after_a_420_nothing_is_sent_until_the_reset_even_at_threshold_0(server: HostileServer) -> None:
+    """error_threshold may be 0 (0-99): a 420 still stops every request until its reset."""
+    answers = iter([(420, {"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "30"})])
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        status, headers = next(answers, (200, {}))
+        answer(conn, status, KILLMAIL if status == 200 else {"error": "limited"}, headers)
+
+    server.on("*", handle)
+    client = client_for(server, clock=ManualClock(), max_wait=5, error_threshold=0)
+    with pytest.raises(ErrorLimitedError):
+        get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    with pytest.raises(ErrorLimitedError) as held:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
+    assert held.value.retry_after is not None and held.value.retry_after > 5
+    assert server.count("/killmails/2/h") == 0
