@@ -10,6 +10,7 @@ import httpx2
 import pytest
 
 from esi_auth.errors import InvalidGrantError, LoginError, NoTokenError, SSOError
+from esi_auth.jwt import REFETCH_AFTER_SECONDS
 from esi_client.api.wallet import get_characters_character_id_wallet, get_corporations_corporation_id_wallets
 from tests.auth_support import CORP_WALLET_SCOPE, WALLET_SCOPE, AuthSetup, keeps_the_newest, make_setup
 from tests.loop_probe import loop_ticks
@@ -82,11 +83,13 @@ def test_expired_token_is_refreshed_and_rotated(
     assert pkce.fake.sso.revoked == 0 and pkce.fake.sso.replays == 0
 
 
-def test_401_refreshes_once_and_retries(pkce: AuthSetup, make_client: Any, refresh_rotation: str) -> None:
+def test_401_refreshes_once_and_retries(
+    pkce: AuthSetup, make_client: Any, refresh_rotation: str, esi_clock: Any
+) -> None:
     pkce.fake.sso.refresh_rotation = refresh_rotation
     token = pkce.log_in()
     pkce.fake.sso.rotate_keys(grace=False)  # ESI no longer accepts the old access token
-    pkce.sso.jwks._attempted_at -= 3600
+    esi_clock.advance(REFETCH_AFTER_SECONDS)  # the JWKS may be fetched again
     client = make_client(auth=pkce.auth)
     assert isinstance(get_characters_character_id_wallet.sync(token.character_id, client=client), float)
     assert sum(pkce.fake.sso.refreshes.values()) == 1

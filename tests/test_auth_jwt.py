@@ -15,7 +15,8 @@ from joserfc import jwk, jwt
 
 from esi_auth.config import SSOConfig
 from esi_auth.errors import TokenValidationError
-from esi_auth.jwt import JWKSCache, validate_access_token
+from esi_auth.jwt import REFETCH_AFTER_SECONDS, JWKSCache, validate_access_token
+from esi_client.clock import ManualClock
 from esi_fake import SSOState
 from esi_fake._sso import Character
 from tests.auth_support import JWT_CLIENT_ID
@@ -109,10 +110,11 @@ def test_rejections(case: str, sso: SSOState, config: SSOConfig, esi_clock: Any)
 
 
 def test_rotated_key_is_fetched_on_unknown_kid(sso: SSOState, config: SSOConfig) -> None:
-    jwks = JWKSCache(config.jwks_url)
+    clock = ManualClock()
+    jwks = JWKSCache(config.jwks_url, clock=clock)
     validate_access_token(sso.issue_access_token(CLIENT_ID, sso.character, ()), config, jwks, now=time.time())
     sso.rotate_keys()
-    jwks._attempted_at -= 3600  # the last fetch was long ago
+    clock.advance(REFETCH_AFTER_SECONDS)  # the last fetch was long enough ago
     token = sso.issue_access_token(CLIENT_ID, sso.character, ())
     assert (
         validate_access_token(token, config, jwks, now=time.time()).character_id == sso.character.character_id

@@ -111,9 +111,7 @@ def test_an_unknown_enum_value_is_kept_counted_and_logged_once(
         journal = get_characters_character_id_wallet_journal.sync(90000001, client=client)
         get_characters_character_id_wallet_journal.sync(90000001, client=client)
     assert len(journal) == size
-    assert journal[1].ref_type == new_value and isinstance(
-        journal[1].ref_type, UnknownEnumValue
-    )
+    assert journal[1].ref_type == new_value and isinstance(journal[1].ref_type, UnknownEnumValue)
     assert journal[0].ref_type == "bounty_prizes" and not isinstance(journal[0].ref_type, UnknownEnumValue)
     assert client.stats.unknown_enum_values == 4
     warnings = [r for r in caplog.records if new_value in r.getMessage()]
