@@ -107,7 +107,7 @@ def parse_body(operation: Operation, parse: Parser[T], data: Any, stats: ClientS
             f"response lacks the required field {field!r}", operation_id=operation.id, path=field
         ) from None
     except (TypeError, ValueError, AttributeError) as exc:
-        named = _field_from_message(str(exc))
+        named = _field_from_message(str(exc), data)
         where = f" in field {named!r}" if named else ""
         raise BadResponseError(
             f"response does not match the spec{where}: {exc}", operation_id=operation.id, path=named
@@ -121,6 +121,23 @@ def _shown(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _field_from_message(message: str) -> str | None:
-    match = re.search(r"'([A-Za-z_][A-Za-z0-9_]*)'", message)
-    return match.group(1) if match else None
+def _field_from_message(message: str, data: Any) -> str | None:
+    """The first name the message quotes that is a field of the body: a quoted type name
+    ("'NoneType' object is not iterable") is not a field."""
+    quoted = re.findall(r"'([A-Za-z_][A-Za-z0-9_]*)'", message)
+    fields = _field_names(data) if quoted else set()
+    return next((name for name in quoted if name in fields), None)
+
+
+def _field_names(data: Any) -> set[str]:
+    """Every key of every object in the body, at any depth."""
+    names: set[str] = set()
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            names.update(key for key in value if isinstance(key, str))
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return names

@@ -29,8 +29,9 @@ EQUIVALENT = Path(__file__).with_name("mutants_equivalent.toml")
 AREAS = {"auth": "esi_auth.", "runtime": "esi_client."}
 THRESHOLD = 0.85
 # mutmut's exit codes (mutmut.stats.status_by_exit_code): a failing test run, an internal
-# pytest error, or a mutant too slow to finish all count as noticed.
-KILLED = {1, 3, 36, 24, -24, 152, 255}
+# pytest error, a mutant too slow to finish, or one mypy --strict rejects (37: it cannot land)
+# all count as noticed.
+KILLED = {1, 3, 36, 37, 24, -24, 152, 255}
 
 
 def outcomes() -> dict[str, int | None]:

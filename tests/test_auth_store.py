@@ -69,8 +69,16 @@ def test_require_scopes(store: SQLTokenStore) -> None:
 
 
 def test_equivalent_to(store: SQLTokenStore) -> None:
+    """Same character, same application, same scopes: never the token itself."""
+    other_app = store.save(_token(1, (A, B), 8.0, client="other-app"))
     twin = store.save(_token(1, (A, B), 9.0))
     assert _ids(store.query().equivalent_to(twin)) == [(1, 2.0)]
+    assert _ids(store.query().equivalent_to(other_app)) == []
+    # Not saved yet (no id): every saved token like it is equivalent, whatever its id.
+    unsaved = _token(1, (A, B), 10.0)
+    assert _ids(store.query().equivalent_to(unsaved)) == [(1, 9.0), (1, 2.0)]
+    assert _ids(store.query().equivalent_to(_token(1, (B, A), 10.0))) == [(1, 9.0), (1, 2.0)]  # a set
+    assert _ids(store.query().equivalent_to(_token(1, (A,), 10.0))) == [(1, 1.0)]
 
 
 def test_require_valid(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:

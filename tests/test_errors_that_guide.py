@@ -10,10 +10,11 @@ from typing import Any, cast
 import pytest
 
 from esi_auth import NoTokenError, TokenRevokedError
-from esi_client import ErrorLimitedError, InvalidArgumentError
+from esi_client import BadResponseError, ErrorLimitedError, InvalidArgumentError
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.search import get_characters_character_id_search
 from esi_client.api.skills import get_characters_character_id_skills
+from esi_client.api.status import get_status
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_fake._state import ForcedReply
 from tests.auth_support import AuthSetup, make_setup
@@ -104,3 +105,37 @@ def test_a_call_held_back_locally_says_it_was_not_sent(make_client: Any, fake_es
     assert not held.value.sent and held.value.retry_after is not None
     assert "not sent" in str(held.value) and "HTTP 420" not in str(held.value)
     assert fake_esi.state.stats.requests == 1
+
+
+@pytest.mark.parametrize(
+    ("raised", "field"),
+    [
+        (ValueError("'server_version' cannot be parsed"), "server_version"),
+        (TypeError("server_version: expected 'start_time' to be a date"), "start_time"),
+        (
+            AttributeError("'NoneType' object has no attribute 'players'"),
+            "players",
+        ),  # the field, not the type
+        (TypeError("'NoneType' object is not iterable"), None),
+        (ValueError("no quoted name at all"), None),
+    ],
+)
+def test_a_parser_failure_names_the_field_only_when_the_body_has_it(
+    make_client: Any, raised: Exception, field: str | None
+) -> None:
+    """A model's own TypeError or ValueError (a converter, a check in the model) still becomes
+    one BadResponseError naming the operation; it names a field only when the body has one by
+    the name the message quotes."""
+    seen: list[Any] = []
+
+    def parse(data: Any) -> Any:
+        seen.append(data)
+        raise raised
+
+    client = make_client()
+    with pytest.raises(BadResponseError) as caught:
+        client.send(get_status.OPERATION, {"url": "/status"}, parse)
+    assert seen and "players" in seen[0] and "start_time" in seen[0]
+    assert caught.value.path == field
+    where = f" in field {field!r}" if field else ""
+    assert str(caught.value) == f"GetStatus: response does not match the spec{where}: {raised}"

@@ -5,6 +5,7 @@ Time is the manual clock the fake ESI also keeps: waits are recorded, never slep
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,9 @@ from esi_client import ErrorLimitedError, NotFoundError, RateLimitedError
 from esi_client.api.killmails import get_killmails_killmail_id_killmail_hash
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
-from esi_fake import ForcedReply
+from esi_client.api.wallet import get_characters_character_id_wallet
+from esi_fake import Character, ForcedReply
+from tests.auth_support import make_setup
 
 
 def test_429_waits_retry_after(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
@@ -98,3 +101,22 @@ async def test_error_budget_async(fake_esi: Any, make_client: Any) -> None:
     await asyncio.gather(*(miss() for _ in range(30)))
     assert fake_esi.state.stats.by_status[420] == 0
     await client.aclose()
+
+
+def test_a_429_for_a_character_pauses_that_characters_bucket(
+    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path
+) -> None:
+    """ESI keeps a bucket per group and character: the retry after a character's 429 waits for
+    the Retry-After that character's bucket was given, and the group's other buckets do not."""
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    fake_esi.sso.character = Character(90000101, "First Pilot", "owner-101")
+    first = setup.log_in()
+    fake_esi.sso.character = Character(90000102, "Second Pilot", "owner-102")
+    second = setup.log_in()
+    client = make_client(auth=setup.auth)
+    fake_esi.state.faults.forced = [ForcedReply(429, count=1, retry_after=7)]
+    assert isinstance(get_characters_character_id_wallet.sync(first.character_id, client=client), float)
+    assert esi_clock.sleeps == [7.0]  # the retry waited for the first character's bucket
+    assert client.stats.retries == 1
+    assert isinstance(get_characters_character_id_wallet.sync(second.character_id, client=client), float)
+    assert esi_clock.sleeps == [7.0]
