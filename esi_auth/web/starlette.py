@@ -18,6 +18,7 @@ dependencies are sync: FastAPI runs them in its thread pool, off the event loop)
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -37,15 +38,14 @@ class InterruptView(Exception):
 
 
 def _response(outcome: Redirect | Page) -> Response:
+    # A redirect carries a login's state or a one-time ticket: no cache may keep it either.
     if isinstance(outcome, Redirect):
-        return RedirectResponse(outcome.url, 303)
+        return RedirectResponse(outcome.url, 303, headers={"Cache-Control": "no-store"})
     return HTMLResponse(outcome.html, outcome.status, headers={"Cache-Control": "no-store"})
 
 
 def _here(request: Request) -> str:
     """This page's path and query (a one-time ticket left out): where a login comes back to."""
-    from urllib.parse import urlencode
-
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "esi_ticket"]
     return request.url.path + (f"?{urlencode(kept)}" if kept else "")
 
@@ -81,16 +81,7 @@ class SingleUseToken:
 
     def __call__(self, request: Request) -> Token:
         ticket = request.query_params.get("esi_ticket")
-        return _token(
-            self.web.single_use_for(request.session, _path_without_ticket(request), ticket, self.scopes)
-        )
-
-
-def _path_without_ticket(request: Request) -> str:
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "esi_ticket"]
-    from urllib.parse import urlencode
-
-    return request.url.path + (f"?{urlencode(kept)}" if kept else "")
+        return _token(self.web.single_use_for(request.session, _here(request), ticket, self.scopes))
 
 
 def routes(web: WebSSO) -> list[Route]:

@@ -1,0 +1,192 @@
+"""The Flask and FastAPI adapters in-process: the example sites served through httpx2's WSGI and
+ASGI transports, EVE SSO the real fake on 127.0.0.1. The same journeys as the browser tests
+(tests/test_web_views.py), quick enough to run for every mutant of esi_auth.web."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+import pytest
+
+from esi_auth import SQLTokenStore, SSOApp, SSOConfig
+from esi_fake import Character
+from tests.test_web_views import ALICE_1, ALICE_2, BOB_1, PASSER_BY, _example
+
+SITE = "http://site.test"
+WALLET = "esi-wallet.read_character_wallet.v1"
+
+
+class Browser:
+    """One browser: its own cookies (so its own site session), redirects followed by hand so
+    each hop can be checked. The site is in-process; EVE SSO is the fake's real server."""
+
+    def __init__(self, kind: str, app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.sync: httpx2.Client | None = None
+        self.async_: httpx2.AsyncClient | None = None
+        if kind == "flask":
+            self.sync = httpx2.Client(transport=httpx2.WSGITransport(app=app), base_url=SITE)
+        else:
+            self.async_ = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=SITE)
+        self.hops: list[httpx2.Response] = []
+
+    def site(self, method: str, url: str, **options: Any) -> httpx2.Response:
+        if self.sync is not None:
+            return self.sync.request(method, url, **options)
+        assert self.async_ is not None
+        return self.loop.run_until_complete(self.async_.request(method, url, **options))
+
+    def go(self, method: str, url: str, **options: Any) -> httpx2.Response:
+        """Follow redirects between the site and EVE SSO until a page answers."""
+        self.hops = []
+        answer = self.site(method, url, **options)
+        while answer.status_code in (302, 303):
+            self.hops.append(answer)
+            target = answer.headers["location"]
+            if target.startswith(SITE) or target.startswith("/"):
+                parts = urlsplit(target)
+                answer = self.site("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+            else:
+                answer = httpx2.get(target, follow_redirects=False)  # the fake EVE SSO
+        return answer
+
+    def close(self) -> None:
+        if self.sync is not None:
+            self.sync.close()
+        if self.async_ is not None:
+            self.loop.run_until_complete(self.async_.aclose())
+
+
+def _text(page: httpx2.Response, element: str) -> str:
+    found = re.search(rf"<(\w+) id={element}>(.*?)</\1>", page.text, re.S)
+    assert found is not None, page.text
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(2))).split())
+
+
+def _form(page: httpx2.Response, choose: str) -> dict[str, str]:
+    """The selection form's fields, with the radio button of the character named `choose`."""
+    fields = dict(re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page.text))
+    fields = {name: html.unescape(value) for name, value in fields.items()}
+    choice = re.search(rf'name=token value="(\d+)"[^>]*> <b>{re.escape(choose)}</b>', page.text)
+    assert choice is not None, page.text
+    return {**fields, "token": choice.group(1)}
+
+
+@pytest.fixture(params=["fastapi", "flask"])
+def site(
+    request: pytest.FixtureRequest, fake_esi: Any, tmp_path: Path
+) -> Iterator[tuple[Any, SQLTokenStore]]:
+    kind = str(request.param)
+    client_id = f"web-inproc-{kind}"
+    fake_esi.sso.apps[client_id] = "web-secret"
+    fake_esi.sso.callbacks[client_id] = f"{SITE}/sso/callback"
+    config = SSOConfig(
+        client_id=client_id,
+        client_secret="web-secret",
+        callback_url=f"{SITE}/sso/callback",
+        login_url=fake_esi.url,
+    )
+    store = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", secrets="plaintext")
+    app = _example(f"web_{kind}").make_app(SSOApp(config, store), fake_esi.url)
+    loop = asyncio.new_event_loop()
+    made: list[Browser] = []
+
+    def browser() -> Browser:
+        made.append(Browser(kind, app, loop))
+        return made[-1]
+
+    try:
+        yield browser, store
+    finally:
+        for each in made:
+            each.close()
+        loop.close()
+
+
+def _signed_in(site: Any, user: str) -> Browser:
+    browser: Browser = site[0]()
+    assert browser.go("GET", f"/signin?user={user}").status_code == 200
+    return browser
+
+
+def test_a_site_users_tokens_selection_and_choice(site: Any, fake_esi: Any) -> None:
+    store: SQLTokenStore = site[1]
+    alice = _signed_in(site, "alice")
+    fake_esi.sso.character = ALICE_1
+    page = alice.go("GET", "/wallet?tab=2&esi_ticket=dropped")  # no token yet: EVE SSO and back
+    assert page.status_code == 200 and _text(page, "character") == "Alice One (91000001)"
+    assert [urlsplit(hop.headers["location"]).path for hop in alice.hops] == [
+        "/v2/oauth/authorize", "/sso/callback", "/wallet",
+    ]  # fmt: skip
+    assert alice.hops[-1].headers["location"].endswith("/wallet?tab=2")  # query kept, ticket left out
+    assert [hop.headers.get("cache-control") for hop in alice.hops if hop.url.host == "site.test"] == [
+        "no-store"
+    ] * 2
+
+    fake_esi.sso.character = ALICE_2
+    page = alice.go("GET", "/wallet/new")  # new=True: a login although a token exists
+    assert _text(page, "character") == "Alice Two (91000002)"
+
+    page = alice.go("GET", "/wallet")  # two tokens: the selection page
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert "Choose a character" in page.text and f"<code>{WALLET}</code>" in page.text
+    page = alice.go("POST", "/sso/select", data=_form(page, "Alice One"))
+    assert _text(page, "character") == "Alice One (91000001)"
+    assert _text(alice.go("GET", "/wallet"), "character") == "Alice One (91000001)"  # remembered
+
+    bob = _signed_in(site, "bob")
+    fake_esi.sso.character = BOB_1
+    assert _text(bob.go("GET", "/wallet"), "character") == "Bob One (92000001)"
+    assert _text(bob.go("GET", "/characters"), "characters") == "Bob One (92000001)"
+    assert _text(alice.go("GET", "/characters"), "characters") == "Alice Two (91000002) Alice One (91000001)"
+    assert sorted((t.owner, t.character_id) for t in store.query()) == [
+        ("alice", 91000001), ("alice", 91000002), ("bob", 92000001),
+    ]  # fmt: skip
+
+
+def test_a_choice_posted_with_a_wrong_csrf_or_token_is_refused(site: Any, fake_esi: Any) -> None:
+    alice = _signed_in(site, "alice")
+    for character in (ALICE_1, ALICE_2):
+        fake_esi.sso.character = character
+        alice.go("GET", "/wallet/new")
+    form = _form(alice.go("GET", "/wallet"), "Alice Two")
+    refused = alice.go("POST", "/sso/select", data={**form, "csrf": "forged"})
+    assert refused.status_code == 400 and refused.headers["cache-control"] == "no-store"
+    bob = _signed_in(site, "bob")
+    assert bob.go("POST", "/sso/select", data=form).status_code == 400  # Alice's form, Bob's session
+    assert _text(alice.go("POST", "/sso/select", data=form), "character") == "Alice Two (91000002)"
+
+
+def test_a_single_use_token_is_never_stored_and_a_forged_callback_is_refused(
+    site: Any, fake_esi: Any
+) -> None:
+    store: SQLTokenStore = site[1]
+    passer_by = site[0]()  # never signs in to the site
+    fake_esi.sso.character = PASSER_BY
+    page = passer_by.go("GET", "/single?x=1")
+    assert _text(page, "character") == "Passer By (93000001)"
+    landed = urlsplit(passer_by.hops[-1].headers["location"])
+    assert landed.path == "/single" and landed.query.startswith("x=1&esi_ticket=")
+    assert store.query().count() == 0
+    again = passer_by.go("GET", f"/single?x=1&{landed.query.split('&')[1]}")  # the ticket is spent
+    assert _text(again, "character") == "Passer By (93000001)"
+    assert urlsplit(passer_by.hops[0].headers["location"]).path == "/v2/oauth/authorize"  # a new login
+    assert store.query().count() == 0
+
+    forged = site[0]().go("GET", "/sso/callback?code=stolen&state=never-issued")
+    assert forged.status_code == 400 and "not started from this browser" in forged.text
+
+    fake_esi.sso.character = Character(94000001, "Declined Pilot", "od1")
+    alice = _signed_in(site, "alice")
+    to_sso = alice.site("GET", "/wallet")
+    state = dict(httpx2.URL(to_sso.headers["location"]).params)["state"]
+    declined = alice.go("GET", f"/sso/callback?error=access_denied&state={state}")
+    assert declined.status_code == 400 and "declined" in declined.text
+    assert store.query().count() == 0
