@@ -228,6 +228,11 @@ class RateBuckets:
                     reserved_at = lease.reserved_at if isinstance(lease, RateLease) else now
                     bucket.spent.append((now, used, reserved_at))
 
+    def remaining(self, operation: Operation, principal: str | None) -> int | None:
+        """The tokens this process believes are left in the bucket (None: unknown)."""
+        bucket = self._bucket(operation, principal)
+        return None if bucket is None else bucket.remaining
+
     def pause(self, operation: Operation, principal: str | None, now: float, seconds: float) -> None:
         """A 429: the group waits for Retry-After."""
         bucket = self._bucket(operation, principal)
