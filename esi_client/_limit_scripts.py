@@ -125,9 +125,9 @@ return 0
 RATE_PAUSE = (
     NOW
     + """
-local until = now + tonumber(ARGV[1])
+local resume_at = now + tonumber(ARGV[1])
 local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until')) or 0
-redis.call('HSET', KEYS[1], 'paused_until', math.max(paused, until))
+redis.call('HSET', KEYS[1], 'paused_until', math.max(paused, resume_at))
 redis.call('HDEL', KEYS[1], 'remaining')
 redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 3600)
 return 0

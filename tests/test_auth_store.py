@@ -81,6 +81,21 @@ def test_equivalent_to(store: SQLTokenStore) -> None:
     assert _ids(store.query().equivalent_to(_token(1, (A,), 10.0))) == [(1, 1.0)]
 
 
+def test_delete_removes_what_the_query_selects(store: SQLTokenStore) -> None:
+    assert store.query().filter(character_id=1).require_scopes([A, B]).delete() == 2
+    assert _ids(store.query()) == [(3, 5.0), (2, 4.0), (1, 1.0)]
+    assert store.query().filter(client_id="no-such-app").delete() == 0
+
+
+def test_the_owner_default_reads_as_anyone() -> None:
+    """help() shows the default of `owner=` by name: every owner, not "no owner" (None)."""
+    import inspect
+
+    from esi_auth.query import TokenQuery
+
+    assert "owner: 'str | Anyone | None' = ANYONE" in str(inspect.signature(TokenQuery.filter))
+
+
 def test_require_valid(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     fresh, expired, dead = setup.log_in(), setup.log_in(), setup.log_in()
@@ -114,7 +129,9 @@ def test_secrets_in_a_keyring_backend(tmp_path: Path) -> None:
     database = path.read_bytes() + (tmp_path / "kr.sqlite-wal").read_bytes()
     assert (token.refresh_token or "").encode() not in database
     assert backend.get_password("esikit", f"token-{token.id}-refresh") == token.refresh_token
-    assert store.get(token.id or 0) == token
+    read = store.get(token.id or 0)
+    assert read == token  # secrets are read lazily, from the keyring
+    assert (read.access_token, read.refresh_token) == ("access-8-1.0", "refresh-8-1.0")
     store.delete(token.id or 0)
     assert backend.get_password("esikit", f"token-{token.id}-refresh") is None
 

@@ -222,3 +222,82 @@ def test_after_a_420_nothing_is_sent_until_the_reset_even_at_threshold_0(server:
         get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
     assert held.value.retry_after is not None and held.value.retry_after > 5
     assert server.count("/killmails/2/h") == 0
+
+
+def _first_answered(server: HostileServer, status: int, headers: dict[str, str]) -> None:
+    """The first request gets `status` with `headers`; every later one, a killmail."""
+    answers = iter([(status, headers)])
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        code, extra = next(answers, (200, _rate(100)))
+        answer(conn, code, KILLMAIL if code == 200 else {"error": "limited"}, extra)
+
+    server.on("*", handle)
+
+
+def _fleet(redis_url: str) -> tuple[Any, Any]:
+    """Two processes' limits: the same app in one Redis, each with its own local state."""
+    from esi_client import RedisLimits
+
+    app = f"fleet-{uuid.uuid4().hex[:8]}"
+    return RedisLimits(redis_url, app=app), RedisLimits(redis_url, app=app)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "30"}, {}],
+    ids=["with-error-limit-headers", "bare"],  # bare: a 420 alone says the window is spent (60 s)
+)
+def test_a_420_in_one_process_holds_the_whole_fleet(
+    server: HostileServer, redis_url: str, headers: dict[str, str]
+) -> None:
+    _first_answered(server, 420, headers)
+    mine, theirs = _fleet(redis_url)
+    with pytest.raises(ErrorLimitedError):
+        get_killmails_killmail_id_killmail_hash.sync(
+            1, "h", client=client_for(server, max_wait=5, limits=mine)
+        )
+    other = client_for(server, max_wait=5, limits=theirs)
+    with pytest.raises(ErrorLimitedError) as held:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=other)
+    assert held.value.retry_after is not None and 5 < held.value.retry_after <= (30 if headers else 60)
+    assert server.count("/killmails/2/h") == 0 and other.stats.shared_limit_fallbacks == 0
+
+
+def test_a_429_in_one_process_pauses_the_bucket_for_the_whole_fleet(
+    server: HostileServer, redis_url: str
+) -> None:
+    """The process that got the 429 waits Retry-After and retries; meanwhile another process's
+    call to the same group is held too (ESI's bucket is the fleet's, not the process's)."""
+    _first_answered(server, 429, {"Retry-After": "5"})
+    mine, theirs = _fleet(redis_url)
+    limited = client_for(server, max_wait=6, limits=mine)
+    with ThreadPoolExecutor(1) as pool:
+        retried = pool.submit(get_killmails_killmail_id_killmail_hash.sync, 1, "h", client=limited)
+        deadline = time.monotonic() + 30
+        while limited.stats.waits == 0:  # counted once the pause is in Redis and waited for
+            assert time.monotonic() < deadline and not retried.done(), "the 429 was never waited for"
+            time.sleep(0.01)
+        other = client_for(server, max_wait=1, limits=theirs)
+        with pytest.raises(RateLimitedError) as held:
+            get_killmails_killmail_id_killmail_hash.sync(2, "h", client=other)
+        assert held.value.retry_after is not None and held.value.retry_after > 1
+        assert retried.result(timeout=30).killmail_id == 1
+    assert server.count("/killmails/1/h") == 2 and server.count("/killmails/2/h") == 0
+    assert limited.stats.shared_limit_fallbacks == other.stats.shared_limit_fallbacks == 0
+
+
+def test_without_redis_a_process_keeps_its_own_limits(server: HostileServer) -> None:
+    """Redis unreachable: each process falls back to its own limits, which still hold."""
+    from esi_client import RedisLimits
+    from tests.services import free_port
+
+    _first_answered(server, 420, {"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "30"})
+    unreachable = RedisLimits(f"redis://127.0.0.1:{free_port()}/0", app="nowhere")
+    client = client_for(server, max_wait=5, limits=unreachable)
+    with pytest.raises(ErrorLimitedError):
+        get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    with pytest.raises(ErrorLimitedError) as held:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
+    assert held.value.retry_after is not None and 5 < held.value.retry_after <= 30
+    assert server.count("/killmails/2/h") == 0 and client.stats.shared_limit_fallbacks >= 2
