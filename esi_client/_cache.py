@@ -169,10 +169,6 @@ class ResponseCache:
         if self._entries.pop(key, None) is not None:
             self.bytes -= self._sizes.pop(key)
 
-    def forget(self, key: str) -> None:
-        with self._lock:
-            self._drop(key)
-
     def persist(self, key: str, entry: CacheEntry) -> None:
         """Write the entry to the persistent store (a 200, or a 304 that refreshed its headers)."""
         if self.store is not None:
@@ -207,9 +203,6 @@ class ResponseCache:
     def claim(self, key: str, seconds: float) -> bool:
         """True when this process may fetch the key (a failing store never holds a call back)."""
         return bool(self.guard.run("claim", key, lambda: self.store.claim(key, seconds), True))  # type: ignore[union-attr]
-
-    def claimed(self, key: str) -> bool:
-        return bool(self.guard.run("claimed", key, lambda: self.store.claimed(key), False))  # type: ignore[union-attr]
 
     def release_claim(self, key: str) -> None:
         self.guard.run("release", key, lambda: self.store.release(key), None)  # type: ignore[union-attr]

@@ -187,9 +187,6 @@ class RedisCache:
         marker = self.prefix + "in-flight:" + key
         return bool(self._redis.set(marker, b"1", nx=True, px=max(int(seconds * 1000), 1)))
 
-    def claimed(self, key: str) -> bool:
-        return bool(self._redis.exists(self.prefix + "in-flight:" + key))
-
     def release(self, key: str) -> None:
         self._redis.delete(self.prefix + "in-flight:" + key)
 
