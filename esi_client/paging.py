@@ -256,7 +256,7 @@ class _Cursors:
         records: list[Any] = []
         for attribute in attrs.fields(type(model)):
             value = getattr(model, attribute.name)
-            if isinstance(value, list) and attribute.name != "additional_properties":
+            if isinstance(value, list):  # the one list field (additional_properties is a dict)
                 records = value
         following = getattr(getattr(model, "cursor", None), self.direction, None)
         if not records or not isinstance(following, str) or not following:

@@ -404,3 +404,56 @@ def test_a_database_outage_is_one_line_in_the_cli(tmp_path: Path, monkeypatch: p
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot be opened" in lines[0], result.output
+
+
+class _Reversed:
+    """A SecretBox of the user's own (its own mode name): secrets stored reversed."""
+
+    mode = "reversed"
+
+    def seal(self, token_id: int, kind: str, value: str | None) -> str | None:
+        return None if value is None else value[::-1]
+
+    def open(self, token_id: int, kind: str, stored: str | None) -> str | None:
+        return None if stored is None else stored[::-1]
+
+    def forget(self, token_id: int) -> None:
+        return None
+
+
+def _secrets_options(mode: str, tmp_path: Path) -> dict[str, Any]:
+    from keyrings.alt.file import PlaintextKeyring
+
+    from esi_auth.store.secrets import KeyringSecrets
+
+    if mode == "keyring":
+        backend = PlaintextKeyring()
+        backend.file_path = str(tmp_path / "keyring.cfg")
+        return {"secrets": KeyringSecrets(backend, allow_insecure=True)}
+    if mode == "encrypted":
+        return {"secret_key": Fernet.generate_key()}
+    return {"secrets": _Reversed() if mode == "reversed" else "plaintext"}
+
+
+@pytest.mark.parametrize(
+    ("made", "opened", "how"),
+    [
+        ("encrypted", "plaintext", "open it with its key (secret_key=..., ESI_SECRET_KEY or secret_key_file for the CLI)"),
+        ("keyring", "encrypted", "open it with secrets=KeyringSecrets()"),
+        ("plaintext", "keyring", "open it with secrets='plaintext'"),
+        ("reversed", "plaintext", "open it with the SecretBox it was made with (reversed)"),
+    ],
+)  # fmt: skip
+def test_a_store_opened_in_another_secrets_mode_says_how_to_open_it(
+    tmp_path: Path, made: str, opened: str, how: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'modes.sqlite'}"
+    saved = SQLTokenStore(url, **_secrets_options(made, tmp_path)).save(_token(1))
+    with pytest.raises(AuthError) as caught:
+        SQLTokenStore(url, **_secrets_options(opened, tmp_path))
+    assert str(caught.value).endswith(
+        f"keeps its secrets {made}, not {opened}: {how}; nothing was read or changed"
+    ), str(caught.value)
+    reopened = SQLTokenStore(url, **_secrets_options(made, tmp_path)) if made != "encrypted" else None
+    if reopened is not None:
+        assert [t.refresh_token for t in reopened.query()] == [saved.refresh_token]

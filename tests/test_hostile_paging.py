@@ -15,7 +15,7 @@ from esi_client.api.freelance_jobs import get_freelance_jobs_listing
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.clock import ManualClock
 from esi_client.paging import PagingError, aiter_cursor, all_pages, all_pages_async, iter_cursor
-from tests.hostile_server import HostileServer, RawRequest, answer, client_for
+from tests.hostile_server import HostileServer, RawRequest, answer, client_for, replies
 
 MODIFIED = "Thu, 01 Jan 2026 00:00:00 GMT"
 
@@ -180,3 +180,45 @@ def test_a_cursor_walk_ends_on_an_empty_page(server: HostileServer) -> None:
     records = list(iter_cursor(get_freelance_jobs_listing, client=client_for(server), direction="before"))
     assert len(records) == 6
     assert server.count("/freelance-jobs") == 4  # three pages and the empty one
+
+
+@pytest.mark.parametrize(
+    "cursor", [None, {}, {"before": "", "after": "x"}], ids=["no-cursor", "no-token", "empty-token"]
+)
+def test_a_page_without_a_following_token_ends_the_walk(server: HostileServer, cursor: Any) -> None:
+    page = _listing(cursor or {}, jobs=2)
+    if cursor is None:
+        del page["cursor"]
+    server.on("/freelance-jobs", replies(200, page))
+    records = list(iter_cursor(get_freelance_jobs_listing, client=client_for(server), direction="before"))
+    assert [record.name for record in records] == ["job 0", "job 1"]
+    assert server.count("/freelance-jobs") == 1
+
+
+@pytest.mark.parametrize("length", [512, 513])
+def test_a_cursor_token_longer_than_512_characters_is_refused(server: HostileServer, length: int) -> None:
+    """ESI's tokens are short: a longer one is a broken answer, named, not sent back to ESI."""
+    token = "t" * (length - 4) + f"{length:04d}"
+
+    def walk(request: RawRequest, conn: socket.socket) -> None:
+        first = request.query("after") == "0"
+        answer(conn, 200, _listing({"after": token if first else "", "before": "x"}, jobs=1 if first else 0))
+
+    server.on("/freelance-jobs", walk)
+    client = client_for(server)
+    if length == 512:
+        assert len(list(iter_cursor(get_freelance_jobs_listing, client=client))) == 1
+        assert server.count("/freelance-jobs") == 2
+        return
+    with pytest.raises(BadResponseError) as caught:
+        list(iter_cursor(get_freelance_jobs_listing, client=client))
+    error = caught.value
+    assert (error.operation_id, error.path, error.value) == (
+        "GetFreelanceJobsListing",
+        "cursor.after",
+        "t" * 40 + "…",
+    )
+    assert (
+        str(error) == "GetFreelanceJobsListing: the after cursor is 513 characters long, not a cursor token"
+    )
+    assert server.count("/freelance-jobs") == 1
