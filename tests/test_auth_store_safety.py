@@ -438,7 +438,8 @@ def _secrets_options(mode: str, tmp_path: Path) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("made", "opened", "how"),
     [
-        ("encrypted", "plaintext", "open it with its key (secret_key=..., ESI_SECRET_KEY or secret_key_file for the CLI)"),
+        ("encrypted", "plaintext",
+         "open it with its key (secret_key=..., ESI_SECRET_KEY or secret_key_file for the CLI)"),
         ("keyring", "encrypted", "open it with secrets=KeyringSecrets()"),
         ("plaintext", "keyring", "open it with secrets='plaintext'"),
         ("reversed", "plaintext", "open it with the SecretBox it was made with (reversed)"),
