@@ -139,6 +139,8 @@ class ESIClient:
             base_url = base_url or settings.base_url
             app_name, contact = app_name or settings.app_name, contact or settings.contact
         self.identity = make_identity(app_name, contact, app_version)
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be an http:// or https:// URL, not {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.tenant = tenant
         self.language = check_language(language)

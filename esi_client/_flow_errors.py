@@ -16,6 +16,10 @@ _TRANSPORT_TEXT = {
     "ConnectError": "could not connect to ESI",
     "RemoteProtocolError": "ESI closed the connection or broke the HTTP protocol",
     "ReadError": "the connection failed while reading the answer",
+    "WriteError": "the connection failed while sending the request",
+    "CloseError": "the connection failed while closing",
+    "ProxyError": "the proxy did not pass the request on",
+    "LocalProtocolError": "the request could not be sent as valid HTTP",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from esi_client import ESIClient, ServerError, TransportError
+from esi_client import ESIClient, RetryPolicy, ServerError, TransportError
 from esi_client.api.status import get_status
 from esi_client.api.universe import post_universe_names
 from esi_client.clock import ManualClock
@@ -87,3 +87,33 @@ def test_concurrency_is_bounded(server: HostileServer) -> None:
     with ThreadPoolExecutor(12) as pool:
         found = list(pool.map(lambda n: killmails.sync(n, "h", client=client), range(24)))
     assert len(found) == 24 and most[0] == 3 and not together.broken
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(("retries", "said"), [(0, ""), (1, " after 1 retry"), (2, " after 2 retries")])
+def test_a_connection_failure_says_what_and_how_often(generated_client: Any, retries: int, said: str) -> None:
+    client = ESIClient(
+        app_name="t",
+        contact="t",
+        base_url=f"http://127.0.0.1:{_closed_port()}",
+        clock=ManualClock(),
+        retry=RetryPolicy(max_retries=retries),
+    )
+    with pytest.raises(TransportError) as caught:
+        get_status.sync(client=client)
+    message = str(caught.value)
+    assert message.startswith(f"GetStatus: could not connect to ESI{said} (ConnectError: "), message
+    assert message.endswith(")") and len(message) > len(
+        f"GetStatus: could not connect to ESI{said} (ConnectError: )"
+    )
+
+
+@pytest.mark.parametrize("base_url", ["ftp://127.0.0.1:1", "127.0.0.1:8080", "file:///tmp/esi"])
+def test_a_base_url_that_is_not_http_is_refused_at_once(base_url: str) -> None:
+    with pytest.raises(ValueError, match="base_url must be an http:// or https:// URL, not "):
+        ESIClient(app_name="t", contact="t", base_url=base_url)
