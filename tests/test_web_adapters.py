@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import attrs
 import httpx2
 import pytest
 
@@ -21,6 +22,7 @@ from tests.test_web_views import ALICE_1, ALICE_2, BOB_1, PASSER_BY, _example
 
 SITE = "http://site.test"
 WALLET = "esi-wallet.read_character_wallet.v1"
+SKILLS = "esi-skills.read_skills.v1"
 
 
 class Browser:
@@ -126,9 +128,8 @@ def test_a_site_users_tokens_selection_and_choice(site: Any, fake_esi: Any) -> N
         "/v2/oauth/authorize", "/sso/callback", "/wallet",
     ]  # fmt: skip
     assert alice.hops[-1].headers["location"].endswith("/wallet?tab=2")  # query kept, ticket left out
-    assert [hop.headers.get("cache-control") for hop in alice.hops if hop.url.host == "site.test"] == [
-        "no-store"
-    ] * 2
+    ours = [hop for hop in alice.hops if hop.url.host == "site.test"]
+    assert [(hop.headers.get("cache-control"), hop.content) for hop in ours] == [("no-store", b"")] * 2
 
     fake_esi.sso.character = ALICE_2
     page = alice.go("GET", "/wallet/new")  # new=True: a login although a token exists
@@ -136,10 +137,19 @@ def test_a_site_users_tokens_selection_and_choice(site: Any, fake_esi: Any) -> N
 
     page = alice.go("GET", "/wallet")  # two tokens: the selection page
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert page.headers["content-type"].startswith("text/html")
+    assert [hop.content for hop in alice.hops] == []
     assert "Choose a character" in page.text and f"<code>{WALLET}</code>" in page.text
     page = alice.go("POST", "/sso/select", data=_form(page, "Alice One"))
     assert _text(page, "character") == "Alice One (91000001)"
     assert _text(alice.go("GET", "/wallet"), "character") == "Alice One (91000001)"  # remembered
+
+    # A token of Alice's without the page's scope is never listed for it (below).
+    first = store.query().filter(character_id=91000001).first()
+    assert first is not None
+    store.save(
+        attrs.evolve(first, id=None, character_id=91000003, character_name="Alice Three", scopes=(SKILLS,))
+    )
 
     bob = _signed_in(site, "bob")
     fake_esi.sso.character = BOB_1
@@ -147,7 +157,7 @@ def test_a_site_users_tokens_selection_and_choice(site: Any, fake_esi: Any) -> N
     assert _text(bob.go("GET", "/characters"), "characters") == "Bob One (92000001)"
     assert _text(alice.go("GET", "/characters"), "characters") == "Alice Two (91000002) Alice One (91000001)"
     assert sorted((t.owner, t.character_id) for t in store.query()) == [
-        ("alice", 91000001), ("alice", 91000002), ("bob", 92000001),
+        ("alice", 91000001), ("alice", 91000002), ("alice", 91000003), ("bob", 92000001),
     ]  # fmt: skip
 
 
@@ -190,3 +200,22 @@ def test_a_single_use_token_is_never_stored_and_a_forged_callback_is_refused(
     declined = alice.go("GET", f"/sso/callback?error=access_denied&state={state}")
     assert declined.status_code == 400 and "declined" in declined.text
     assert store.query().count() == 0
+
+
+def test_a_flask_view_without_the_blueprint_says_what_to_register(fake_esi: Any, tmp_path: Path) -> None:
+    import flask
+
+    from esi_auth.web.flask import token_required
+
+    app = flask.Flask("no-blueprint")
+    app.testing = True  # the view's exception reaches the caller
+
+    @app.get("/wallet")
+    @token_required(scopes=WALLET)
+    def wallet(token: Any) -> str:
+        return str(token.character_id)
+
+    browser = httpx2.Client(transport=httpx2.WSGITransport(app=app), base_url=SITE)
+    with browser, pytest.raises(RuntimeError) as caught:
+        browser.get("/wallet")
+    assert str(caught.value) == "register esi_auth.web.flask.blueprint(web) on the app, or pass web=..."
