@@ -87,7 +87,14 @@ class StoreUnavailableError(AuthError):
 
 
 class LoginError(AuthError):
-    """A login callback was refused (unknown, reused or expired state; an SSO error)."""
+    """A login callback was refused (unknown, reused or expired state; an SSO error).
+
+    `start_again`: the login itself is spent (its state unknown or used, too old, or its code
+    refused by EVE SSO): the user can only start a new one."""
+
+    def __init__(self, message: str, *, start_again: bool = False) -> None:
+        super().__init__(message)
+        self.start_again = start_again
 
 
 class NoTokenError(AuthError):

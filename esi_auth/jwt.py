@@ -62,10 +62,14 @@ class JWKSCache:
         http = self._http or httpx2.Client(timeout=10)
         try:
             response = http.get(self.jwks_url)
-            response.raise_for_status()
+            if response.status_code != 200:
+                raise TokenValidationError(
+                    f"could not fetch the JWKS from {self.jwks_url}: HTTP {response.status_code}"
+                )
             data = response.json()
         except (httpx2.HTTPError, ValueError) as exc:
-            raise TokenValidationError(f"could not fetch the JWKS from {self.jwks_url}: {exc}") from None
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise TokenValidationError(f"could not fetch the JWKS from {self.jwks_url}: {reason}") from None
         finally:
             if self._http is None:
                 http.close()

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from attrs import frozen
 
-from esi_auth.errors import LoginError, SSOError
+from esi_auth.errors import InvalidGrantError, LoginError, SSOError, TokenValidationError
 from esi_auth.events import Events
 from esi_auth.owners import remove_earlier_owners
 from esi_auth.pkce import make_state, make_verifier
@@ -82,13 +82,15 @@ class LoginFlow:
             raise LoginError("the callback has no code or state")
         pending = self.store.take_pending_login(state)
         if pending is None:
-            raise LoginError("unknown or already used login state; start the login again")
+            raise LoginError("unknown or already used login state; start the login again", start_again=True)
         if self.sso.clock.now() - pending["created_at"] > max_age:
-            raise LoginError(f"the login took longer than {int(max_age)} s; start it again")
+            raise LoginError(f"the login took longer than {int(max_age)} s; start it again", start_again=True)
         try:
             grant = self.sso.exchange_code(code, pending["code_verifier"])
-        except SSOError as exc:
-            raise LoginError(f"the code exchange failed: {exc}") from None
+        except (SSOError, TokenValidationError) as exc:  # refused, or its access token not CCP's
+            # invalid_grant: a code is used once and lives minutes; a refused one cannot be retried
+            spent = isinstance(exc, InvalidGrantError)
+            raise LoginError(f"the code exchange failed: {exc}", start_again=spent) from None
         token = grant.to_token(self.sso.clock.now())
         token.owner = pending.get("owner")
         return_to = pending.get("return_to")

@@ -219,3 +219,78 @@ def test_a_flask_view_without_the_blueprint_says_what_to_register(fake_esi: Any,
     with browser, pytest.raises(RuntimeError) as caught:
         browser.get("/wallet")
     assert str(caught.value) == "register esi_auth.web.flask.blueprint(web) on the app, or pass web=..."
+
+
+def _error_page(page: httpx2.Response) -> tuple[int, str, bool]:
+    """(status, the message, whether it links back to start again) of an error page."""
+    found = re.search(r"<h1>EVE login</h1><p>(.*?)</p>", page.text)
+    assert found is not None, page.text
+    return page.status_code, html.unescape(found.group(1)), "Back to the site, to start again" in page.text
+
+
+def _started_login(site: Any, user: str) -> tuple[Browser, str]:
+    """A browser whose site user started a login (stopped before EVE SSO): the login's state."""
+    browser = _signed_in(site, user)
+    to_sso = browser.site("GET", "/wallet")
+    return browser, dict(httpx2.URL(to_sso.headers["location"]).params)["state"]
+
+
+NOT_STARTED = (400, "This login was not started from this browser; nothing was stored.", False)
+MALFORMED = (400, "The callback's parameters are malformed; nothing was stored.", False)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("&".join(f"f{n}=x" for n in range(21)), MALFORMED),
+        ("state=never-issued&" + "&".join(f"f{n}=x" for n in range(19)), NOT_STARTED),  # 20 fields: read
+        ("state=never-issued&junk", NOT_STARTED),  # a field without a value is left out, not refused
+        ("code=x", NOT_STARTED),
+    ],
+    ids=["21-fields", "20-fields", "lenient", "no-state"],
+)  # fmt: skip
+def test_a_callback_this_browser_did_not_start_is_refused(site: Any, query: str, expected: Any) -> None:
+    browser, _ = _started_login(site, "alice")
+    assert _error_page(browser.go("GET", f"/sso/callback?{query}")) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("error=access_denied", (400, "You declined the login at EVE SSO. Nothing was stored.", True)),
+        ("error=temporarily_unavailable",
+         (400, "EVE SSO refused the login (temporarily_unavailable). Nothing was stored.", True)),
+        ("code=forged", (400, "This login has expired or was already used: start again.", True)),
+    ],
+    ids=["declined", "refused", "unknown-code"],
+)  # fmt: skip
+def test_a_login_that_fails_at_eve_sso_says_why_and_offers_to_start_again(
+    site: Any, answer: str, expected: Any
+) -> None:
+    store: SQLTokenStore = site[1]
+    browser, state = _started_login(site, "alice")
+    assert _error_page(browser.go("GET", f"/sso/callback?{answer}&state={state}")) == expected
+    assert _error_page(browser.go("GET", f"/sso/callback?code=x&state={state}")) == NOT_STARTED  # used up
+    assert store.query().count() == 0
+
+
+def test_a_login_finished_after_another_site_user_signed_in_is_refused(site: Any, fake_esi: Any) -> None:
+    store: SQLTokenStore = site[1]
+    browser, state = _started_login(site, "alice")
+    assert browser.go("GET", "/signin?user=bob").status_code == 200  # the same browser, another user
+    expected = (403, "The site user changed since this login started; nothing was stored.", True)
+    assert _error_page(browser.go("GET", f"/sso/callback?code=x&state={state}")) == expected
+    assert store.query().count() == 0
+
+
+def test_a_login_eve_sso_could_not_finish_says_so_and_offers_to_start_again(site: Any, fake_esi: Any) -> None:
+    """Not the login's fault (CCP's keys could not be read): the reason, and a way back."""
+    store: SQLTokenStore = site[1]
+    browser = _signed_in(site, "alice")
+    fake_esi.sso.jwks_fail = True
+    status, message, again = _error_page(browser.go("GET", "/wallet"))
+    assert (status, again) == (400, True)
+    jwks = f"{fake_esi.url}/oauth/jwks"
+    exchange = "The login failed: the code exchange failed: access token rejected"
+    assert message == f"{exchange}: could not fetch the JWKS from {jwks}: HTTP 503"
+    assert store.query().count() == 0

@@ -175,19 +175,18 @@ class WebSSO:
             text = (
                 "You declined the login at EVE SSO."
                 if reason == "access_denied"
-                else f"EVE SSO refused: {reason}"
+                else f"EVE SSO refused the login ({reason})."
             )
             return Page(400, error_page(f"{text} Nothing was stored.", again=True))
         single_use = pending_return is not None and pending_return.startswith("single:")
         try:
             done = self.app.login.complete(query, store_token=not single_use)
         except LoginError as exc:
-            message = str(exc)
-            if "longer than" in message or "unknown or already used" in message:
+            if exc.start_again:
                 return Page(
                     400, error_page("This login has expired or was already used: start again.", again=True)
                 )
-            return Page(400, error_page(f"The login failed: {message}", again=True))
+            return Page(400, error_page(f"The login failed: {exc}", again=True))
         return_to = _local((done.return_to or "/").removeprefix("single:"))
         if single_use:
             ticket = secrets.token_urlsafe(24)
