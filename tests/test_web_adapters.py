@@ -294,3 +294,46 @@ def test_a_login_eve_sso_could_not_finish_says_so_and_offers_to_start_again(site
     exchange = "The login failed: the code exchange failed: access token rejected"
     assert message == f"{exchange}: could not fetch the JWKS from {jwks}: HTTP 503"
     assert store.query().count() == 0
+
+
+CHOICE_REFUSED = {
+    "csrf": "The form expired or did not come from this site: reload the page.",
+    "none": "No character was chosen.",
+    "theirs": "That character is not one of yours.",
+}
+
+
+def test_a_choice_is_checked_before_it_is_remembered(site: Any, fake_esi: Any) -> None:
+    """Every way a posted choice can be wrong has its own page (400); a right one is remembered."""
+    store: SQLTokenStore = site[1]
+    alice = _signed_in(site, "alice")
+    for character in (ALICE_1, ALICE_2):
+        fake_esi.sso.character = character
+        alice.go("GET", "/wallet/new")
+    form = _form(alice.go("GET", "/wallet"), "Alice Two")
+    mine = store.query().filter(character_id=91000002).first()
+    assert mine is not None
+    other_app = store.save(attrs.evolve(mine, id=None, client_id="another-app"))
+    without_scope = store.save(attrs.evolve(mine, id=None, scopes=(SKILLS,)))
+    bobs = store.save(attrs.evolve(mine, id=None, owner="bob"))
+    cases = [
+        ({k: v for k, v in form.items() if k != "csrf"}, CHOICE_REFUSED["csrf"]),
+        ({k: v for k, v in form.items() if k != "token"}, CHOICE_REFUSED["none"]),
+        ({**form, "token": "1" * 19}, CHOICE_REFUSED["none"]),  # longer than any id
+        ({**form, "token": "1" * 18}, CHOICE_REFUSED["theirs"]),  # an id's length, nobody's
+        ({**form, "token": "٣"}, CHOICE_REFUSED["none"]),  # a digit, not an ASCII one
+        ({**form, "token": str(other_app.id)}, CHOICE_REFUSED["theirs"]),  # Alice's, another app's
+        ({**form, "token": str(without_scope.id)}, CHOICE_REFUSED["theirs"]),  # lacks the scopes
+        ({**form, "token": str(bobs.id)}, CHOICE_REFUSED["theirs"]),  # another site user's
+    ]
+    for posted, message in cases:
+        assert _error_page(alice.go("POST", "/sso/select", data=posted)) == (400, message, False), posted
+    unscoped = {k: v for k, v in form.items() if k != "scopes"}  # no scopes: any of Alice's own
+    assert alice.site("POST", "/sso/select", data=unscoped).status_code == 303
+    assert _text(alice.go("POST", "/sso/select", data=form), "character") == "Alice Two (91000002)"
+
+
+def test_a_page_of_all_ones_characters_needs_a_site_user(site: Any) -> None:
+    stranger = site[0]()
+    expected = (403, "Sign in to the site first: this page needs your EVE characters.", False)
+    assert _error_page(stranger.go("GET", "/characters")) == expected
