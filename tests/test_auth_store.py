@@ -136,14 +136,42 @@ def test_secrets_in_a_keyring_backend(tmp_path: Path) -> None:
     assert backend.get_password("esikit", f"token-{token.id}-refresh") is None
 
 
+REFUSED_KEYRING = (
+    "no usable keyring backend (found {name}); token secrets will not be stored in plaintext. "
+    "Options: install an encrypted file backend (pip install keyrings.cryptfile and set "
+    "PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring), or use the SQL store "
+    "with secrets encrypted by your own key (SQLTokenStore(url, secret_key=...))"
+)
+
+
+class _ZeroPriorityKeyring(PlaintextKeyring):
+    """A backend keyring itself ranks unusable (priority 0), whatever its name."""
+
+    priority = 0  # type: ignore[assignment]
+
+
 def test_an_insecure_keyring_is_refused_with_options(monkeypatch: pytest.MonkeyPatch) -> None:
     import keyring
     from keyring.backends import fail
 
     monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())  # type: ignore[no-untyped-call]
+    for allow_insecure in (False, True):  # the system's own backend is never allowed when insecure
+        with pytest.raises(AuthError) as caught:
+            KeyringSecrets(allow_insecure=allow_insecure)
+        assert str(caught.value) == REFUSED_KEYRING.format(name="keyring.backends.fail.Keyring")
+
+
+def test_an_insecure_backend_passed_explicitly_needs_allow_insecure(tmp_path: Path) -> None:
+    plaintext = PlaintextKeyring()
+    plaintext.file_path = str(tmp_path / "keyring.cfg")
     with pytest.raises(AuthError) as caught:
-        KeyringSecrets()
-    assert "keyrings.cryptfile" in str(caught.value) and "secret_key" in str(caught.value)
+        KeyringSecrets(plaintext)
+    assert str(caught.value) == REFUSED_KEYRING.format(name="keyrings.alt.file.PlaintextKeyring")
+    ranked_unusable = _ZeroPriorityKeyring()
+    with pytest.raises(AuthError, match="no usable keyring backend"):
+        KeyringSecrets(ranked_unusable)
+    assert KeyringSecrets(plaintext, allow_insecure=True).mode == "keyring"
+    assert KeyringSecrets(ranked_unusable, allow_insecure=True).mode == "keyring"
 
 
 def test_no_secret_in_logs_reprs_or_errors(

@@ -16,7 +16,7 @@ import attrs
 import httpx2
 import pytest
 
-from esi_auth import SQLTokenStore, SSOApp, SSOConfig
+from esi_auth import SQLTokenStore, SSOApp, SSOConfig, Token
 from esi_fake import Character
 from tests.test_web_views import ALICE_1, ALICE_2, BOB_1, PASSER_BY, _example
 
@@ -223,9 +223,13 @@ def test_a_flask_view_without_the_blueprint_says_what_to_register(fake_esi: Any,
 
 def _error_page(page: httpx2.Response) -> tuple[int, str, bool]:
     """(status, the message, whether it links back to start again) of an error page."""
-    found = re.search(r"<h1>EVE login</h1><p>(.*?)</p>", page.text)
+    found = re.search(
+        r"<title>EVE login</title>.*<h1>EVE login</h1><p>(.*?)</p>(.*)</html>$", page.text, re.S
+    )
     assert found is not None, page.text
-    return page.status_code, html.unescape(found.group(1)), "Back to the site, to start again" in page.text
+    again = found.group(2)
+    assert again in ("", '<p><a href="/">Back to the site, to start again</a></p>'), page.text
+    return page.status_code, html.unescape(found.group(1)), bool(again)
 
 
 def _started_login(site: Any, user: str) -> tuple[Browser, str]:
@@ -337,3 +341,35 @@ def test_a_page_of_all_ones_characters_needs_a_site_user(site: Any) -> None:
     stranger = site[0]()
     expected = (403, "Sign in to the site first: this page needs your EVE characters.", False)
     assert _error_page(stranger.go("GET", "/characters")) == expected
+
+
+def test_the_selection_page_lists_the_characters_and_the_scopes() -> None:
+    from esi_auth.web.pages import selection_page
+
+    tokens = [
+        Token(
+            character_id=n,
+            character_name=name,
+            owner_hash="o",
+            scopes=(WALLET, SKILLS),
+            client_id="a",
+            access_token="a",
+            refresh_token="r",
+            expires_at=0.0,
+            id=n,
+        )
+        for n, name in ((7, "Seven <b>"), (8, "Eight"))
+    ]
+    page = selection_page(tokens, (SKILLS, WALLET), "c&srf", "/sso/select", "/wallet?x=1&y=2")
+    assert "<title>Choose a character</title>" in page
+    assert (
+        "<h1>Choose a character</h1><p>This page needs a character with these scopes:</p>"
+        f"<ul><li><code>{SKILLS}</code></li><li><code>{WALLET}</code></li></ul>"
+    ) in page
+    radios = re.findall(
+        r"<label><input type=radio name=token value=\"(\d+)\" required( checked)?> <b>(.*?)</b>", page
+    )
+    assert radios == [("7", " checked", "Seven &lt;b&gt;"), ("8", "", "Eight")]  # the first is chosen
+    hidden = dict(re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page))
+    assert hidden == {"csrf": "c&amp;srf", "scopes": f"{SKILLS} {WALLET}", "return_to": "/wallet?x=1&amp;y=2"}
+    assert page.endswith("<p><button type=submit>Use this character</button></p></form></html>")
