@@ -144,10 +144,10 @@ REFUSED_KEYRING = (
 )
 
 
-class _ZeroPriorityKeyring(PlaintextKeyring):
+class _ZeroPriorityKeyring:
     """A backend keyring itself ranks unusable (priority 0), whatever its name."""
 
-    priority = 0  # type: ignore[assignment]
+    priority = 0
 
 
 def test_an_insecure_keyring_is_refused_with_options(monkeypatch: pytest.MonkeyPatch) -> None:
