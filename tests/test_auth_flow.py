@@ -216,3 +216,23 @@ async def test_async_refresh_leaves_the_event_loop_free(
     assert sum(pkce.fake.sso.refreshes.values()) == 1
     # 1 s waiting on the SSO: ~100 ticks when the loop is free, none while a refresh blocks it
     assert ticks.count >= 20, ticks.count
+
+
+def test_a_single_use_token_is_refreshed_in_memory_only(pkce: AuthSetup, esi_clock: Any) -> None:
+    pending = pkce.login.start(WALLET_SCOPE)
+    callback = httpx2.get(pending.url, follow_redirects=False).headers["location"]
+    token = pkce.login.complete(callback, store_token=False).token
+    assert token.id is None and pkce.store.query().count() == 0
+    first_refresh = token.refresh_token
+    esi_clock.advance(1300)
+    refreshed = pkce.refresher.ensure_fresh(token)
+    assert refreshed.refresh_token not in (None, first_refresh)  # rotated: the newest kept
+    assert refreshed.expires_at > esi_clock.now() + 1000
+    again = pkce.refresher.refresh(refreshed, force=True)  # the newest one works
+    assert again.refresh_token not in (None, first_refresh) and pkce.store.query().count() == 0
+
+    refreshed.refresh_token = None
+    with pytest.raises(InvalidGrantError) as caught:
+        pkce.refresher.refresh(refreshed, force=True)
+    assert (caught.value.status, caught.value.error) == (400, "invalid_grant")
+    assert str(caught.value) == "EVE SSO: HTTP 400 invalid_grant: this single-use token has no refresh token"

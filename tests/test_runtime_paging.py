@@ -33,11 +33,15 @@ def test_all_pages_in_order(fake_esi: Any, make_client: Any) -> None:
 
 async def test_all_pages_async_in_order(fake_esi: Any, make_client: Any) -> None:
     client = make_client(max_concurrency=3)
-    orders = await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+    progress: list[tuple[int, int]] = []
+    orders = await all_pages_async(
+        get_markets_region_id_orders, 10000002, client=client, on_page=lambda d, t: progress.append((d, t))
+    )
     pages, size = fake_esi.state.market_pages, fake_esi.state.market_page_size
     ids = _order_ids(orders)
     assert ids == list(range(ids[0], ids[0] + pages * size))
     assert fake_esi.state.stats.max_in_flight <= 3
+    assert progress == [(done, pages) for done in range(1, pages + 1)]
     await client.aclose()
 
 
@@ -63,8 +67,14 @@ async def test_restart_when_data_changes_mid_walk(fake_esi: Any, make_client: An
     assert [(o.order_id, o.price) for o in orders] == [(o.order_id, o.price) for o in fresh]
 
 
-def test_gives_up_when_data_never_settles(
-    fake_esi: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("max_restarts", [None, 1])  # None: the default, 3
+async def test_gives_up_when_data_never_settles(
+    fake_esi: Any,
+    make_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    use_async: bool,
+    max_restarts: int | None,
 ) -> None:
     state = fake_esi.state
     original = state.page_served
@@ -75,10 +85,17 @@ def test_gives_up_when_data_never_settles(
         state.generation_time += 1
 
     monkeypatch.setattr(state, "page_served", always_changing)
-    with pytest.raises(
-        PagingError, match="GetMarketsRegionIdOrders: the data changed during each of 3 walks"
-    ):
-        all_pages(get_markets_region_id_orders, 10000002, client=make_client(), max_restarts=2)
+    options = {} if max_restarts is None else {"max_restarts": max_restarts}
+    walks = (3 if max_restarts is None else max_restarts) + 1
+    client = make_client(max_concurrency=1)
+    with pytest.raises(PagingError) as caught:
+        if use_async:
+            await all_pages_async(get_markets_region_id_orders, 10000002, client=client, **options)
+        else:
+            all_pages(get_markets_region_id_orders, 10000002, client=client, **options)
+    assert str(caught.value) == f"GetMarketsRegionIdOrders: the data changed during each of {walks} walks"
+    assert caught.value.operation_id == "GetMarketsRegionIdOrders"
+    assert state.stats.count("GetMarketsRegionIdOrders") == state.market_pages * walks  # every walk, whole
 
 
 def test_cursor_walk_forwards(fake_esi: Any, make_client: Any) -> None:
