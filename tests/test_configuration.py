@@ -14,7 +14,7 @@ import keyring.backends.fail
 import pytest
 from typer.testing import CliRunner
 
-from esi_auth import SQLTokenStore, SSOApp, SSOConfig, Token
+from esi_auth import AuthError, SQLTokenStore, SSOApp, SSOConfig, Token
 from esi_auth.store.configured import default_store, default_store_choice
 from esi_cli.app import app as cli
 from esi_client import ConfigurationError, ESIClient
@@ -172,6 +172,14 @@ def test_the_default_store_works_headless_with_a_key_file(tmp_path: Path, fake_e
         raw = (tmp_path / "data" / "tokens.sqlite").read_bytes()
         assert token.refresh_token is not None
         assert token.refresh_token.encode() not in raw  # encrypted at rest
+        for loose in (0o640, 0o604):  # a key others can read is refused, never used
+            key_file.chmod(loose)
+            with pytest.raises(AuthError) as caught:
+                default_store(tmp_path / "data")
+            assert str(caught.value) == f"the key file {key_file} is readable by others: chmod 600 {key_file}"
+        nested = tmp_path / "not" / "made" / "yet"  # its folders are made, the key 0600
+        assert default_store(nested).secrets.mode == "encrypted"
+        assert stat.S_IMODE((nested / "store.key").stat().st_mode) == 0o600
     finally:
         keyring.set_keyring(previous)
 

@@ -85,7 +85,7 @@ async def test_gives_up_when_data_never_settles(
         state.generation_time += 1
 
     monkeypatch.setattr(state, "page_served", always_changing)
-    options = {} if max_restarts is None else {"max_restarts": max_restarts}
+    options: dict[str, Any] = {} if max_restarts is None else {"max_restarts": max_restarts}
     walks = (3 if max_restarts is None else max_restarts) + 1
     client = make_client(max_concurrency=1)
     with pytest.raises(PagingError) as caught:
