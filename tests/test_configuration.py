@@ -194,3 +194,36 @@ def test_the_default_store_uses_a_usable_keyring(tmp_path: Path) -> None:
         assert not (tmp_path / "data" / "store.key").exists()
     finally:
         keyring.set_keyring(previous)
+
+
+def test_ssoapp_opens_an_encrypted_store_with_the_configured_key(
+    fake_esi: Any, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.fernet import Fernet
+
+    store_url = f"sqlite:///{tmp_path / 'encrypted.sqlite'}"
+    key = Fernet.generate_key()
+    config_file.write_text(f'client_id = "keyed-app"\nstore = "{store_url}"\nlogin_url = "{fake_esi.url}"\n')
+    monkeypatch.setenv("ESI_SECRET_KEY", key.decode())
+    fake_esi.sso.apps["keyed-app"] = None
+    minted = fake_esi_token(fake_esi, "keyed-app")
+    SQLTokenStore(store_url, secret_key=key).save(minted)
+    app = SSOApp()
+    assert app.store.url == store_url and app.store.secrets.mode == "encrypted"
+    [read] = app.tokens().all()
+    assert read.refresh_token == minted.refresh_token
+
+
+def test_the_store_named_default_is_the_one_in_the_users_data_folder(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    config_file.write_text('client_id = "default-app"\nstore = "default"\n')
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    try:
+        app = SSOApp()
+        assert app.store.url == f"sqlite:///{tmp_path / 'xdg' / 'esikit' / 'tokens.sqlite'}"
+        assert app.store.secrets.mode == "encrypted"
+    finally:
+        keyring.set_keyring(previous)
