@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email.utils
+import json
+import re
 import socket
 import sqlite3
 import time
@@ -188,3 +190,52 @@ def test_a_sqlite_cache_drops_entries_too_old_to_revalidate_when_opened(tmp_path
     reopened = SQLiteCache(path)
     assert reopened.load("old") is None and reopened.load("recent") is not None
     reopened.close()
+
+
+class _HandEditedStore:
+    """A store of the user's own whose one entry is whatever another program left in it."""
+
+    def __init__(self, entry: object) -> None:
+        self.entry = entry
+
+    def load(self, key: str) -> Any:
+        return self.entry
+
+    def save(self, key: str, response: StoredResponse) -> None:
+        return None
+
+
+def _entry(**changes: Any) -> StoredResponse:
+    entry = StoredResponse(200, {"etag": '"e0"'}, json.dumps(STATUS).encode(), '"e0"', 0.0)  # stale
+    for name, value in changes.items():
+        object.__setattr__(entry, name, value)
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ({"status": 200}, "the store returned a dict, not a StoredResponse"),
+        (_entry(status=99), "status 99 is not an HTTP status"),
+        (_entry(status=600), "status 600 is not an HTTP status"),
+        (_entry(status=True), "status True is not an HTTP status"),
+        (_entry(headers={"etag": 5}), "its headers are not text"),
+        (_entry(headers=[("etag", "x")]), "its headers are not text"),
+        (_entry(body="{}"), "its body is not bytes"),
+        (_entry(etag=5), "its ETag 5 is not text"),
+        (_entry(fresh_until=float("nan")), "its expiry nan is not a time"),
+        (_entry(fresh_until="soon"), "its expiry 'soon' is not a time"),
+        (_entry(status=100), ""),
+        (_entry(status=599), ""),
+    ],
+)
+def test_a_stored_entry_is_checked_before_it_is_used(
+    server: HostileServer, entry: object, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.on("/status", replies(200, STATUS, FRESH))
+    client = client_for(server.url, cache=ResponseCache(store=_HandEditedStore(entry)))
+    assert get_status.sync(client=client).players == 1
+    assert client.cache is not None and client.cache.store_errors == (1 if reason else 0)
+    warned = [r.getMessage() for r in caplog.records if "is unusable" in r.getMessage()]
+    said = [re.sub(r"^cache store entry \S+/status\S* is unusable ", "", line) for line in warned]
+    assert said == ([f"({reason}): treated as a miss"] if reason else [])
