@@ -301,3 +301,15 @@ def test_without_redis_a_process_keeps_its_own_limits(server: HostileServer) -> 
         get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
     assert held.value.retry_after is not None and 5 < held.value.retry_after <= 30
     assert server.count("/killmails/2/h") == 0 and client.stats.shared_limit_fallbacks >= 2
+
+
+def test_a_bare_420_is_taken_to_hold_for_a_minute(server: HostileServer) -> None:
+    """A 420 without X-ESI-Error-Limit-Reset: the window is taken to be ESI's full minute."""
+    _first_answered(server, 420, {})
+    client = client_for(server, clock=ManualClock(), max_wait=5)
+    with pytest.raises(ErrorLimitedError) as caught:
+        get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    assert caught.value.retry_after == 60.0
+    with pytest.raises(ErrorLimitedError) as held:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
+    assert held.value.retry_after == 60.0 and server.count("/killmails/2/h") == 0

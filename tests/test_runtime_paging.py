@@ -139,3 +139,16 @@ async def test_cursor_walk_backwards_async(fake_esi: Any, make_client: Any) -> N
 def test_wrong_kind_of_paging_is_refused(make_client: Any) -> None:
     with pytest.raises(TypeError, match="not paged by `page`"):
         all_pages(get_military_campaigns_objectives_listing, "x", client=make_client())
+
+
+async def test_a_cursor_walk_of_the_wrong_operation_or_direction_is_refused(make_client: Any) -> None:
+    from esi_client.api.freelance_jobs import get_freelance_jobs_listing
+
+    client = make_client()
+    with pytest.raises(TypeError) as wrong_operation:
+        next(iter_cursor(get_markets_region_id_orders, 10000002, client=client))
+    assert str(wrong_operation.value) == "GetMarketsRegionIdOrders is not cursor-paged"
+    with pytest.raises(ValueError) as wrong_direction:
+        [record async for record in aiter_cursor(get_freelance_jobs_listing, client=client, direction="up")]
+    assert str(wrong_direction.value) == "direction must be 'after' (forwards) or 'before' (backwards)"
+    await client.aclose()
