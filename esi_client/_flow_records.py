@@ -84,7 +84,7 @@ class CallRecord:
         self.counts: dict[str, float] = {}
         self.status: int | None = None
 
-    def add(self, name: str, amount: float = 1) -> None:
+    def add(self, name: str, amount: float) -> None:
         self.counts[name] = self.counts.get(name, 0) + amount
 
 

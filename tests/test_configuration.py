@@ -159,7 +159,9 @@ def test_the_default_store_works_headless_with_a_key_file(tmp_path: Path, fake_e
     try:
         choice = default_store_choice(tmp_path / "data")
         assert choice.key_file == tmp_path / "data" / "store.key"
-        assert "encrypted with the key file" in choice.describe()
+        data = tmp_path / "data"
+        encrypted = f"secrets encrypted with the key file {data / 'store.key'}"
+        assert choice.describe() == f"the token store {data / 'tokens.sqlite'}, {encrypted}"
         fake_esi.sso.apps["headless"] = None
         token = fake_esi_token(fake_esi, "headless")
         default_store(tmp_path / "data").save(token)
@@ -189,7 +191,11 @@ def test_the_default_store_uses_a_usable_keyring(tmp_path: Path) -> None:
     keyring.set_keyring(_FileKeyring(tmp_path / "keyring.json"))
     try:
         choice = default_store_choice(tmp_path / "data")
-        assert choice.key_file is None and "system keyring" in choice.describe()
+        assert choice.key_file is None
+        assert (
+            choice.describe()
+            == f"the token store {tmp_path / 'data' / 'tokens.sqlite'}, secrets in the system keyring"
+        )
         assert default_store(tmp_path / "data").secrets.mode == "keyring"
         assert not (tmp_path / "data" / "store.key").exists()
     finally:
@@ -227,3 +233,18 @@ def test_the_store_named_default_is_the_one_in_the_users_data_folder(
         assert app.store.secrets.mode == "encrypted"
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.mark.parametrize("backend", ["broken", "asks-for-a-password"])
+def test_the_default_store_keeps_its_key_in_a_file_when_the_keyring_cannot_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """A keyring that fails to load, or one that would ask for a password (no one is there to
+    type it in a service): the key file instead."""
+
+    def broken() -> Any:
+        raise RuntimeError("no D-Bus session")
+
+    prompting = type("EncryptedKeyring", (), {"priority": 1, "__module__": "keyrings.alt.file"})
+    monkeypatch.setattr(keyring, "get_keyring", broken if backend == "broken" else prompting)
+    assert default_store_choice(tmp_path / "data").key_file == tmp_path / "data" / "store.key"
