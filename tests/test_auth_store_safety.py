@@ -458,3 +458,18 @@ def test_a_store_opened_in_another_secrets_mode_says_how_to_open_it(
     reopened = SQLTokenStore(url, **_secrets_options(made, tmp_path)) if made != "encrypted" else None
     if reopened is not None:
         assert [t.refresh_token for t in reopened.query()] == [saved.refresh_token]
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [
+        ("encrypted", "encrypted"),
+        ("keyring", "the system keyring"),
+        ("plaintext", "plaintext"),
+        ("reversed", "reversed"),
+    ],
+)
+def test_a_store_describes_where_its_secrets_are(tmp_path: Path, mode: str, said: str) -> None:
+    path = tmp_path / "described.sqlite"
+    store = SQLTokenStore(f"sqlite:///{path}", **_secrets_options(mode, tmp_path))
+    assert store.describe() == f"sqlite:///{path} (secrets: {said})"

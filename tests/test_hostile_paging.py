@@ -124,8 +124,21 @@ def test_a_bad_page_count_is_a_bad_response(server: HostileServer, pages: str) -
         answer(conn, 200, [order(1)], {"X-Pages": pages})
 
     server.on("/markets/10000002/orders", handle)
-    with pytest.raises(BadResponseError, match="X-Pages"):
+    with pytest.raises(BadResponseError) as caught:
         all_pages(get_markets_region_id_orders, 10000002, client=client_for(server))
+    error = caught.value
+    assert (error.path, error.value) == ("X-Pages", pages)
+    assert str(error) == f"GetMarketsRegionIdOrders: X-Pages is {pages!r}, not a page count"
+
+
+@pytest.mark.parametrize("pages", ["1", None], ids=["one", "no-header"])
+def test_one_page_or_no_page_count_is_a_single_page(server: HostileServer, pages: str | None) -> None:
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        answer(conn, 200, [order(1)], {"X-Pages": pages} if pages else {})
+
+    server.on("/markets/10000002/orders", handle)
+    orders = all_pages(get_markets_region_id_orders, 10000002, client=client_for(server))
+    assert [o.order_id for o in orders] == [1] and server.count("/markets/10000002/orders") == 1
 
 
 def _listing(cursor: dict[str, str], jobs: int = 1) -> dict[str, Any]:
