@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,13 @@ def test_secrets_in_a_keyring_backend(tmp_path: Path) -> None:
     read = store.get(token.id or 0)
     assert read == token  # secrets are read lazily, from the keyring
     assert (read.access_token, read.refresh_token) == ("access-8-1.0", "refresh-8-1.0")
+    with sqlite3.connect(path) as db:  # the database keeps a marker (older stores are read by it)
+        assert db.execute("SELECT access_token, refresh_token FROM esi_tokens").fetchall() == [
+            ("keyring", "keyring")
+        ]
     store.delete(token.id or 0)
-    assert backend.get_password("esikit", f"token-{token.id}-refresh") is None
+    for kind in ("access", "refresh"):
+        assert backend.get_password("esikit", f"token-{token.id}-{kind}") is None
 
 
 REFUSED_KEYRING = (

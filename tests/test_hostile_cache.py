@@ -239,3 +239,32 @@ def test_a_stored_entry_is_checked_before_it_is_used(
     warned = [r.getMessage() for r in caplog.records if "is unusable" in r.getMessage()]
     said = [re.sub(r"^cache store entry \S+/status\S* is unusable ", "", line) for line in warned]
     assert said == ([f"({reason}): treated as a miss"] if reason else [])
+
+
+@pytest.mark.parametrize("etag_on_304", ['"e2"', None], ids=["new-etag", "no-etag"])
+def test_a_304_with_a_new_etag_is_revalidated_with_it_next_time(
+    server: HostileServer, etag_on_304: str | None
+) -> None:
+    """A 304 may name the representation anew: the next revalidation sends that ETag, or the one
+    kept when the 304 named none."""
+    sent: list[str | None] = []
+    calls = iter([200, 304, 304])
+
+    def handle(request: RawRequest, conn: socket.socket) -> None:
+        sent.append(request.headers.get("if-none-match"))
+        status = next(calls)
+        etag = '"e1"' if status == 200 else etag_on_304
+        answer(
+            conn,
+            status,
+            STATUS if status == 200 else b"",
+            {"Cache-Control": "max-age=1", **({"ETag": etag} if etag else {})},
+        )
+
+    server.on("/status", handle)
+    clock = ManualClock()
+    client = client_for(server.url, clock=clock)
+    for _ in range(3):
+        assert get_status.sync(client=client).players == 1
+        clock.advance(1.1)
+    assert sent == [None, '"e1"', etag_on_304 or '"e1"']

@@ -313,3 +313,14 @@ def test_a_bare_420_is_taken_to_hold_for_a_minute(server: HostileServer) -> None
     with pytest.raises(ErrorLimitedError) as held:
         get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
     assert held.value.retry_after == 60.0 and server.count("/killmails/2/h") == 0
+
+
+def test_a_420_whose_window_already_reset_holds_nothing(server: HostileServer) -> None:
+    _first_answered(server, 420, {"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "0"})
+    clock = ManualClock()
+    client = client_for(server, clock=clock, max_wait=5)
+    with pytest.raises(ErrorLimitedError) as caught:
+        get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    assert caught.value.retry_after == 0.0
+    assert get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client).killmail_id == 1
+    assert clock.sleeps == []

@@ -117,3 +117,24 @@ def test_a_connection_failure_says_what_and_how_often(generated_client: Any, ret
 def test_a_base_url_that_is_not_http_is_refused_at_once(base_url: str) -> None:
     with pytest.raises(ValueError, match="base_url must be an http:// or https:// URL, not "):
         ESIClient(app_name="t", contact="t", base_url=base_url)
+
+
+@pytest.mark.parametrize("jitter", ["highest", "lowest"])
+def test_retries_back_off_exponentially_with_jitter_up_to_the_cap(
+    generated_client: Any, monkeypatch: pytest.MonkeyPatch, jitter: str
+) -> None:
+    """Attempt n waits base/2 plus a random share of min(cap, base * 2**(n-1)) (full jitter)."""
+    import random
+
+    monkeypatch.setattr(
+        random, "uniform", (lambda low, high: high) if jitter == "highest" else (lambda low, high: low)
+    )
+    clock = ManualClock()
+    policy = RetryPolicy(max_retries=5, backoff_base=0.5, backoff_cap=3.0)
+    client = ESIClient(
+        app_name="t", contact="t", base_url=f"http://127.0.0.1:{_closed_port()}", clock=clock, retry=policy
+    )
+    with pytest.raises(TransportError):
+        get_status.sync(client=client)
+    highest = [min(3.0, 0.5 * 2 ** (n - 1)) + 0.25 for n in range(1, 6)]
+    assert clock.sleeps == (pytest.approx(highest) if jitter == "highest" else [0.25] * 5)

@@ -341,6 +341,8 @@ def test_a_page_of_all_ones_characters_needs_a_site_user(site: Any) -> None:
     stranger = site[0]()
     expected = (403, "Sign in to the site first: this page needs your EVE characters.", False)
     assert _error_page(stranger.go("GET", "/characters")) == expected
+    expected = (403, "Sign in to the site first: this page needs your EVE character.", False)
+    assert _error_page(stranger.go("GET", "/wallet")) == expected
 
 
 def test_the_selection_page_lists_the_characters_and_the_scopes() -> None:
