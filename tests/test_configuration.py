@@ -196,7 +196,11 @@ def test_the_default_store_uses_a_usable_keyring(tmp_path: Path) -> None:
             choice.describe()
             == f"the token store {tmp_path / 'data' / 'tokens.sqlite'}, secrets in the system keyring"
         )
-        assert default_store(tmp_path / "data").secrets.mode == "keyring"
+        store = default_store(tmp_path / "data")
+        assert (
+            store.secrets.mode == "keyring"
+            and store.url == f"sqlite:///{tmp_path / 'data' / 'tokens.sqlite'}"
+        )
         assert not (tmp_path / "data" / "store.key").exists()
     finally:
         keyring.set_keyring(previous)
