@@ -53,3 +53,26 @@ def test_a_redis_outage_is_told_once_and_its_end_once(
         assert client.cache.store_errors == failures
     finally:
         second.close()
+
+
+def test_a_broken_token_store_is_named_with_the_drivers_reason(
+    fake_esi: Any, esi_clock: Any, tmp_path: Path
+) -> None:
+    """A store that answers with an error (here a file that is no longer a database): the refresh
+    that needed it names the store, the driver's reason (its first line) and the token."""
+    from esi_auth.errors import StoreUnavailableError
+    from tests.auth_support import make_setup
+
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    token = setup.log_in()
+    for suffix in ("", "-wal", "-shm"):
+        part = tmp_path / f"tokens.sqlite{suffix}"
+        if part.exists():
+            part.write_bytes(b"not a database\n" * 400)
+    esi_clock.advance(1300)
+    with pytest.raises(StoreUnavailableError) as caught:
+        setup.refresher.refresh(token)
+    assert str(caught.value) == (
+        f"the token store {setup.store.describe()} cannot be reached (file is not a database); "
+        f"the token of {token.character_name} ({token.character_id}) was not refreshed"
+    )
