@@ -30,14 +30,23 @@ class Browser:
     each hop can be checked. The site is in-process; EVE SSO is the fake's real server."""
 
     def __init__(self, kind: str, app: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        self.kind, self.loop = kind, loop
         self.sync: httpx2.Client | None = None
         self.async_: httpx2.AsyncClient | None = None
-        if kind == "flask":
-            self.sync = httpx2.Client(transport=httpx2.WSGITransport(app=app), base_url=SITE)
-        else:
-            self.async_ = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=SITE)
         self.hops: list[httpx2.Response] = []
+        self.serve_from(app)
+
+    def serve_from(self, app: Any) -> None:
+        """From now on this browser's requests reach `app` (another process of the same site),
+        its cookies kept: a load balancer without sticky sessions."""
+        cookies = self.sync.cookies if self.sync is not None else self.async_.cookies if self.async_ else None
+        self.close()
+        if self.kind == "flask":
+            self.sync = httpx2.Client(transport=httpx2.WSGITransport(app=app), base_url=SITE, cookies=cookies)
+        else:
+            self.async_ = httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app), base_url=SITE, cookies=cookies
+            )
 
     def site(self, method: str, url: str, **options: Any) -> httpx2.Response:
         if self.sync is not None:
@@ -62,8 +71,10 @@ class Browser:
     def close(self) -> None:
         if self.sync is not None:
             self.sync.close()
+            self.sync = None
         if self.async_ is not None:
             self.loop.run_until_complete(self.async_.aclose())
+            self.async_ = None
 
 
 def _text(page: httpx2.Response, element: str) -> str:
@@ -84,7 +95,7 @@ def _form(page: httpx2.Response, choose: str) -> dict[str, str]:
 @pytest.fixture(params=["fastapi", "flask"])
 def site(
     request: pytest.FixtureRequest, fake_esi: Any, tmp_path: Path
-) -> Iterator[tuple[Any, SQLTokenStore]]:
+) -> Iterator[tuple[Any, SQLTokenStore, list[Any]]]:
     kind = str(request.param)
     client_id = f"web-inproc-{kind}"
     fake_esi.sso.apps[client_id] = "web-secret"
@@ -96,16 +107,18 @@ def site(
         login_url=fake_esi.url,
     )
     store = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", secrets="plaintext")
-    app = _example(f"web_{kind}").make_app(SSOApp(config, store), fake_esi.url)
+    example = _example(f"web_{kind}")
+    # Two processes of one site: one store, one session secret, each its own memory.
+    processes = [example.make_app(SSOApp(config, store), fake_esi.url, session_secret="s" * 32) for _ in "ab"]
     loop = asyncio.new_event_loop()
     made: list[Browser] = []
 
     def browser() -> Browser:
-        made.append(Browser(kind, app, loop))
+        made.append(Browser(kind, processes[0], loop))
         return made[-1]
 
     try:
-        yield browser, store
+        yield browser, store, processes
     finally:
         for each in made:
             each.close()
@@ -375,3 +388,35 @@ def test_the_selection_page_lists_the_characters_and_the_scopes() -> None:
     hidden = dict(re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page))
     assert hidden == {"csrf": "c&amp;srf", "scopes": f"{SKILLS} {WALLET}", "return_to": "/wallet?x=1&amp;y=2"}
     assert page.endswith("<p><button type=submit>Use this character</button></p></form></html>")
+
+
+def test_a_single_use_ticket_taken_to_another_process_starts_a_new_login(site: Any, fake_esi: Any) -> None:
+    """The token waits in the memory of the process that handled the callback; another process
+    (no sticky sessions) cannot redeem the ticket, so the page starts a login there, no error."""
+    browser: Browser = site[0]()
+    fake_esi.sso.character = PASSER_BY
+    browser.go("GET", "/single")
+    landed = browser.hops[-1].headers["location"]
+    assert "esi_ticket=" in landed
+    browser.serve_from(site[2][1])
+    fake_esi.sso.auto_approve = False  # stop at EVE SSO: the new login is what we look for
+    moved = browser.site("GET", urlsplit(landed).path + "?" + urlsplit(landed).query)
+    assert moved.status_code in (302, 303, 307)
+    assert urlsplit(moved.headers["location"]).path == "/v2/oauth/authorize"
+
+
+def test_the_flask_blueprint_is_named_for_url_for(fake_esi: Any, tmp_path: Path) -> None:
+    import flask
+
+    from esi_auth.web import WebSSO
+    from esi_auth.web.flask import blueprint
+
+    store = SQLTokenStore(f"sqlite:///{tmp_path / 'named.sqlite'}", secrets="plaintext")
+    web = WebSSO(
+        SSOApp(SSOConfig(client_id="named", login_url=fake_esi.url), store), current_user=lambda _r: None
+    )
+    app = flask.Flask("named")
+    app.register_blueprint(blueprint(web))
+    with app.test_request_context():
+        assert flask.url_for("esi_sso.callback") == "/sso/callback"
+        assert flask.url_for("esi_sso.select") == "/sso/select"
