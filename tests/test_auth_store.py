@@ -180,6 +180,13 @@ def test_an_insecure_backend_passed_explicitly_needs_allow_insecure(tmp_path: Pa
     assert KeyringSecrets(ranked_unusable, allow_insecure=True).mode == "keyring"
 
 
+def test_a_secure_backend_is_accepted_whatever_its_priority_says() -> None:
+    """Priority 1 (the lowest usable) or none at all: a backend not known to be insecure is used."""
+    lowest = type("LowestKeyring", (), {"priority": 1})()
+    unranked = type("UnrankedKeyring", (), {})()
+    assert KeyringSecrets(lowest).mode == KeyringSecrets(unranked).mode == "keyring"
+
+
 def test_no_secret_in_logs_reprs_or_errors(
     fake_esi: Any, esi_clock: Any, tmp_path: Path, make_client: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
