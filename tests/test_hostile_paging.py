@@ -118,7 +118,7 @@ async def test_all_pages_async_cancels_what_is_in_flight(server: HostileServer) 
     await client.aclose()
 
 
-@pytest.mark.parametrize("pages", ["abc", "0", "-3", "2.5"])
+@pytest.mark.parametrize("pages", ["abc", "0", "-3", "2.5", "1000000", "9" * 50])  # 7 digits: not ESI's
 def test_a_bad_page_count_is_a_bad_response(server: HostileServer, pages: str) -> None:
     def handle(_request: RawRequest, conn: socket.socket) -> None:
         answer(conn, 200, [order(1)], {"X-Pages": pages})
@@ -128,7 +128,7 @@ def test_a_bad_page_count_is_a_bad_response(server: HostileServer, pages: str) -
         all_pages(get_markets_region_id_orders, 10000002, client=client_for(server))
     error = caught.value
     assert (error.path, error.value) == ("X-Pages", pages)
-    assert str(error) == f"GetMarketsRegionIdOrders: X-Pages is {pages!r}, not a page count"
+    assert str(error) == f"GetMarketsRegionIdOrders: X-Pages is {pages[:40]!r}, not a page count"
 
 
 @pytest.mark.parametrize("pages", ["1", None], ids=["one", "no-header"])
@@ -164,8 +164,13 @@ def test_a_cursor_walk_that_alternates_raises(server: HostileServer) -> None:
 
     server.on("/freelance-jobs", alternate)
     client = client_for(server, cache=False)
-    with pytest.raises(PagingError, match="a second time"):
+    with pytest.raises(PagingError) as caught:
         list(iter_cursor(get_freelance_jobs_listing, client=client, direction="before"))
+    assert caught.value.operation_id == "GetFreelanceJobsListing"
+    assert str(caught.value) == (
+        "GetFreelanceJobsListing: the server handed out the before cursor 'B' a second time: "
+        "the walk would never end"
+    )
     assert server.count("/freelance-jobs") <= 4
 
 
@@ -235,3 +240,32 @@ def test_a_cursor_token_longer_than_512_characters_is_refused(server: HostileSer
         str(error) == "GetFreelanceJobsListing: the after cursor is 513 characters long, not a cursor token"
     )
     assert server.count("/freelance-jobs") == 1
+
+
+def test_a_walk_passes_the_callers_arguments_on_every_page(server: HostileServer) -> None:
+    seen: list[str | None] = []
+
+    def pages(request: RawRequest, conn: socket.socket) -> None:
+        seen.append(request.query("order_type"))
+        page = int(request.query("page") or 1)
+        answer(conn, 200, [order(page)], {"X-Pages": "3", "Last-Modified": MODIFIED})
+
+    server.on("/markets/10000002/orders", pages)
+    orders = all_pages(get_markets_region_id_orders, 10000002, client=client_for(server), order_type="sell")
+    assert [o.order_id for o in orders] == [1, 2, 3] and seen == ["sell"] * 3
+
+
+async def test_a_cursor_walk_passes_the_callers_arguments_on_every_page(server: HostileServer) -> None:
+    seen: list[str | None] = []
+
+    def walk(request: RawRequest, conn: socket.socket) -> None:
+        seen.append(request.query("limit"))
+        first = request.query("after") == "0"
+        answer(conn, 200, _listing({"after": "t1" if first else "", "before": "x"}, jobs=1))
+
+    server.on("/freelance-jobs", walk)
+    client = client_for(server, cache=False)
+    assert len(list(iter_cursor(get_freelance_jobs_listing, client=client, limit=30))) == 2
+    assert len([job async for job in aiter_cursor(get_freelance_jobs_listing, client=client, limit=40)]) == 2
+    assert seen == ["30", "30", "40", "40"]
+    await client.aclose()

@@ -385,6 +385,7 @@ def test_the_selection_page_lists_the_characters_and_the_scopes() -> None:
         r"<label><input type=radio name=token value=\"(\d+)\" required( checked)?> <b>(.*?)</b>", page
     )
     assert radios == [("7", " checked", "Seven &lt;b&gt;"), ("8", "", "Eight")]  # the first is chosen
+    assert "(7)</label><label><input" in page  # one label after another, nothing between
     hidden = dict(re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page))
     assert hidden == {"csrf": "c&amp;srf", "scopes": f"{SKILLS} {WALLET}", "return_to": "/wallet?x=1&amp;y=2"}
     assert page.endswith("<p><button type=submit>Use this character</button></p></form></html>")
