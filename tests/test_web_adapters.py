@@ -18,7 +18,7 @@ import pytest
 
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig, Token
 from esi_fake import Character
-from tests.test_web_views import ALICE_1, ALICE_2, BOB_1, PASSER_BY, _example
+from tests.test_web_views import ALICE_1, ALICE_2, BOB_1, PASSER_BY, _example, web_app_config
 
 SITE = "http://site.test"
 WALLET = "esi-wallet.read_character_wallet.v1"
@@ -97,15 +97,7 @@ def site(
     request: pytest.FixtureRequest, fake_esi: Any, tmp_path: Path
 ) -> Iterator[tuple[Any, SQLTokenStore, list[Any]]]:
     kind = str(request.param)
-    client_id = f"web-inproc-{kind}"
-    fake_esi.sso.apps[client_id] = "web-secret"
-    fake_esi.sso.callbacks[client_id] = f"{SITE}/sso/callback"
-    config = SSOConfig(
-        client_id=client_id,
-        client_secret="web-secret",
-        callback_url=f"{SITE}/sso/callback",
-        login_url=fake_esi.url,
-    )
+    config = web_app_config(fake_esi, f"web-inproc-{kind}", SITE)
     store = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", secrets="plaintext")
     example = _example(f"web_{kind}")
     # Two processes of one site: one store, one session secret, each its own memory.

@@ -34,20 +34,23 @@ def _example(name: str) -> Any:
     return module
 
 
-@contextmanager
-def serve(kind: str, fake: Any, store: SQLTokenStore) -> Iterator[str]:
-    port = free_port()
-    site = f"http://127.0.0.1:{port}"
-    client_id = f"web-{kind}"
+def web_app_config(fake: Any, client_id: str, site: str) -> SSOConfig:
+    """A web app (with a secret) registered at the fake SSO, its callback on `site`."""
     fake.sso.apps[client_id] = "web-secret"
     fake.sso.callbacks[client_id] = f"{site}/sso/callback"
-    config = SSOConfig(
+    return SSOConfig(
         client_id=client_id,
         client_secret="web-secret",
         callback_url=f"{site}/sso/callback",
         login_url=fake.url,
     )
-    sso = SSOApp(config, store)
+
+
+@contextmanager
+def serve(kind: str, fake: Any, store: SQLTokenStore) -> Iterator[str]:
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    sso = SSOApp(web_app_config(fake, f"web-{kind}", site), store)
     if kind == "fastapi":
         import uvicorn
 
