@@ -218,13 +218,13 @@ def _attempts(
                 else max(1.0, backoff(limited + 1, 1.0, 30))
             )
             error.retry_after = wait
+            if operation.rate_limit is not None:  # the bucket is empty for everyone, raised or not
+                context.rate_buckets.pause(operation, lookup.principal, now, wait)
             if limited >= policy.max_retries or wait > context.max_wait:
                 raise error
             limited += 1
             count(context, "retries")
-            if operation.rate_limit is not None:
-                context.rate_buckets.pause(operation, lookup.principal, now, wait)  # the group waits
-            else:
+            if operation.rate_limit is None:
                 count(context, "waits")
                 yield from _sleep(context, operation, wait, "HTTP 429", deadline_at)
                 count(context, "wait_seconds", wait)

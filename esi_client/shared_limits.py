@@ -63,6 +63,7 @@ class RedisLimits:
         lease_seconds: float = LEASE_SECONDS,
         timeout: float = 2.0,
         connect_timeout: float = 0.5,
+        retry_seconds: float = RETRY_REDIS_SECONDS,
     ) -> None:
         import redis
 
@@ -73,7 +74,7 @@ class RedisLimits:
             if isinstance(url, str)
             else url
         )
-        self.lease_seconds = lease_seconds
+        self.lease_seconds, self.retry_seconds = lease_seconds, retry_seconds
         self.keys = f"{prefix}{app}:"
         self.scope = scope or socket.gethostname()
         self.scripts = {
@@ -122,36 +123,36 @@ class RedisLimits:
             )
             return self.scripts[script](keys=keys, args=args)
 
-    def call(self, work: Callable[[], T], fallback: Callable[[], T]) -> tuple[T, bool]:
-        """(work's result, True), or (fallback's, False) when Redis is down or fails now."""
+    def call(self, work: Callable[[], T], fallback: Callable[[], T]) -> T:
+        """Work's result, or fallback's when Redis is down or fails now."""
         import redis
 
         if time.monotonic() < self._down_until:
             if self.stats is not None:
                 self.stats.add("shared_limit_fallbacks")
-            return fallback(), False
+            return fallback()
         try:
             answer = work()
         except (redis.RedisError, OSError) as exc:
             with self._lock:
                 first, self._in_outage = not self._in_outage, True
-                self._down_until = time.monotonic() + RETRY_REDIS_SECONDS
+                self._down_until = time.monotonic() + self.retry_seconds
             if first:
                 logger.warning(
                     "shared limits: Redis did not answer (%s); this process keeps its own limits "
                     "and tries Redis again in %.0f s",
                     type(exc).__name__,
-                    RETRY_REDIS_SECONDS,
+                    self.retry_seconds,
                 )
             if self.stats is not None:
                 self.stats.add("shared_limit_fallbacks")
-            return fallback(), False
+            return fallback()
         if self._in_outage:
             with self._lock:
                 was_down, self._in_outage = self._in_outage, False
             if was_down:
                 logger.warning("shared limits: Redis answers again; the limits are shared once more")
-        return answer, True
+        return answer
 
 
 class SharedErrorBudget:
@@ -168,8 +169,7 @@ class SharedErrorBudget:
             self.limits._redis.zremrangebyscore(self._keys[1], "-inf", time.time())
             return int(self.limits._redis.zcard(self._keys[1]))
 
-        shared, _ = self.limits.call(count, lambda: 0)
-        return shared + self.local.in_flight
+        return self.limits.call(count, lambda: 0) + self.local.in_flight
 
     def reserve(self, now: float) -> tuple[float, object]:
         lease = uuid.uuid4().hex
@@ -185,8 +185,7 @@ class SharedErrorBudget:
             wait = float(self.limits.run("error_reserve", self._keys, args))
             return wait, (None if wait else ("redis", lease))
 
-        result, _ = self.limits.call(shared, lambda: self._local_reserve(now))
-        return result
+        return self.limits.call(shared, lambda: self._local_reserve(now))
 
     def _local_reserve(self, now: float) -> tuple[float, object]:
         wait, _ = self.local.reserve(now)
@@ -251,8 +250,7 @@ class SharedRateBuckets:
             wait, taken = self.local.reserve(operation, principal, now)
             return wait, (None if wait else ("local", taken))
 
-        result, _ = self.limits.call(shared, local)
-        return result
+        return self.limits.call(shared, local)
 
     def settle(
         self,

@@ -154,3 +154,56 @@ def test_a_sqlite_cache_stays_bounded_as_it_goes(tmp_path: Path) -> None:
     assert size_on_disk < 6_000_000, size_on_disk  # 20 MB offered
     store.maintain()
     assert store.size() <= 2_000_000
+
+
+def _expired(size: int) -> StoredResponse:
+    """An entry nothing can revalidate (no ETag) and already stale: the first a trim drops."""
+    return StoredResponse(200, {}, b"z" * size, None, time.time() - 1)
+
+
+def test_a_sqlite_cache_trims_every_64_saves(tmp_path: Path) -> None:
+    store = SQLiteCache(tmp_path / "nested" / "dirs" / "cache.sqlite")  # its folders are created
+    for n in range(63):
+        store.save(f"key-{n}", _expired(10))
+    assert store.load("key-0") is not None and store.load("key-62") is not None  # not trimmed yet
+    store.save("key-63", _expired(10))  # the 64th save trims
+    assert [n for n in range(64) if store.load(f"key-{n}") is not None] == []
+    for n in range(63):
+        store.save(f"again-{n}", _expired(10))
+    assert store.load("again-0") is not None  # 127 saves: the next trim is at 128
+    store.save("again-63", _expired(10))
+    assert store.load("again-0") is None
+
+
+def test_a_sqlite_cache_trims_once_an_eighth_of_its_budget_is_saved(tmp_path: Path) -> None:
+    store = SQLiteCache(tmp_path / "cache.sqlite", max_bytes=8000)  # an eighth: 1000 bytes
+    store.save("first", _expired(1000))
+    assert store.load("first") is not None  # 1000 bytes saved: not more than an eighth yet
+    store.save("second", _expired(1))
+    assert store.load("first") is None and store.load("second") is None  # 1001: trimmed
+    store.save("third", _expired(1000))  # counted afresh from the trim
+    assert store.load("third") is not None
+    store.save("fourth", _expired(1))
+    assert store.load("third") is None
+
+
+def test_a_sqlite_cache_over_its_budget_drops_the_oldest_until_within(tmp_path: Path) -> None:
+    keep = StoredResponse(200, {}, b"k" * 98, '"e"', time.time() + 60)  # 100 bytes with its headers
+    store = SQLiteCache(tmp_path / "cache.sqlite", max_bytes=10**9)
+    for n in range(200):
+        store.save(f"key-{n:03}", keep)
+    assert store.size() == 200 * 100
+    store.max_bytes = 200 * 100
+    assert store.maintain() == 0  # exactly at the budget: nothing goes
+    store.max_bytes = 5_000  # 150 must go: three batches of 64, from the oldest
+    assert store.maintain() == 192 and store.size() == 800
+    assert [n for n in range(200) if store.load(f"key-{n:03}") is not None] == list(range(192, 200))
+    assert (tmp_path / "cache.sqlite-wal").stat().st_size == 0  # the freed pages went back to the file
+
+
+def test_a_sqlite_cache_prunes_what_is_older_than_asked(tmp_path: Path) -> None:
+    store = SQLiteCache(tmp_path / "cache.sqlite")
+    store.save("revalidatable", StoredResponse(200, {}, b"[]", '"e"', time.time() - 1))
+    assert store.prune() == 0  # stale but revalidatable, and newer than `keep_stale`
+    assert store.prune(older_than=3600) == 0
+    assert store.prune(older_than=-60) == 1 and store.load("revalidatable") is None  # a minute ahead

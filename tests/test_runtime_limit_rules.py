@@ -9,13 +9,19 @@ import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from esi_client import ErrorLimitedError, ESIError, RateLimitedError
+from esi_client._stats import ClientStats
 from esi_client.api.killmails import get_killmails_killmail_id_killmail_hash
+from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_client.clock import ManualClock
+from esi_client.operations import get_operation
+from esi_fake import Character, ForcedReply
+from tests.auth_support import make_setup
 from tests.hostile_server import HostileServer, RawRequest, answer, client_for
 
 KILLMAIL = {
@@ -324,3 +330,57 @@ def test_a_420_whose_window_already_reset_holds_nothing(server: HostileServer) -
     assert caught.value.retry_after == 0.0
     assert get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client).killmail_id == 1
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("redis_up", [True, False], ids=["redis", "redis-down"])
+def test_a_429_for_a_character_holds_only_that_characters_bucket_in_the_fleet(
+    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path, redis_url: str, redis_up: bool
+) -> None:
+    """ESI's bucket for an authenticated call is the (group, application + character)'s: a 429
+    for one character holds that character's calls in every process of the app, not the other
+    character's. With Redis down, each process holds its own the same way."""
+    from esi_client import RedisLimits
+    from tests.services import free_port
+
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    fake_esi.sso.character = Character(90000101, "First Pilot", "owner-101")
+    first = setup.log_in()
+    fake_esi.sso.character = Character(90000102, "Second Pilot", "owner-102")
+    second = setup.log_in()
+    app = f"characters-{uuid.uuid4().hex[:8]}"
+    url = redis_url if redis_up else f"redis://127.0.0.1:{free_port()}/0"
+    mine = make_client(auth=setup.auth, max_wait=5, limits=RedisLimits(url, app=app))
+    wallet = get_operation("get_characters_character_id_wallet")
+    fake_esi.state.faults.forced = [ForcedReply(429, count=1, retry_after=600)]
+    with pytest.raises(RateLimitedError) as caught:
+        get_characters_character_id_wallet.sync(first.character_id, client=mine)
+    assert caught.value.retry_after is not None and caught.value.retry_after > 500
+    sent = fake_esi.state.stats.count(wallet.id)
+    assert isinstance(get_characters_character_id_wallet.sync(second.character_id, client=mine), float)
+    with pytest.raises(RateLimitedError):
+        get_characters_character_id_wallet.sync(first.character_id, client=mine)
+    assert fake_esi.state.stats.count(wallet.id) == sent + 1  # the second character's call only
+    assert esi_clock.sleeps == []
+    if not redis_up:
+        assert mine.stats.shared_limit_fallbacks > 0
+        return
+    theirs = make_client(auth=setup.auth, max_wait=5, limits=RedisLimits(url, app=app))
+    with pytest.raises(RateLimitedError):
+        get_characters_character_id_wallet.sync(first.character_id, client=theirs)
+    assert isinstance(get_characters_character_id_wallet.sync(second.character_id, client=theirs), float)
+    assert mine.stats.shared_limit_fallbacks == theirs.stats.shared_limit_fallbacks == 0
+    # The keys are the fleet's contract (processes of two esikit versions share them in a
+    # rolling upgrade): a bucket per group and principal, the error budget per scope.
+    import redis
+
+    assert wallet.rate_limit is not None
+    group, client_id = wallet.rate_limit.group, setup.auth.refresher.sso.config.client_id
+    principal = f"{client_id}/{second.character_id}"
+    _, buckets = RedisLimits(url, app=app).bind(10, 16, ClientStats())
+    _, lease = buckets.reserve(wallet, principal, 0.0)  # a slot in hand: its lease is kept too
+    found = set(redis.Redis.from_url(redis_url, decode_responses=True).keys(f"esikit:limits:{app}:*"))
+    base = f"esikit:limits:{app}:"
+    assert {f"{base}rate:{group}:{principal}:{part}" for part in ("state", "leases", "spent")} <= found
+    assert f"{base}rate:{group}:{client_id}/{first.character_id}:state" in found, sorted(found)
+    assert f"{base}errors:{socket.gethostname()}:state" in found, sorted(found)
+    buckets.settle(wallet, principal, 0.0, None, lease)

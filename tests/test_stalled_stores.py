@@ -181,10 +181,16 @@ def test_an_unreadable_redis_entry_is_a_miss_not_an_outage(
 
 
 @pytest.mark.parametrize(
-    ("column", "value"), [("fresh_until", "soon"), ("etag", b"\x00\xff"), ("headers", b"{"), ("status", "x")]
+    ("column", "value", "reason"),
+    [
+        ("fresh_until", "soon", "its expiry 'soon' is not a time"),
+        ("etag", b"\x00\xff", "its ETag b'\\x00\\xff' is not text"),
+        ("headers", b"{", "its headers or body cannot be read (unexpected end of data"),
+        ("status", "x", "status 'x' is not an HTTP status"),
+    ],
 )
 def test_a_sqlite_entry_of_any_shape_is_a_counted_miss(
-    make_client: Any, tmp_path: Path, column: str, value: Any
+    make_client: Any, tmp_path: Path, column: str, value: Any, reason: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "cache.sqlite"
     assert get_universe_types_type_id.sync(34, client=make_client(cache=SQLiteCache(path))).type_id == 34
@@ -193,6 +199,8 @@ def test_a_sqlite_entry_of_any_shape_is_a_counted_miss(
     again = make_client(cache=SQLiteCache(path))
     assert get_universe_types_type_id.sync(34, client=again).type_id == 34
     assert again.cache.store_errors == 1 and not again.cache.guard.down
+    (warned,) = [r.getMessage() for r in caplog.records if "is unusable" in r.getMessage()]
+    assert f"is unusable ({reason}" in warned, warned
     healed = make_client(cache=SQLiteCache(path))
     assert get_universe_types_type_id.sync(34, client=healed).type_id == 34
     assert healed.cache.store_errors == 0  # read back and used (served, or revalidated by its ETag)

@@ -4,12 +4,15 @@ in between: not a line per cache key per step."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from esi_client import RedisLimits
+from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_client.cache_stores import RedisCache, ResponseCache
 from tests.services import free_port, redis_server
@@ -51,6 +54,52 @@ def test_a_redis_outage_is_told_once_and_its_end_once(
         back = _cache_warnings(caplog)
         assert len(back) == 1 and "answers again" in back[0], back
         assert client.cache.store_errors == failures
+    finally:
+        second.close()
+
+
+def _limit_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.getMessage().startswith("shared limits:")
+    ]
+
+
+@pytest.mark.parametrize("retry_seconds", [0.0, 600.0], ids=["tried-each-call", "left-alone"])
+def test_a_redis_outage_of_the_shared_limits_is_told_once_and_its_end_once(
+    make_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, retry_seconds: float
+) -> None:
+    """Down: one WARNING, then this process's own limits (counted) until Redis is tried again,
+    `retry_seconds` after the failure; back: one WARNING, and the limits are Redis's again."""
+    port = free_port()
+    first: Generator[str, None, None] = redis_server(tmp_path / "up", port)  # type: ignore[assignment]
+    (tmp_path / "up").mkdir()
+    limits = RedisLimits(next(first), app=f"outage-{uuid.uuid4().hex[:8]}", retry_seconds=retry_seconds)
+    client = make_client(cache=False, limits=limits)
+    assert get_status.sync(client=client).players > 0
+    assert client.stats.shared_limit_fallbacks == 0
+    first.close()  # Redis goes away
+    caplog.set_level(logging.WARNING, logger="esi_client")
+    for _ in range(5):
+        assert get_status.sync(client=client).players > 0
+    down = _limit_warnings(caplog)
+    assert len(down) == 1 and "Redis did not answer" in down[0], down
+    fallbacks = client.stats.shared_limit_fallbacks
+    assert fallbacks >= 5
+    (tmp_path / "again").mkdir()
+    second: Generator[str, None, None] = redis_server(tmp_path / "again", port)  # type: ignore[assignment]
+    next(second)
+    try:
+        caplog.clear()
+        for _ in range(3):
+            assert get_status.sync(client=client).players > 0
+        told = _limit_warnings(caplog)
+        if retry_seconds:  # not tried again yet: still its own limits, and nothing to tell
+            assert told == [] and client.stats.shared_limit_fallbacks >= fallbacks + 3, told
+        else:
+            assert len(told) == 1 and "answers again" in told[0], told
+            assert client.stats.shared_limit_fallbacks == fallbacks
     finally:
         second.close()
 
