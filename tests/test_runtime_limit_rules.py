@@ -32,6 +32,7 @@ KILLMAIL = {
     "victim": {"damage_taken": 1, "ship_type_id": 587},
 }
 WINDOW = 900  # the killmail group's, in X-Ratelimit-Limit below
+DOWN = "unreachable-"  # the app name of limits whose Redis cannot be reached
 
 
 def _rate(remaining: int, limit: int = 150) -> dict[str, str]:
@@ -46,13 +47,19 @@ def _errors(remain: int) -> dict[str, str]:
     return {"X-ESI-Error-Limit-Remain": str(remain), "X-ESI-Error-Limit-Reset": "60"}
 
 
-@pytest.fixture(params=["local", "shared"])
+@pytest.fixture(params=["local", "shared", "redis-down"])
 def limits(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The client options of a process keeping its own limits, or of one keeping the fleet's."""
+    """The client options of a process keeping its own limits, of one keeping the fleet's, or of
+    one whose Redis cannot be reached (it falls back to its own limits, which keep every rule)."""
     if request.param == "local":
         return {}
     from esi_client import RedisLimits
+    from tests.services import free_port
 
+    if request.param == "redis-down":
+        return {
+            "limits": RedisLimits(f"redis://127.0.0.1:{free_port()}/0", app=f"{DOWN}{uuid.uuid4().hex[:8]}")
+        }
     redis_url: str = request.getfixturevalue("redis_url")
     return {"limits": RedisLimits(redis_url, app=f"rules-{uuid.uuid4().hex[:8]}")}
 
@@ -85,8 +92,13 @@ def _client(server: HostileServer, options: dict[str, Any]) -> Any:
 
 
 def _kept_by_redis(client: Any, options: dict[str, Any]) -> bool:
-    """The shared limits were Redis's throughout (a fallback to local ones would hide a fault)."""
-    return "limits" not in options or client.stats.shared_limit_fallbacks == 0
+    """The shared limits were Redis's throughout (a fallback to local ones would hide a fault),
+    or the process's own when its Redis is down."""
+    if "limits" not in options:
+        return True
+    down = f":{DOWN}" in options["limits"].keys
+    fallbacks: int = client.stats.shared_limit_fallbacks
+    return fallbacks > 0 if down else fallbacks == 0
 
 
 def _two_at_once_then_one(
@@ -384,3 +396,67 @@ def test_a_429_for_a_character_holds_only_that_characters_bucket_in_the_fleet(
     assert f"{base}rate:{group}:{client_id}/{first.character_id}:state" in found, sorted(found)
     assert f"{base}errors:{socket.gethostname()}:state" in found, sorted(found)
     buckets.settle(wallet, principal, 0.0, None, lease)
+
+
+@pytest.mark.parametrize(("remain", "waits"), [(4, False), (3, True)])
+def test_the_error_threshold_is_the_clients(
+    server: HostileServer, limits: dict[str, Any], remain: int, waits: bool
+) -> None:
+    """`error_threshold=3`: 4 errors left may be risked by one request, 3 may not."""
+    server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, _errors(remain)))
+    client = client_for(server, clock=ManualClock(), max_wait=30, error_threshold=3, **limits)
+    get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    if not waits:
+        assert get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client).killmail_id == 1
+        assert _kept_by_redis(client, limits)
+        return
+    with pytest.raises(ErrorLimitedError) as refused:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
+    assert refused.value.retry_after is not None and refused.value.retry_after > 30
+    assert server.count("/killmails/2/h") == 0 and _kept_by_redis(client, limits)
+
+
+def test_an_error_count_without_its_reset_is_not_believed(
+    server: HostileServer, limits: dict[str, Any]
+) -> None:
+    """X-ESI-Error-Limit-Remain without -Reset says nothing of when the window ends: ignored
+    (not a stuck budget, and not a script error that un-shares the fleet's limits)."""
+    server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, {"X-ESI-Error-Limit-Remain": "0"}))
+    client = _client(server, limits)
+    for killmail_id in (1, 2, 3):
+        get_killmails_killmail_id_killmail_hash.sync(killmail_id, "h", client=client)
+    assert server.count("/killmails/3/h") == 1 and _kept_by_redis(client, limits)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(429, {"Retry-After": "0"}), (420, {"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "0"})],
+    ids=["429-retry-after-0", "420-reset-0"],
+)
+def test_a_limit_that_is_already_over_holds_nothing(
+    server: HostileServer, limits: dict[str, Any], status: int, headers: dict[str, str]
+) -> None:
+    """ESI's wait of 0 s is no wait, in the fleet too (on Redis's clock, so in real time here)."""
+    _first_answered(server, status, headers)
+    client = client_for(server, max_wait=30, **limits)
+    try:
+        get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    except ErrorLimitedError as limited:  # a 420 is raised (it counts against the app), a 429 retried
+        assert status == 420 and limited.retry_after == 0.0
+    assert get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client).killmail_id == 1
+    assert client.stats.waits == 0 and _kept_by_redis(client, limits)
+
+
+def test_a_lone_request_finds_out_whether_tokens_came_back(
+    server: HostileServer, limits: dict[str, Any]
+) -> None:
+    """5 tokens left, none spent by this client (another of the app's clients spent them): one
+    request goes alone to find out, and its answer is believed even though it is higher (the
+    tokens came back); the calls after it go on."""
+    found_out = {**_rate(5), "X-Ratelimit-Used": "0"}
+    answers = iter([found_out, _rate(100)])
+    server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, next(answers, _rate(98))))
+    client = _client(server, limits)
+    for killmail_id in (1, 2, 3, 4):
+        assert get_killmails_killmail_id_killmail_hash.sync(killmail_id, "h", client=client).killmail_id == 1
+    assert client.stats.waits == 0 and _kept_by_redis(client, limits)
