@@ -39,8 +39,9 @@ def to_jsonable(value: object) -> object:
 class Response(Generic[T]):
     """A parsed ESI response with the facts the runtime read from its headers.
 
-    `from_cache` is true when the runtime answered from its cache without a request, or
-    when ESI answered 304 and the cached result was reused.
+    `from_cache` is true when the runtime answered without a request of its own (from its
+    cache, or from an identical request another caller had in flight), or when ESI answered
+    304 and the cached result was reused.
     """
 
     status_code: int

@@ -8,6 +8,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -88,6 +89,30 @@ def test_identical_gets_in_threads_share_one_request(server: HostileServer, foll
     assert server.count("/status") + server.count("/status/") == 1
     assert client.stats.coalesced == 11
     assert len({id(result) for result in results}) == 12  # each caller its own copy
+
+
+def test_a_follower_is_told_its_answer_came_without_a_request_and_decodes_its_own(
+    server: HostileServer, followers: _Followers
+) -> None:
+    arrived, release = threading.Event(), threading.Event()
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        arrived.set()
+        release.wait(30)
+        answer(conn, 200, {**STATUS, "vip": False, "new_in_esi": 1}, FRESH)  # a key the spec lacks
+
+    server.on("*", handle)
+    client = client_for(server)
+    with ThreadPoolExecutor(2) as pool:
+        leader = pool.submit(get_status.sync_detailed, client=client)
+        assert arrived.wait(30)
+        follower = pool.submit(get_status.sync_detailed, client=client)
+        followers.wait_for(1)
+        release.set()
+        led, followed = leader.result(30), follower.result(30)
+    assert (led.from_cache, followed.from_cache) == (False, True)
+    assert led.parsed is not followed.parsed and followed.parsed is not None and followed.parsed.players == 7
+    assert client.stats.unknown_keys == 2  # each caller decodes its own copy, and it is counted
 
 
 async def test_identical_gets_in_tasks_share_one_request(

@@ -74,6 +74,20 @@ def test_a_wrong_type_names_its_path(
     assert str(error).startswith(f"GetMarketsRegionIdOrders: response does not match the spec at [2].{field}")
 
 
+@pytest.mark.parametrize(
+    ("length", "shown"),
+    [(78, "'" + "9" * 78 + "'"), (79, "'" + "9" * 76 + "...")],  # reprs of 80 and 81 characters
+)
+def test_a_wrong_value_is_shown_in_80_characters_at_most(
+    server: HostileServer, length: int, shown: str
+) -> None:
+    items = [order(n) for n in range(3)]
+    items[2]["price"] = "9" * length
+    with pytest.raises(BadResponseError) as caught:
+        orders(server, items)
+    assert str(caught.value).endswith(f"at [2].price: expected number, got {shown}")
+
+
 @pytest.mark.parametrize("body", [b'"abc"', b"{}", b"null", b"true"])
 def test_a_scalar_response_is_checked(server: HostileServer, body: bytes) -> None:
     server.on("/characters/90000001/wallet", replies(200, body))

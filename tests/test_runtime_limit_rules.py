@@ -460,3 +460,27 @@ def test_a_lone_request_finds_out_whether_tokens_came_back(
     for killmail_id in (1, 2, 3, 4):
         assert get_killmails_killmail_id_killmail_hash.sync(killmail_id, "h", client=client).killmail_id == 1
     assert client.stats.waits == 0 and _kept_by_redis(client, limits)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "kind", "said"),
+    [
+        (420, {"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "7"}, ErrorLimitedError, "7.0"),
+        (429, {"Retry-After": "10"}, RateLimitedError, "10"),
+        (429, {"Retry-After": "600"}, RateLimitedError, "600"),
+    ],
+)
+def test_a_call_held_by_a_limit_says_which_and_for_how_long(
+    server: HostileServer, status: int, headers: dict[str, str], kind: type[ESIError], said: str
+) -> None:
+    """Raised without a request: ESI's status for that limit, and the wait (tenths under 10 s)."""
+    _first_answered(server, status, headers)
+    client = client_for(server, clock=ManualClock(), max_wait=5)
+    with pytest.raises(kind):
+        get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    with pytest.raises(kind) as held:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
+    limit = "error limit" if status == 420 else "rate limit"
+    assert held.value.status == status and held.value.sent is False
+    assert f"the {limit} allows the next request in {said} s, more than max_wait (5 s)" in str(held.value)
+    assert server.count("/killmails/2/h") == 0
