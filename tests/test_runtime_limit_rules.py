@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from esi_client import ErrorLimitedError, ESIError, RateLimitedError
+from esi_client import ErrorLimitedError, ESIError, ESIResponseError, RateLimitedError
 from esi_client._stats import ClientStats
 from esi_client.api.killmails import get_killmails_killmail_id_killmail_hash
 from esi_client.api.wallet import get_characters_character_id_wallet
@@ -471,7 +471,7 @@ def test_a_lone_request_finds_out_whether_tokens_came_back(
     ],
 )
 def test_a_call_held_by_a_limit_says_which_and_for_how_long(
-    server: HostileServer, status: int, headers: dict[str, str], kind: type[ESIError], said: str
+    server: HostileServer, status: int, headers: dict[str, str], kind: type[ESIResponseError], said: str
 ) -> None:
     """Raised without a request: ESI's status for that limit, and the wait (tenths under 10 s)."""
     _first_answered(server, status, headers)
