@@ -473,3 +473,43 @@ def test_a_store_describes_where_its_secrets_are(tmp_path: Path, mode: str, said
     path = tmp_path / "described.sqlite"
     store = SQLTokenStore(f"sqlite:///{path}", **_secrets_options(mode, tmp_path))
     assert store.describe() == f"sqlite:///{path} (secrets: {said})"
+
+
+def test_a_tokens_refresh_lock_excludes_every_store_on_the_database_and_is_let_go(store_url: str) -> None:
+    """Two stores on one database in one process (two clients, two apps) exclude each other per
+    token, other tokens go on, and a lock let go is free for any other session (a leftover
+    PostgreSQL advisory lock would stall every host's refresh of that token)."""
+    first = SQLTokenStore(store_url, secrets="plaintext")
+    second = SQLTokenStore(store_url, secrets="plaintext")
+    inside, leave, events = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        with first.lock(7):
+            events.append("first in")
+            inside.set()
+            assert leave.wait(30)
+            events.append("first out")
+
+    def take() -> None:
+        with second.lock(7):
+            events.append("second in")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(30)
+    with second.lock(8):  # another token's lock is not held up
+        events.append("other token")
+    taker = threading.Thread(target=take)
+    taker.start()
+    taker.join(0.5)  # a lock that excludes keeps it out however long this is
+    leave.set()
+    holder.join(30)
+    taker.join(30)
+    assert events == ["first in", "other token", "first out", "second in"]
+    if store_url.startswith("sqlite"):
+        database = Path(store_url.removeprefix("sqlite:///"))
+        lock_file = database.with_name(database.name + "-refresh.lock")  # every version's name
+        assert (lock_file.stat().st_mode & 0o777) == (database.stat().st_mode & 0o777) == 0o600
+        return
+    with create_engine(store_url).connect() as other_session:
+        assert other_session.execute(text("SELECT pg_try_advisory_lock(29285, 7)")).scalar() is True
