@@ -142,6 +142,46 @@ def test_secrets_in_a_keyring_backend(tmp_path: Path) -> None:
         assert backend.get_password("esikit", f"token-{token.id}-{kind}") is None
 
 
+class _CaseSensitiveKeyring(PlaintextKeyring):
+    """The file backend lower-cases names (ConfigParser); the platforms' keyrings do not. This
+    one keeps names as given, in memory, so a secret left behind under any name is seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            from keyring.errors import PasswordDeleteError
+
+            raise PasswordDeleteError(username)
+
+
+def test_a_keyring_keeps_nothing_of_a_deleted_token_and_a_lost_secret_is_none(tmp_path: Path) -> None:
+    backend = _CaseSensitiveKeyring()
+    store = SQLTokenStore(
+        f"sqlite:///{tmp_path / 'kr.sqlite'}", secrets=KeyringSecrets(backend, allow_insecure=True)
+    )
+    kept, lost = store.save(_token(8, (A,), 1.0)), store.save(_token(9, (A,), 2.0))
+    assert sorted(name for _, name in backend.entries) == [
+        f"token-{kept.id}-access",
+        f"token-{kept.id}-refresh",
+        f"token-{lost.id}-access",
+        f"token-{lost.id}-refresh",
+    ]
+    backend.delete_password("esikit", f"token-{lost.id}-refresh")  # removed outside esikit
+    read = store.get(lost.id or 0)
+    assert read is not None and read.refresh_token is None and read.access_token == "access-9-2.0"
+    store.delete([kept.id or 0, lost.id or 0])
+    assert backend.entries == {}
+
+
 REFUSED_KEYRING = (
     "no usable keyring backend (found {name}); token secrets will not be stored in plaintext. "
     "Options: install an encrypted file backend (pip install keyrings.cryptfile and set "
