@@ -142,12 +142,13 @@ def test_secrets_in_a_keyring_backend(tmp_path: Path) -> None:
         assert backend.get_password("esikit", f"token-{token.id}-{kind}") is None
 
 
-class _CaseSensitiveKeyring(PlaintextKeyring):
+class _CaseSensitiveKeyring:
     """The file backend lower-cases names (ConfigParser); the platforms' keyrings do not. This
     one keeps names as given, in memory, so a secret left behind under any name is seen."""
 
+    priority = 1
+
     def __init__(self) -> None:
-        super().__init__()
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
