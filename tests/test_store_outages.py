@@ -125,3 +125,17 @@ def test_a_broken_token_store_is_named_with_the_drivers_reason(
         f"the token store {setup.store.describe()} cannot be reached (file is not a database); "
         f"the token of {token.character_name} ({token.character_id}) was not refreshed"
     )
+
+
+def test_a_database_failure_is_told_in_its_first_line_within_200_characters() -> None:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from esi_auth.store.sql import failure_reason
+
+    driver_said = Exception("connection refused " + "x" * 300 + "\nDETAIL: the second line is left out")
+    assert (
+        failure_reason(OperationalError("SELECT 1", {}, driver_said))
+        == ("connection refused " + "x" * 300)[:200]
+    )
+    assert failure_reason(OperationalError("SELECT 1", {}, Exception("  server closed  "))) == "server closed"
+    assert failure_reason(DBAPIError("SELECT 1", {}, ConnectionResetError())) == "ConnectionResetError"

@@ -337,8 +337,8 @@ def _shown_url(url: str) -> str:
 
 def failure_reason(exc: DBAPIError) -> str:
     """What went wrong with the database, in one line (no URL, no secret)."""
-    text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-    return text[:200]
+    lines = str(exc.orig).strip().splitlines()
+    return (lines[0] if lines else type(exc.orig).__name__)[:200]  # a driver error may say nothing
 
 
 def _prepare_file(path: Path) -> None:
