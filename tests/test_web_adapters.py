@@ -179,6 +179,24 @@ def test_a_choice_posted_with_a_wrong_csrf_or_token_is_refused(site: Any, fake_e
     assert _text(alice.go("POST", "/sso/select", data=form), "character") == "Alice Two (91000002)"
 
 
+def test_each_session_has_its_own_csrf_and_another_sessions_is_refused(site: Any, fake_esi: Any) -> None:
+    forms = {}
+    for user, characters in (
+        ("alice", (ALICE_1, ALICE_2)),
+        ("bob", (BOB_1, Character(92000002, "Bob Two", "ob2"))),
+    ):
+        browser = _signed_in(site, user)
+        for character in characters:
+            fake_esi.sso.character = character
+            browser.go("GET", "/wallet/new")
+        forms[user] = (browser, _form(browser.go("GET", "/wallet"), characters[1].name))
+    (alice, alices), (bob, bobs) = forms["alice"], forms["bob"]
+    assert alices["csrf"] != bobs["csrf"] and len(alices["csrf"]) == len(bobs["csrf"]) == 64
+    assert _form(alice.go("GET", "/wallet"), "Alice One")["csrf"] == alices["csrf"]  # kept by the session
+    assert bob.go("POST", "/sso/select", data={**bobs, "csrf": alices["csrf"]}).status_code == 400
+    assert _text(bob.go("POST", "/sso/select", data=bobs), "character") == "Bob Two (92000002)"
+
+
 def test_a_single_use_token_is_never_stored_and_a_forged_callback_is_refused(
     site: Any, fake_esi: Any
 ) -> None:
