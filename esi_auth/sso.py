@@ -61,6 +61,8 @@ class SSOClient:
             "scope": " ".join(normalise_scopes(scopes)),
             "state": state,
         }
+        if not params["scope"]:  # a login for identity alone asks for none
+            del params["scope"]
         if verifier is not None:
             params.update(code_challenge=challenge_for(verifier), code_challenge_method="S256")
         return f"{self.config.authorize_url}?{urlencode(params)}"

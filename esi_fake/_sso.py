@@ -171,14 +171,15 @@ class SSOState:
         *,
         by_refresh: bool = False,
     ) -> dict[str, Any]:
-        refresh_token = secrets.token_urlsafe(24)
-        self._grants[refresh_token] = _Grant(client_id, character.character_id, character, scopes, family)
-        return {
+        answer: dict[str, Any] = {
             "access_token": self.issue_access_token(client_id, character, scopes, by_refresh=by_refresh),
             "token_type": "Bearer",
             "expires_in": self.access_token_seconds,
-            "refresh_token": refresh_token,
         }
+        if scopes:  # as EVE SSO: a login for identity alone gets no refresh token
+            refresh_token = answer["refresh_token"] = secrets.token_urlsafe(24)
+            self._grants[refresh_token] = _Grant(client_id, character.character_id, character, scopes, family)
+        return answer
 
 
 ROTATION_MODES = ("none", "take-back", "strict")

@@ -179,6 +179,14 @@ def test_a_choice_posted_with_a_wrong_csrf_or_token_is_refused(site: Any, fake_e
     assert _text(alice.go("POST", "/sso/select", data=form), "character") == "Alice Two (91000002)"
 
 
+def test_a_users_only_token_serves_them_in_another_browser_without_a_login(site: Any, fake_esi: Any) -> None:
+    fake_esi.sso.character = ALICE_1
+    assert _text(_signed_in(site, "alice").go("GET", "/wallet"), "character") == "Alice One (91000001)"
+    elsewhere = _signed_in(site, "alice")  # another browser: nothing of that login in its session
+    page = elsewhere.go("GET", "/wallet")
+    assert _text(page, "character") == "Alice One (91000001)" and elsewhere.hops == []
+
+
 def test_each_session_has_its_own_csrf_and_another_sessions_is_refused(site: Any, fake_esi: Any) -> None:
     forms = {}
     for user, characters in (
@@ -433,3 +441,32 @@ def test_the_flask_blueprint_is_named_for_url_for(fake_esi: Any, tmp_path: Path)
     with app.test_request_context():
         assert flask.url_for("esi_sso.callback") == "/sso/callback"
         assert flask.url_for("esi_sso.select") == "/sso/select"
+
+
+def test_flask_views_may_ask_for_no_scope(fake_esi: Any, tmp_path: Path) -> None:
+    """Logging in only to know who is there: the Flask decorators' scopes default to none."""
+    from esi_auth.web.flask import single_use_token, token_required, tokens_required
+
+    config = web_app_config(fake_esi, "web-inproc-no-scope", SITE)
+    store = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", secrets="plaintext")
+    app = _example("web_flask").make_app(SSOApp(config, store), fake_esi.url, session_secret="s" * 32)
+    app.add_url_rule("/who", "who", token_required()(lambda token: f"<p id=who>{token.character_name}</p>"))
+    app.add_url_rule(
+        "/all", "all", tokens_required()(lambda tokens: f"<p id=all>{[t.character_id for t in tokens]}</p>")
+    )
+    app.add_url_rule("/once", "once", single_use_token()(lambda token: f"<p id=once>{token.scopes}</p>"))
+    loop = asyncio.new_event_loop()
+    browser = Browser("flask", app, loop)
+    try:
+        assert browser.go("GET", "/signin?user=alice").status_code == 200
+        fake_esi.sso.character = ALICE_1
+        assert _text(browser.go("GET", "/who"), "who") == "Alice One"
+        assert "scope=" not in browser.hops[0].headers["location"]  # no scope asked of EVE SSO
+        assert _text(browser.go("GET", "/all"), "all") == "[91000001]"
+        assert _text(browser.go("GET", "/once"), "once") == "()"
+        assert [(token.scopes, token.refresh_token) for token in store.query()] == [
+            ((), None)
+        ]  # EVE SSO's way
+    finally:
+        browser.close()
+        loop.close()

@@ -110,14 +110,11 @@ class SQLTokenStore:
                 key = db.execute(insert(tokens).values(**values)).inserted_primary_key
                 assert key is not None
                 token.id = int(key[0])
-                db.execute(insert(token_scopes), [{"token_id": token.id, "scope": s} for s in token.scopes])
             else:
                 db.execute(update(tokens).where(tokens.c.id == token.id).values(**values))
                 db.execute(delete(token_scopes).where(token_scopes.c.token_id == token.id))
-                if token.scopes:
-                    db.execute(
-                        insert(token_scopes), [{"token_id": token.id, "scope": s} for s in token.scopes]
-                    )
+            if token.scopes:  # a login for identity alone has none
+                db.execute(insert(token_scopes), [{"token_id": token.id, "scope": s} for s in token.scopes])
             self._seal(db, token)
         return token
 
