@@ -113,3 +113,38 @@ def test_invalid_grant_is_not_retried(fake_esi: Any, esi_clock: Any, tmp_path: A
     with pytest.raises(InvalidGrantError):
         setup.refresher.refresh(token, force=True)
     assert sum(fake_esi.sso.refreshes.values()) == 0 and setup.store.get(token.id or 0) is None
+
+
+@pytest.mark.parametrize("left", ["margin-and-a-second", "margin"])
+def test_an_answer_saved_by_a_process_that_died_is_used_while_good_for_the_margin(
+    fake_esi: Any, esi_clock: Any, tmp_path: Any, left: str
+) -> None:
+    """A process saved SSO's answer and died before validating it: the next refresh validates
+    that saved answer instead of asking SSO, keeping its refresh token, while its access token
+    is good for more than the margin; with the margin alone left, SSO is asked."""
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    token = setup.log_in()
+    assert token.id is not None
+    answer = _refresh(fake_esi, token.client_id, token.refresh_token or "").json()
+    setup.store.save_rotation(token.id, answer["refresh_token"], answer["access_token"])  # then died
+    expires_at = setup.sso.validate(answer).claims.expires_at
+    esi_clock.advance(expires_at - esi_clock.now() - setup.refresher.margin - (1 if left != "margin" else 0))
+    asked = sum(fake_esi.sso.refreshes.values())
+    left_behind = setup.store.get(token.id)  # what the next worker reads: marked unvalidated
+    assert left_behind is not None and left_behind.expires_at == 0
+    refreshed = setup.refresher.ensure_fresh(left_behind)
+    stored = setup.store.get(token.id)
+    assert stored is not None and (stored.refresh_token, stored.access_token) == (
+        refreshed.refresh_token,
+        refreshed.access_token,
+    )
+    if left == "margin":  # not good for long enough: SSO is asked, with the saved refresh token
+        assert sum(fake_esi.sso.refreshes.values()) == asked + 1
+        assert refreshed.access_token != answer["access_token"] and refreshed.expires_at > expires_at
+        return
+    assert sum(fake_esi.sso.refreshes.values()) == asked
+    assert (refreshed.access_token, refreshed.refresh_token) == (
+        answer["access_token"],
+        answer["refresh_token"],
+    )
+    assert refreshed.expires_at == expires_at
