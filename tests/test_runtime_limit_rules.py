@@ -484,3 +484,18 @@ def test_a_call_held_by_a_limit_says_which_and_for_how_long(
     assert held.value.status == status and held.value.sent is False
     assert f"the {limit} allows the next request in {said} s, more than max_wait (5 s)" in str(held.value)
     assert server.count("/killmails/2/h") == 0
+
+
+def test_an_operation_without_a_rate_limit_group_takes_no_bucket(
+    server: HostileServer, limits: dict[str, Any]
+) -> None:
+    """An operation without `x-rate-limit` (GetAlliances): only the error budget gates it, even
+    when ESI sends rate headers."""
+    from esi_client.api.alliance import get_alliances
+
+    assert get_operation("get_alliances").rate_limit is None
+    server.on("*", lambda _request, conn: answer(conn, 200, [99000001], _rate(0)))
+    client = _client(server, limits)
+    for _ in range(3):
+        assert get_alliances.sync(client=client) == [99000001]
+    assert server.count("/alliances") == 3 and client.stats.waits == 0 and _kept_by_redis(client, limits)
