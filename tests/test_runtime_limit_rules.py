@@ -499,3 +499,39 @@ def test_an_operation_without_a_rate_limit_group_takes_no_bucket(
     for _ in range(3):
         assert get_alliances.sync(client=client) == [99000001]
     assert server.count("/alliances") == 3 and client.stats.waits == 0 and _kept_by_redis(client, limits)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-ESI-Error-Limit-Remain": "0000000005", "X-ESI-Error-Limit-Reset": "30"},
+        {"X-Ratelimit-Limit": "150/15m", "X-Ratelimit-Remaining": "0000000005", "X-Ratelimit-Used": "2"},
+    ],
+    ids=["errors", "rate"],
+)
+def test_a_count_of_more_than_9_digits_is_unreadable(
+    server: HostileServer, limits: dict[str, Any], headers: dict[str, str]
+) -> None:
+    """Ten characters, even zero-padded: no budget that large, so not believed (it would hold)."""
+    server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, headers))
+    client = _client(server, limits)
+    for killmail_id in (1, 2, 3):
+        get_killmails_killmail_id_killmail_hash.sync(killmail_id, "h", client=client)
+    assert server.count("/killmails/3/h") == 1 and client.stats.waits == 0 and _kept_by_redis(client, limits)
+
+
+def test_limits_kept_through_the_apps_own_redis_client(server: HostileServer, redis_url: str) -> None:
+    """RedisLimits takes a redis.Redis the app already has, even one that decodes answers to str."""
+    import redis
+
+    from esi_client import RedisLimits
+
+    own = redis.Redis.from_url(redis_url, decode_responses=True)
+    limits = {"limits": RedisLimits(own, app=f"own-client-{uuid.uuid4().hex[:8]}")}
+    server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, _rate(7)))  # the room kept for a 4xx
+    client = _client(server, limits)
+    get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    with pytest.raises(RateLimitedError) as refused:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
+    assert refused.value.retry_after is not None and refused.value.retry_after > WINDOW / 2
+    assert server.count("/killmails/2/h") == 0 and _kept_by_redis(client, limits)

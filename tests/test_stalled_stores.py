@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -245,6 +246,12 @@ def test_garbage_in_the_shared_limit_keys_is_replaced(
     assert all("did not answer" not in message for message in told), told
     if kind in ("string", "list"):
         assert told and "replaced" in told[0] and f"({kind})" in told[0], told
+        listed = re.search(r"does not write \((.*?); Redis said", told[0])  # each key, with its type
+        assert listed is not None, told
+        named = listed.group(1).split(", ")
+        assert len(named) >= 2 and all(
+            re.fullmatch(r"esikit:limits:garbage-test:\S+ \(\w+\)", n) for n in named
+        )
 
 
 def test_a_busy_process_does_not_take_redis_for_a_slow_store(own_redis: str) -> None:
