@@ -115,3 +115,22 @@ def test_token_refreshes_are_counted(fake_esi: Any, esi_clock: Any, tmp_path: An
     setup.refresher.ensure_fresh(token)  # fresh now: no second refresh
     refreshed = _added(before, _values(reader), "esi.token.refreshes", **{"esi.client_id": token.client_id})
     assert refreshed == 1
+
+
+def test_a_characters_bucket_is_the_gauge_of_its_calls(
+    fake_esi: Any, esi_clock: Any, tmp_path: Any, make_client: Any, telemetry: Any
+) -> None:
+    """An authenticated call's bucket is the character's: the gauge holds what its answer said."""
+    from esi_client.api.wallet import get_characters_character_id_wallet
+
+    _, reader = telemetry
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    token = setup.log_in(WALLET_SCOPE)
+    client = make_client(auth=setup.auth)
+    answer = get_characters_character_id_wallet.sync_detailed(token.character_id, client=client)
+    assert answer.status_code == 200
+    operation = get_characters_character_id_wallet.OPERATION
+    assert operation.rate_limit is not None
+    group = operation.rate_limit.group
+    remaining = _latest(_values(reader), "esi.rate_limit.remaining", **{"esi.rate_limit.group": group})
+    assert remaining == int(answer.headers["x-ratelimit-remaining"])
