@@ -54,7 +54,7 @@ def _error_text(received: Received) -> str:
             return str(body["error"])[:500]
     except ValueError:
         pass
-    kind = received.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    kind = received.headers.get("content-type", "").split(";")[0].strip().lower() or "no content type"
     text = content.decode("utf-8", "replace").strip()
     if not text:
         return received.reason_phrase or "no error text"

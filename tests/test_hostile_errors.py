@@ -83,3 +83,50 @@ async def test_error_budget_waits_are_not_counted_per_poll(server: HostileServer
     assert client.stats.waits <= 6  # at most one wait per call, however often it looked again
     assert client.stats.wait_seconds < 10
     await client.aclose()
+
+
+def _raw_answer(status_line: bytes, headers: dict[str, str], body: bytes) -> Any:
+    """A handler answering with exactly this status line (its reason phrase too)."""
+
+    def handle(_request: Any, conn: Any) -> None:
+        lines = [status_line] + [
+            f"{k}: {v}".encode() for k, v in {**headers, "Content-Length": str(len(body))}.items()
+        ]
+        conn.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+
+    return handle
+
+
+JSON = {"Content-Type": "application/json"}
+PAGE = b"<html><body>gone</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status_line", "headers", "body", "said"),
+    [
+        (b"HTTP/1.1 404 Not Found", JSON, b'{"error": "' + b"e" * 600 + b'"}', "e" * 500),
+        (b"HTTP/1.1 404 Not Found", JSON, b'{"error": 5}', '{"error": 5}'),
+        (b"HTTP/1.1 404 Not Found", JSON, b'["error"]', '["error"]'),
+        (b"HTTP/1.1 404 Not Found", JSON, b"  ", "Not Found"),
+        (b"HTTP/1.1 404 ", JSON, b"", "no error text"),
+        (b"HTTP/1.1 404 Gone Away", {"Content-Type": "Text/HTML; charset=utf-8"}, b"oops", "Gone Away (a non-JSON error page: text/html, 4 bytes)"),
+        (b"HTTP/1.1 404 ", {"Content-Type": "text/plain"}, PAGE, f"error (a non-JSON error page: text/plain, {len(PAGE)} bytes)"),
+        (b"HTTP/1.1 404 Not Found", {}, b"<x>" * 500, "Not Found (a non-JSON error page: no content type, 1,500 bytes)"),
+        (b"HTTP/1.1 404 Not Found", {"Content-Type": "text/plain"}, b"d" * 200, "d" * 200),
+        (b"HTTP/1.1 404 Not Found", {"Content-Type": "text/plain"}, b"d" * 201, "d" * 200 + "…"),
+        (b"HTTP/1.1 404 Not Found", {"Content-Type": "text/plain"}, b"first\nsecond", "first…"),
+        (b"HTTP/1.1 404 Not Found", {"Content-Type": "text/plain"}, b"caf\xe9 closed", "caf\ufffd closed"),
+    ],
+    ids=[
+        "json-error-500-chars", "json-error-not-text", "json-not-an-object", "blank-reason",
+        "empty-no-reason", "html-by-type", "page-by-first-char", "no-content-type",
+        "line-of-200", "line-of-201", "two-lines", "not-utf8",
+    ],
+)  # fmt: skip
+def test_an_error_answer_is_told_in_one_short_line(
+    server: HostileServer, status_line: bytes, headers: dict[str, str], body: bytes, said: str
+) -> None:
+    server.on("/status", _raw_answer(status_line, headers, body))
+    with pytest.raises(NotFoundError) as caught:
+        get_status.sync(client=client_for(server))
+    assert caught.value.error == said
