@@ -40,6 +40,15 @@ class SSOError(AuthError):
 class InvalidGrantError(SSOError):
     """The refresh token is revoked, expired or reused: the token is dead."""
 
+    @classmethod
+    def found_here(cls, description: str) -> InvalidGrantError:
+        """Dead for a reason esikit found itself, not EVE SSO's answer (the token deleted, no
+        refresh token, a new owner): the same status and code as SSO's refusal, for callers
+        that check them, and a message that does not put it in SSO's mouth."""
+        error = cls(400, "invalid_grant", description)
+        error.args = (f"the token cannot be refreshed: {description}",)
+        return error
+
 
 class TokenRevokedError(InvalidGrantError):
     """EVE SSO refused a stored token's refresh token (revoked, expired or replayed): the token

@@ -86,13 +86,13 @@ class TokenRefresher:
         assert token.id is not None
         current = self.store.get(token.id)
         if current is None or not _same_token(current, token):
-            raise InvalidGrantError(400, "invalid_grant", "the token was deleted")
+            raise InvalidGrantError.found_here("the token was deleted")
         current = self._write_spilled(current)
         replaced = current.access_token != token.access_token and current.expires_at > 0
         if replaced or (not force and not current.expires_within(self.margin, self.sso.clock.now())):
             return current  # someone else refreshed it meanwhile
         if current.refresh_token is None:
-            raise InvalidGrantError(400, "invalid_grant", "the token has no refresh token")
+            raise InvalidGrantError.found_here("the token has no refresh token")
         if not force and current.expires_at == 0:
             saved = self._saved_answer(current)  # a process died before validating it
             if saved is not None:
@@ -169,9 +169,7 @@ class TokenRefresher:
                 client_id=current.client_id,
                 owner_hash=grant.claims.owner_hash,
             )
-            raise InvalidGrantError(
-                400, "invalid_grant", "the character changed owner; its tokens were removed"
-            )
+            raise InvalidGrantError.found_here("the character changed owner; its tokens were removed")
         current.access_token = grant.access_token
         current.refresh_token = grant.refresh_token or current.refresh_token
         current.expires_at = grant.claims.expires_at
@@ -198,7 +196,7 @@ class TokenRefresher:
     def _refresh_unstored(self, token: Token) -> Token:
         """A single-use token (never stored): refreshed in memory, for this use only."""
         if not token.refresh_token:
-            raise InvalidGrantError(400, "invalid_grant", "this single-use token has no refresh token")
+            raise InvalidGrantError.found_here("this single-use token has no refresh token")
         grant = self.sso.refresh(token.refresh_token)
         token.access_token = grant.access_token
         token.refresh_token = grant.refresh_token or token.refresh_token

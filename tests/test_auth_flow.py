@@ -235,4 +235,55 @@ def test_a_single_use_token_is_refreshed_in_memory_only(pkce: AuthSetup, esi_clo
     with pytest.raises(InvalidGrantError) as caught:
         pkce.refresher.refresh(refreshed, force=True)
     assert (caught.value.status, caught.value.error) == (400, "invalid_grant")
-    assert str(caught.value) == "EVE SSO: HTTP 400 invalid_grant: this single-use token has no refresh token"
+    assert str(caught.value) == "the token cannot be refreshed: this single-use token has no refresh token"
+    assert (caught.value.status, caught.value.error) == (400, "invalid_grant")
+
+
+def _refreshes(setup: AuthSetup) -> int:
+    return sum(setup.fake.sso.refreshes.values())
+
+
+def test_a_refresh_is_announced_with_whose_token_it_was(pkce: AuthSetup, esi_clock: Any) -> None:
+    heard: list[dict[str, Any]] = []
+    pkce.events.subscribe("token_refreshed", lambda **details: heard.append(details))
+    token = pkce.log_in()
+    esi_clock.advance(1300)
+    pkce.refresher.ensure_fresh(token)
+    assert heard == [{"character_id": token.character_id, "token_id": token.id}]
+
+
+def test_a_refresh_not_needed_asks_sso_nothing(pkce: AuthSetup, esi_clock: Any) -> None:
+    """Unforced, a token good for more than the margin is handed back; forced (after a 401),
+    a token another process has refreshed since this one was read is not refreshed again."""
+    token = pkce.log_in()
+    asked = _refreshes(pkce)
+    assert pkce.refresher.refresh(token).access_token == token.access_token
+    assert _refreshes(pkce) == asked
+    stale = pkce.store.get(token.id or 0)
+    assert stale is not None
+    newer = pkce.refresher.refresh(token, force=True)  # another process's refresh
+    assert _refreshes(pkce) == asked + 1 and newer.access_token != stale.access_token
+    assert pkce.refresher.refresh(stale, force=True).access_token == newer.access_token
+    assert _refreshes(pkce) == asked + 1
+
+
+@pytest.mark.parametrize("why", ["deleted", "no refresh token", "new owner"])
+def test_a_token_found_dead_here_says_so_not_as_sso(pkce: AuthSetup, esi_clock: Any, why: str) -> None:
+    token = pkce.log_in()
+    esi_clock.advance(1300)
+    said = {
+        "deleted": "the token was deleted",
+        "no refresh token": "the token has no refresh token",
+        "new owner": "the character changed owner; its tokens were removed",
+    }[why]
+    if why == "deleted":
+        pkce.store.delete(token.id or 0)
+    elif why == "no refresh token":
+        token.refresh_token = None
+        pkce.store.save(token)
+    else:
+        pkce.fake.sso.character.owner = "sold-to-someone"
+    with pytest.raises(InvalidGrantError) as caught:
+        pkce.refresher.ensure_fresh(token)
+    assert str(caught.value) == f"the token cannot be refreshed: {said}"
+    assert (caught.value.status, caught.value.error, caught.value.description) == (400, "invalid_grant", said)
