@@ -257,6 +257,7 @@ def test_a_refresh_not_needed_asks_sso_nothing(pkce: AuthSetup, esi_clock: Any) 
     a token another process has refreshed since this one was read is not refreshed again."""
     token = pkce.log_in()
     asked = _refreshes(pkce)
+    assert pkce.refresher.ensure_fresh(token) is token
     assert pkce.refresher.refresh(token).access_token == token.access_token
     assert _refreshes(pkce) == asked
     stale = pkce.store.get(token.id or 0)

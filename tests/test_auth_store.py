@@ -176,6 +176,14 @@ def test_a_keyring_keeps_nothing_of_a_deleted_token_and_a_lost_secret_is_none(tm
         f"token-{lost.id}-access",
         f"token-{lost.id}-refresh",
     ]
+    store.save_rotation(kept.id or 0, "rotated-refresh", "rotated-access")  # a refresh's answer
+    assert backend.entries[("esikit", f"token-{kept.id}-refresh")] == "rotated-refresh"
+    assert backend.entries[("esikit", f"token-{kept.id}-access")] == "rotated-access"
+    rotated = store.get(kept.id or 0)
+    assert rotated is not None and (rotated.refresh_token, rotated.access_token) == (
+        "rotated-refresh",
+        "rotated-access",
+    )
     backend.delete_password("esikit", f"token-{lost.id}-refresh")  # removed outside esikit
     read = store.get(lost.id or 0)
     assert read is not None and read.refresh_token is None and read.access_token == "access-9-2.0"

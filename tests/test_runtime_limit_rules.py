@@ -535,3 +535,21 @@ def test_limits_kept_through_the_apps_own_redis_client(server: HostileServer, re
         get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
     assert refused.value.retry_after is not None and refused.value.retry_after > WINDOW / 2
     assert server.count("/killmails/2/h") == 0 and _kept_by_redis(client, limits)
+
+
+@pytest.mark.parametrize(("retry_after", "waited"), [(10, [10.0]), (11, [])])
+def test_a_wait_past_the_deadline_is_not_begun(
+    server: HostileServer, retry_after: int, waited: list[float]
+) -> None:
+    """deadline=10: a 429's wait of 10 s ends at the deadline and is waited (then nothing is
+    left for the retry); one of 11 s would end past it, so the call ends at once."""
+    from esi_client import DeadlineExceededError
+    from esi_client.api.alliance import get_alliances
+
+    _first_answered(server, 429, {"Retry-After": str(retry_after)})
+    clock = ManualClock()
+    client = client_for(server, clock=clock, max_wait=60, deadline=10)
+    with pytest.raises(DeadlineExceededError) as ended:
+        get_alliances.sync(client=client)
+    assert clock.sleeps == waited and server.count("/alliances") == 1
+    assert ("before a wait of 11.0 s (HTTP 429)" in str(ended.value)) is (retry_after == 11)
