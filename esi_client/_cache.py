@@ -46,7 +46,6 @@ class CacheEntry:
     body: bytes
     etag: str | None
     fresh_until: float
-    stored: bool = False  # read from the persistent store (maybe by another version): check it
 
 
 class CacheStore(Protocol):
@@ -181,7 +180,7 @@ class ResponseCache:
         stored = self.load_stored(key)
         if stored is None:
             return None
-        return CacheEntry(stored.status, stored.headers, stored.body, stored.etag, stored.fresh_until, True)
+        return CacheEntry(stored.status, stored.headers, stored.body, stored.etag, stored.fresh_until)
 
     def count_store_error(self, key: str, reason: str) -> None:
         """A stored entry this client cannot use (another version wrote it): a miss, counted."""

@@ -79,7 +79,6 @@ def load_stored(
         except ESIError as exc:
             cache.count_store_error(key, str(exc))
             return None, None
-    entry.stored = False
     cache.remember(key, entry)
     return entry, parsed
 

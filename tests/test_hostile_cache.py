@@ -113,6 +113,31 @@ def test_an_unreadable_stored_entry_is_a_counted_miss(server: HostileServer, tmp
     assert fresh.cache is not None and fresh.cache.store_errors == 1
 
 
+def test_a_stored_entry_that_does_not_decode_is_named_in_the_warning(
+    server: HostileServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.on("/status", replies(200, STATUS, FRESH))
+    path = tmp_path / "cache.sqlite"
+    get_status.sync(client=client_for(server.url, cache=SQLiteCache(path)))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE esi_cache SET body = ?", (b'{"players": "many"}',))
+    assert get_status.sync(client=client_for(server.url, cache=SQLiteCache(path))).players == 1
+    (warned,) = [r.getMessage() for r in caplog.records if "is unusable" in r.getMessage()]
+    assert "(GetStatus: response does not match the spec at players: expected integer, got 'many')" in warned
+
+
+def test_a_raw_call_answered_from_another_clients_store_has_nothing_parsed(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    server.on("/status", replies(200, STATUS, FRESH))
+    path = tmp_path / "cache.sqlite"
+    get_status.sync(client=client_for(server.url, cache=SQLiteCache(path)))
+    raw: Any = client_for(server.url, cache=SQLiteCache(path)).send(
+        get_status.OPERATION, {"url": "/status"}, None
+    )
+    assert raw.from_cache and raw.parsed is None and server.count("/status") == 1
+
+
 @pytest.mark.parametrize("control", ["Max-Age=300", "public, MAX-AGE=300"])
 def test_cache_control_is_read_case_insensitively(server: HostileServer, control: str) -> None:
     server.on("/status", replies(200, STATUS, {"Cache-Control": control}))
