@@ -293,3 +293,40 @@ def test_a_304_with_a_new_etag_is_revalidated_with_it_next_time(
         assert get_status.sync(client=client).players == 1
         clock.advance(1.1)
     assert sent == [None, '"e1"', etag_on_304 or '"e1"']
+
+
+class _FailingStore:
+    """A store of the user's own that answers loads and claims, and fails at `failing`."""
+
+    def __init__(self, failing: str) -> None:
+        self.failing = failing
+
+    def _fail(self, action: str) -> None:
+        if action == self.failing:
+            raise OSError(f"{action} refused")
+
+    def load(self, key: str) -> Any:
+        return None
+
+    def save(self, key: str, response: StoredResponse) -> None:
+        self._fail("save")
+
+    def claim(self, key: str, seconds: float) -> bool:
+        return True
+
+    def release(self, key: str) -> None:
+        self._fail("release")
+
+
+@pytest.mark.parametrize("failing", ["save", "release"])
+def test_a_store_failure_is_told_with_what_failed(
+    server: HostileServer, caplog: pytest.LogCaptureFixture, failing: str
+) -> None:
+    server.on("/status", replies(200, STATUS, FRESH))
+    client = client_for(server.url, cache=ResponseCache(store=_FailingStore(failing)))
+    assert get_status.sync(client=client).players == 1
+    (warned,) = [r.getMessage() for r in caplog.records if "cache store failed" in r.getMessage()]
+    assert (
+        warned.startswith(f"cache store failed ({failing} of ") and f"OSError: {failing} refused)" in warned
+    )
+    assert client.cache is not None and client.cache.store_errors == 1
