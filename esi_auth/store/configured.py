@@ -106,4 +106,4 @@ def store_from_settings(settings: Settings | None = None) -> SQLTokenStore:
     if settings.store == "default":
         return default_store()
     key = settings.store_key()
-    return SQLTokenStore(settings.store, secret_key=key, secrets=None if key else settings.secrets)
+    return SQLTokenStore(settings.store, secret_key=key, secrets=settings.secrets)  # a key wins
