@@ -66,3 +66,49 @@ def test_a_failing_jwks_is_not_fetched_for_every_token(sso: SSOState, jwks_serve
         with pytest.raises(TokenValidationError):
             validate_access_token(_sign(sso, _claims(sso)), config, keys)
     assert jwks_server.count("/oauth/jwks") <= 2
+
+
+NOW = int(time.time())
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"aud": 7}, "audience is neither a string nor a list of strings"),
+        ({"exp": None}, "no expiry (exp)"),
+        ({"exp": "tomorrow"}, "no expiry (exp)"),
+        ({"nbf": NOW + 3600}, f"not valid before: nbf is {NOW + 3600}"),
+        ({"iat": NOW + 3600}, f"issued in the future: iat is {NOW + 3600}"),
+        ({"iat": "now"}, "issued in the future: iat is 'now'"),
+        ({"scp": {"esi-a.v1": True}}, "scopes (scp) are neither a string nor a list of strings"),
+        ({"name": 5}, "the name claim is not a string"),
+        ({"owner": ["hash"]}, "the owner claim is not a string"),
+    ],
+)
+def test_a_defective_claim_is_rejected_in_words(
+    sso: SSOState, config: SSOConfig, changes: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(TokenValidationError) as caught:
+        validate_access_token(_sign(sso, _claims(sso, **changes)), config, JWKSCache(config.jwks_url))
+    assert caught.value.reason == reason and str(caught.value) == f"access token rejected: {reason}"
+
+
+def test_a_token_without_name_or_owner_claims_has_them_empty(sso: SSOState, config: SSOConfig) -> None:
+    claims = validate_access_token(
+        _sign(sso, _claims(sso, name=None, owner=None)), config, JWKSCache(config.jwks_url)
+    )
+    assert (claims.character_name, claims.owner_hash) == ("", "")
+
+
+def test_a_stray_member_of_a_published_key_is_ignored(
+    sso: SSOState, jwks_server: HostileServer, config: SSOConfig
+) -> None:
+    """RFC 7517: members a key type does not define are ignored (an RSA key with a `crv`)."""
+    published = sso.published_keys().as_dict()
+    for key in published["keys"]:
+        if key["kty"] == "RSA":
+            key["crv"] = "P-256"
+    jwks_server.on("/oauth/jwks", lambda _r, conn: answer(conn, 200, published))
+    served = SSOConfig(client_id=CLIENT_ID, login_url=jwks_server.url)
+    claims = validate_access_token(_sign(sso, _claims(sso)), served, JWKSCache(served.jwks_url))
+    assert claims.character_id == sso.character.character_id
