@@ -73,3 +73,26 @@ def test_an_owner_change_removes_only_this_apps_tokens(
         second.refresher.ensure_fresh(second_before)
     remaining = first.store.query().filter(character_id=character).all()
     assert [(t.id, t.owner_hash) for t in remaining] == [(first_after.id, "after")]
+
+
+def test_an_owner_change_is_announced_with_what_it_removed(
+    fake_esi: Any, esi_clock: Any, tmp_path: Path
+) -> None:
+    from esi_auth.owners import remove_earlier_owners
+
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    heard: list[dict[str, Any]] = []
+    setup.events.subscribe("owner_changed", lambda **details: heard.append(details))
+    first = setup.log_in()
+    setup.log_in()  # a second token of the same owner
+    fake_esi.sso.character.owner = "the-new-owner"
+    newest = setup.log_in()
+    assert heard == [{"character_id": first.character_id, "removed": 2}]
+    unchanged = remove_earlier_owners(
+        setup.store,
+        setup.events,
+        character_id=newest.character_id,
+        client_id=newest.client_id,
+        owner_hash=newest.owner_hash,
+    )
+    assert unchanged == 0 and len(heard) == 1  # nothing removed, nothing announced

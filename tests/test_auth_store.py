@@ -142,6 +142,38 @@ def test_secrets_in_a_keyring_backend(tmp_path: Path) -> None:
         assert backend.get_password("esikit", f"token-{token.id}-{kind}") is None
 
 
+def test_the_newest_token_is_the_one_created_last_whatever_its_id(tmp_path: Path) -> None:
+    """Tokens imported out of order (save_many, a restore) rank by when they were created."""
+    store = SQLTokenStore(f"sqlite:///{tmp_path / 'order.sqlite'}", secrets="plaintext")
+    later, earlier = _token(5, (A,), 2000.0), _token(5, (A,), 1000.0)
+    store.save_many([later, earlier])  # the later-created token gets the lower id
+    assert (later.id or 0) < (earlier.id or 0)
+    newest = store.query().filter(character_id=5).first()
+    assert newest is not None and newest.id == later.id
+
+
+def test_a_secret_this_key_cannot_open_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dirs" / "tokens.sqlite"  # its folders are created
+    store = SQLTokenStore(f"sqlite:///{path}", secret_key=Fernet.generate_key())
+    token = store.save(_token(6, (A,), 1.0))
+    with sqlite3.connect(path) as db:  # one secret damaged on disk
+        db.execute("UPDATE esi_tokens SET refresh_token = 'gAAAAAnot-a-fernet-token'")
+    read = store.get(token.id or 0)
+    assert read is not None and read.access_token == token.access_token  # secrets are read lazily
+    with pytest.raises(AuthError) as caught:
+        _ = read.refresh_token
+    assert str(caught.value) == "a stored token secret cannot be decrypted with this key"
+
+
+def test_a_private_store_file_is_left_as_it_is(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "tokens.sqlite"
+    SQLTokenStore(f"sqlite:///{path}", secrets="plaintext")
+    caplog.clear()
+    SQLTokenStore(f"sqlite:///{path}", secrets="plaintext")
+    assert (path.stat().st_mode & 0o777) == 0o600
+    assert [r.getMessage() for r in caplog.records if "readable by others" in r.getMessage()] == []
+
+
 class _CaseSensitiveKeyring:
     """The file backend lower-cases names (ConfigParser); the platforms' keyrings do not. This
     one keeps names as given, in memory, so a secret left behind under any name is seen."""
