@@ -43,9 +43,11 @@ def wait_for_port(port: int, seconds: float = 10.0) -> None:
 
 
 def redis_server(workdir: Path, port: int | None = None) -> Iterator[str]:
-    """redis-server on a free (or the given) loopback port, as `nobody` when the tests run as root."""
+    """redis-server on a free (or the given) loopback port, as `nobody` when the tests run as root.
+
+    A free port can be taken by another process before redis binds it (busy machines, parallel
+    suites): the server is known as ours by its working directory, and a taken port is retried."""
     binary = require_binary("redis-server")
-    port = port or free_port()
     runner = _as_service_user()
     if runner:
         workdir.chmod(0o755)
@@ -54,30 +56,42 @@ def redis_server(workdir: Path, port: int | None = None) -> Iterator[str]:
             if parent == Path(tempfile.gettempdir()):
                 break
             parent.chmod(parent.stat().st_mode | 0o005)
-    process = subprocess.Popen(
-        [
-            *runner,
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    for _ in range(5):
+        chosen = port or free_port()
+        process = subprocess.Popen(
+            [*runner, binary, "--port", str(chosen), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            if _redis_is_ours(chosen, workdir, process):
+                yield f"redis://127.0.0.1:{chosen}/0"
+                return
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        if port is not None:
+            break
+    raise TimeoutError(f"redis-server did not start on 127.0.0.1:{port or 'a free port'}")
+
+
+def _redis_is_ours(port: int, workdir: Path, process: subprocess.Popen[bytes], seconds: float = 30.0) -> bool:
+    """True once the server on `port` is the one started in `workdir`; False when it exited (the
+    port was taken) or another server answers there."""
+    import redis
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            answered = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2).config_get("dir")
+        except redis.RedisError:
+            time.sleep(0.05)
+            continue
+        return Path(str(answered.get("dir", ""))).resolve() == workdir.resolve()
+    raise TimeoutError(f"nothing answers on 127.0.0.1:{port} after {seconds} s")
 
 
 def _postgres_binaries() -> Path:
