@@ -223,6 +223,25 @@ def test_a_keyring_keeps_nothing_of_a_deleted_token_and_a_lost_secret_is_none(tm
     assert backend.entries == {}
 
 
+def test_a_pending_logins_verifier_is_in_the_keyring_only_until_used_or_expired(tmp_path: Path) -> None:
+    backend = _CaseSensitiveKeyring()
+    store = SQLTokenStore(
+        f"sqlite:///{tmp_path / 'kr.sqlite'}", secrets=KeyringSecrets(backend, allow_insecure=True)
+    )
+    store.add_pending_login("state-a", "verifier-a", ["esi-b.v1", "esi-a.v1", "esi-b.v1"], "app", 1000.0)
+    store.add_pending_login("state-b", "verifier-b", [], "app", 2000.0)
+    assert len(backend.entries) == 2 and "verifier-a" in backend.entries.values()
+    taken = store.take_pending_login("state-a")
+    assert taken is not None and (taken["code_verifier"], taken["scopes"]) == (
+        "verifier-a",
+        "esi-a.v1 esi-b.v1",
+    )
+    assert list(backend.entries.values()) == ["verifier-b"]  # used once: gone
+    assert store.delete_pending_logins_older_than(1000, now=3000.0) == 0  # exactly 1000 s old: kept
+    assert store.delete_pending_logins_older_than(999, now=3000.0) == 1
+    assert backend.entries == {} and store.take_pending_login("state-b") is None
+
+
 REFUSED_KEYRING = (
     "no usable keyring backend (found {name}); token secrets will not be stored in plaintext. "
     "Options: install an encrypted file backend (pip install keyrings.cryptfile and set "
