@@ -207,3 +207,16 @@ def test_a_sqlite_cache_prunes_what_is_older_than_asked(tmp_path: Path) -> None:
     assert store.prune() == 0  # stale but revalidatable, and newer than `keep_stale`
     assert store.prune(older_than=3600) == 0
     assert store.prune(older_than=-60) == 1 and store.load("revalidatable") is None  # a minute ahead
+
+
+def test_the_memory_cache_counts_an_entry_as_its_body_headers_and_200_bytes() -> None:
+    from esi_client._cache import CacheEntry
+
+    cache = ResponseCache(max_bytes=2 * 1005)
+    entry = CacheEntry(200, {"etag": '"e"', "x-pages": "3"}, b"b" * 790, '"e"', 1e12)  # 790 + 7 + 8 + 200
+    cache.remember("one", entry)
+    assert cache.bytes == 1005
+    cache.remember("two", entry)
+    assert cache.bytes == 2010 and len(cache) == 2  # exactly the budget: both kept
+    cache.remember("three", entry)
+    assert cache.bytes == 2010 and cache.get("one") is None  # over it: the oldest went
