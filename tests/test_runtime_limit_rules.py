@@ -198,6 +198,41 @@ def test_tokens_an_answer_already_counts_as_returned_are_not_returned_twice(serv
     assert clock.sleeps == [pytest.approx(9.0)], clock.sleeps
 
 
+@pytest.mark.parametrize(
+    ("requests", "waited"),
+    [
+        ([(0.0, 30, 1.0), (10.0, 5, 0.0)], 9.0),  # B exactly a window after A was reserved
+        ([(0.0, 30, 1.0), (8.0, 28, 0.0), (10.5, 5, 0.0)], 6.5),  # D, younger than a window, stays
+    ],
+    ids=["at-the-window", "younger-spends-kept"],
+)
+def test_only_spends_reserved_a_window_ago_count_as_returned(
+    server: HostileServer, requests: list[tuple[float, int, float]], waited: float
+) -> None:
+    """(sent at, remaining answered, latency) per request; the last answer, 5 left, is believed
+    and is the room kept for a 4xx, so the next request waits for the oldest spend still held
+    (a window of 10 s after its answer). Spends reserved a window or more before that answer are
+    already in its count; younger ones are not and still come back."""
+    clock = ManualClock()
+    answers = iter([(remaining, latency) for _, remaining, latency in requests])
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        remaining, latency = next(answers, (5, 0.0))
+        clock.advance(latency)
+        answer(conn, 200, KILLMAIL, {**_rate(remaining, 40), "X-Ratelimit-Limit": "40/10s"})
+
+    server.on("*", handle)
+    client = client_for(server, clock=clock, max_wait=30)
+    start = clock.now()
+    for killmail_id, (sent_at, _, _) in enumerate(requests, start=1):
+        clock.advance(start + sent_at - clock.now())
+        get_killmails_killmail_id_killmail_hash.sync(killmail_id, "h", client=client)
+    assert clock.sleeps == []
+    clock.advance(1.0)
+    get_killmails_killmail_id_killmail_hash.sync(99, "h", client=client)
+    assert clock.sleeps == [pytest.approx(waited)], clock.sleeps
+
+
 def test_a_fleet_does_not_return_tokens_twice_either(server: HostileServer, redis_url: str) -> None:
     """The same as above with the fleet's limits in Redis, on Redis's clock (so in real time: a
     4-s window, A answered after 1 s, B at 4.5 s, C at 5.5 s). Late steps can only make the
