@@ -22,7 +22,7 @@ import redis
 from esi_client import ESIClient
 from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
-from esi_client.cache_stores import RedisCache, ResponseCache, SQLiteCache
+from esi_client.cache_stores import RedisCache, ResponseCache, SQLiteCache, StoredResponse, UnusableEntry
 from esi_client.shared_limits import RedisLimits
 from tests.services import redis_server
 
@@ -283,3 +283,30 @@ def test_a_busy_process_does_not_take_redis_for_a_slow_store(own_redis: str) -> 
         sys.setswitchinterval(interval)
     assert (claimed, held, missing) == (True, False, None)  # the claim was Redis's answer
     assert cache.guard.errors == 0 and not cache.guard.down
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"not json\nbody", "its metadata cannot be read (JSONDecodeError: "),
+        (b'{"status": 200}\nbody', "its metadata cannot be read (KeyError: 'headers')"),
+        (b"[1, 2]\n", "its metadata cannot be read (TypeError: "),
+    ],
+)
+def test_an_unreadable_redis_entry_says_why(own_redis: str, raw: bytes, reason: str) -> None:
+    store = RedisCache(own_redis)
+    _redis(own_redis).set(store.prefix + "k", raw)
+    with pytest.raises(UnusableEntry) as caught:
+        store.load("k")
+    assert str(caught.value).startswith(reason), caught.value
+
+
+def test_a_redis_entry_keeps_a_body_with_newlines_and_a_claim_expires(own_redis: str) -> None:
+    store = RedisCache(own_redis)
+    entry = StoredResponse(200, {"etag": '"e"'}, b"[\n  1,\n  2\n]\n", '"e"', 1e12)  # pretty-printed
+    store.save("k", entry)
+    assert store.load("k") == entry
+    assert store.claim("k", 30) and not store.claim("k", 30)  # one holder at a time
+    assert 0 < _redis(own_redis).pttl(store.prefix + "in-flight:k") <= 30_000  # it expires
+    store.release("k")
+    assert store.claim("k", 30)
