@@ -48,18 +48,25 @@ class TokenClaims:
 class JWKSCache:
     """CCP's signing keys, fetched once and again when an unknown kid appears."""
 
-    def __init__(self, jwks_url: str, http: httpx2.Client | None = None, clock: Clock | None = None) -> None:
-        self.jwks_url = jwks_url
+    def __init__(
+        self,
+        jwks_url: str,
+        http: httpx2.Client | None = None,
+        clock: Clock | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self.jwks_url, self.timeout = jwks_url, timeout
         self._http = http
         # The SSO client's clock (tests move it), else a monotonic one.
         self._now = clock.now if clock is not None else time.monotonic
         self._keys: jwk.KeySet | None = None
         self._attempted_at: float | None = None  # when the last fetch was tried, good or bad
-        self._failure: str | None = None
+        self._failure = ""  # why the last fetch failed; read only while no key set was ever fetched
         self._lock = threading.Lock()
 
     def _fetch(self) -> jwk.KeySet:
-        http = self._http or httpx2.Client(timeout=10)
+        http = self._http or httpx2.Client(timeout=self.timeout)
         try:
             response = http.get(self.jwks_url)
             if response.status_code != 200:
@@ -91,14 +98,13 @@ class JWKSCache:
             if 0 <= waited < REFETCH_AFTER_SECONDS:  # (a clock set back does not hold it off)
                 if self._keys is not None:
                     return self._keys  # the kid is unknown; looked up again after the interval
+                left = REFETCH_AFTER_SECONDS - waited
                 raise TokenValidationError(
-                    f"{self._failure or 'the JWKS is unavailable'} (tried {waited:.0f} s ago; "
-                    f"next try in {REFETCH_AFTER_SECONDS - waited:.0f} s)"
+                    f"{self._failure} (tried {waited:.0f} s ago; next try in {left:.0f} s)"
                 )
             self._attempted_at = now
             try:
                 self._keys = self._fetch()
-                self._failure = None
             except TokenValidationError as exc:
                 self._failure = exc.reason
                 if self._keys is None:

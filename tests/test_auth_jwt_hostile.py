@@ -14,7 +14,7 @@ from esi_auth.config import SSOConfig
 from esi_auth.errors import TokenValidationError
 from esi_auth.jwt import JWKSCache, validate_access_token
 from esi_fake import SSOState
-from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server
+from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server, silent
 from tests.test_auth_jwt import CLIENT_ID, _claims, _sign
 
 
@@ -112,3 +112,63 @@ def test_a_stray_member_of_a_published_key_is_ignored(
     served = SSOConfig(client_id=CLIENT_ID, login_url=jwks_server.url)
     claims = validate_access_token(_sign(sso, _claims(sso)), served, JWKSCache(served.jwks_url))
     assert claims.character_id == sso.character.character_id
+
+
+def test_a_jwks_that_cannot_be_read_is_told_and_tried_again_after_the_interval(
+    sso: SSOState, jwks_server: HostileServer
+) -> None:
+    from esi_auth.jwt import REFETCH_AFTER_SECONDS
+    from esi_client.clock import ManualClock
+
+    jwks_server.on("/oauth/jwks", lambda _r, conn: answer(conn, 200, b"<html>maintenance</html>"))
+    config = SSOConfig(client_id=CLIENT_ID, login_url=jwks_server.url)
+    clock = ManualClock()
+    keys = JWKSCache(config.jwks_url, clock=clock)
+    token = _sign(sso, _claims(sso))
+    started = clock.now()
+    with pytest.raises(TokenValidationError) as first:
+        validate_access_token(token, config, keys)
+    said = first.value.reason
+    assert said.startswith(
+        f"could not fetch the JWKS from {config.jwks_url}: JSONDecodeError: Expecting value"
+    )
+    for ago in (0, 4):  # the same instant, then 4 s on: not fetched again
+        clock.advance(ago - (clock.now() - started))
+        with pytest.raises(TokenValidationError) as held:
+            validate_access_token(token, config, keys)
+        left = REFETCH_AFTER_SECONDS - ago
+        assert held.value.reason == f"{said} (tried {ago} s ago; next try in {left:.0f} s)"
+    assert jwks_server.count("/oauth/jwks") == 1
+    clock.advance(REFETCH_AFTER_SECONDS - 4.0)
+    with pytest.raises(TokenValidationError):
+        validate_access_token(token, config, keys)
+    assert jwks_server.count("/oauth/jwks") == 2
+
+
+def test_a_jwks_fetch_that_gets_no_answer_ends_at_its_timeout(
+    sso: SSOState, jwks_server: HostileServer
+) -> None:
+    jwks_server.on("/oauth/jwks", silent(30))
+    config = SSOConfig(client_id=CLIENT_ID, login_url=jwks_server.url)
+    with pytest.raises(TokenValidationError) as caught:
+        validate_access_token(_sign(sso, _claims(sso)), config, JWKSCache(config.jwks_url, timeout=0.5))
+    assert caught.value.reason == f"could not fetch the JWKS from {config.jwks_url}: ReadTimeout: timed out"
+
+
+def test_a_known_key_is_not_fetched_again_and_a_non_jws_says_so(
+    sso: SSOState, jwks_server: HostileServer
+) -> None:
+    from esi_client.clock import ManualClock
+
+    published = sso.published_keys().as_dict()
+    jwks_server.on("/oauth/jwks", lambda _r, conn: answer(conn, 200, published))
+    config = SSOConfig(client_id=CLIENT_ID, login_url=jwks_server.url)
+    clock = ManualClock()
+    keys = JWKSCache(config.jwks_url, clock=clock)
+    for _ in range(3):
+        assert validate_access_token(_sign(sso, _claims(sso)), config, keys).character_id
+        clock.advance(3600)  # long past the refetch interval: the kid is known, nothing to fetch
+    assert jwks_server.count("/oauth/jwks") == 1
+    with pytest.raises(TokenValidationError) as caught:
+        validate_access_token("not.a-token", config, keys)
+    assert caught.value.reason == "not a JWS: DecodeError"
