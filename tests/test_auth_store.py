@@ -174,6 +174,21 @@ def test_a_private_store_file_is_left_as_it_is(tmp_path: Path, caplog: pytest.Lo
     assert [r.getMessage() for r in caplog.records if "readable by others" in r.getMessage()] == []
 
 
+def test_an_encrypted_store_without_a_key_check_gets_one_and_then_refuses_another_key(tmp_path: Path) -> None:
+    """A store whose mode was recorded before key checks were: the next open with its key adds
+    the check, so a wrong key is refused up front from then on, touching nothing."""
+    path = tmp_path / "enc.sqlite"
+    key = Fernet.generate_key()
+    SQLTokenStore(f"sqlite:///{path}", secret_key=key).save(_token(7, (A,), 1.0))
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM esi_store_meta WHERE key = 'key_check'")
+    SQLTokenStore(f"sqlite:///{path}", secret_key=key)  # adds the check
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM esi_store_meta WHERE key = 'key_check'").fetchone() == (1,)
+    with pytest.raises(AuthError, match="is encrypted with another key; nothing was read or changed"):
+        SQLTokenStore(f"sqlite:///{path}", secret_key=Fernet.generate_key())
+
+
 class _CaseSensitiveKeyring:
     """The file backend lower-cases names (ConfigParser); the platforms' keyrings do not. This
     one keeps names as given, in memory, so a secret left behind under any name is seen."""
