@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, inspect, text
 from esi_auth.errors import AuthError
 from esi_auth.store import migrate
 from esi_auth.store.sql import SQLTokenStore
+from esi_auth.token import Token
 
 OPENERS = 6
 
@@ -157,3 +158,48 @@ def test_the_known_revisions_are_the_migrations_shipped() -> None:
     config.set_main_option("script_location", str(Path(migrate.__file__).parent / "migrations"))
     shipped = [script.revision for script in ScriptDirectory.from_config(config).walk_revisions()]
     assert tuple(reversed(shipped)) == migrate.REVISIONS
+
+
+def test_an_upgrade_refusal_never_shows_the_database_password(store_url: str) -> None:
+    """`esi store upgrade` names the store in its refusal: with the password hidden."""
+    SQLTokenStore(store_url, secrets="plaintext")
+    engine = create_engine(store_url)
+    with engine.begin() as db:
+        db.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    # The test server trusts any password: one in the URL is accepted, and must not be shown.
+    with_password = store_url.replace("://esikit@", "://esikit:hunter2@")
+    with pytest.raises(AuthError) as caught:
+        migrate.upgrade(create_engine(with_password))
+    assert "revision 0099" in str(caught.value) and "hunter2" not in str(caught.value)
+    if with_password != store_url:
+        assert "esikit:***@" in str(caught.value)
+
+
+def test_a_keyring_store_made_before_modes_were_recorded_is_known_as_one(tmp_path: Path) -> None:
+    """A store whose tokens hold the keyring's marker, from before the mode was recorded: opened
+    with a keyring it is used; opened in plaintext it is refused (its columns hold markers)."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    from esi_auth.store.secrets import KeyringSecrets
+
+    url = f"sqlite:///{tmp_path / 'old-keyring.sqlite'}"
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")
+    keyring = KeyringSecrets(backend, allow_insecure=True)
+    saved = SQLTokenStore(url, secrets=keyring).save(
+        Token(
+            character_id=1, character_name="c1", owner_hash="o", scopes=("esi-a.v1",), client_id="app",
+            access_token="access-1", refresh_token="refresh-1", expires_at=1e10,
+            created_at=1.0, updated_at=1.0,
+        )
+    )  # fmt: skip
+    engine = create_engine(url)
+    with engine.begin() as db:
+        db.execute(text("DELETE FROM esi_store_meta"))  # as before modes were recorded
+    engine.dispose()
+    with pytest.raises(AuthError, match="keyring"):
+        SQLTokenStore(url, secrets="plaintext")
+    reopened = SQLTokenStore(url, secrets=keyring)
+    token = reopened.get(saved.id or 0)
+    assert token is not None and token.refresh_token == "refresh-1"
