@@ -118,11 +118,17 @@ def test_an_encrypted_store_without_its_key_touches_nothing(store_url: str) -> N
 def test_plaintext_is_an_explicit_choice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with pytest.raises(AuthError) as caught:
         SQLTokenStore(f"sqlite:///{tmp_path / 'a.sqlite'}")
-    for option in ("secret_key=", "KeyringSecrets()", "secrets='plaintext'"):
-        assert option in str(caught.value)
+    assert str(caught.value) == (
+        f"the token store sqlite:///{tmp_path / 'a.sqlite'}: choose where token secrets are kept. Options: "
+        "secret_key=... (a Fernet key you keep: ESI_SECRET_KEY or secret_key_file for the CLI), "
+        "secrets=KeyringSecrets() (the system keyring), or secrets='plaintext' to store them "
+        "unencrypted knowingly"
+    )
     with caplog.at_level(logging.WARNING, logger="esi_auth"):
         SQLTokenStore(f"sqlite:///{tmp_path / 'b.sqlite'}", secrets="plaintext")
-    assert any("plaintext" in record.getMessage() for record in caplog.records)
+    told = [record.getMessage() for record in caplog.records if "plaintext" in record.getMessage()]
+    where = f"the token store sqlite:///{tmp_path / 'b.sqlite'}"
+    assert told == [f"token secrets in {where} are stored in plaintext (secrets='plaintext')"]
 
 
 def test_a_loose_sqlite_file_is_tightened(tmp_path: Path) -> None:

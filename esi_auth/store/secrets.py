@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 from esi_auth.errors import AuthError
 
+logger = logging.getLogger("esi_auth")
 KEYRING_SERVICE = "esikit"
 KEY_CHECK = "esikit-key-check"
 
@@ -150,11 +152,7 @@ def choose_secrets(secrets: SecretBox | str | None, secret_key: bytes | str | No
     if secret_key is not None:
         return InlineSecrets(secret_key)
     if secrets == "plaintext":
-        import logging
-
-        logging.getLogger("esi_auth").warning(
-            "token secrets in %s are stored in plaintext (secrets='plaintext')", where
-        )
+        logger.warning("token secrets in %s are stored in plaintext (secrets='plaintext')", where)
         return InlineSecrets(None)
     if secrets is not None:
         raise AuthError(f"unknown secrets mode {secrets!r}: pass 'plaintext', a secret_key or a SecretBox")
