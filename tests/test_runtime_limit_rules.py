@@ -170,49 +170,28 @@ def test_a_bucket_keeps_room_for_a_4xx(
     assert server.count("/killmails/2/h") == 0 and _kept_by_redis(client, limits)
 
 
-def test_tokens_an_answer_already_counts_as_returned_are_not_returned_twice(server: HostileServer) -> None:
+@pytest.mark.parametrize(
+    ("requests", "waited"),
+    [
+        ([(0.0, 30, 1.0), (10.5, 5, 0.0)], 9.0),  # B half a second after A's window
+        ([(0.0, 30, 1.0), (10.0, 5, 0.0)], 9.0),  # B exactly a window after A was reserved
+        ([(0.0, 30, 1.0), (8.0, 28, 0.0), (10.5, 5, 0.0)], 6.5),  # D, younger than a window, stays
+    ],
+    ids=["after-the-window", "at-the-window", "younger-spends-kept"],
+)
+def test_tokens_an_answer_already_counts_as_returned_are_not_returned_twice(
+    server: HostileServer, requests: list[tuple[float, int, float]], waited: float
+) -> None:
     """ESI gives a request's tokens back a window after it arrived; the client, a window after
     its answer (later: never too early). An answer whose count is believed (the lowest) may
     already count tokens as given back that the client still holds as spent: those must not be
     given back a second time, or the client thinks it has tokens ESI says it has not.
 
-    A (reserved at 0) is answered 1 s later; B, at 10.5 s, is told 5 are left (A's 2 are back,
-    others spent the rest): 5 is the room kept for a 4xx, so C at 11.5 s must wait for B's
-    tokens (at 20.5 s), not go because A's 2 came back (at 11 s) a second time."""
-    clock = ManualClock()
-    answers = iter([(30, 1.0), (5, 0.0)])  # (remaining, latency) of A, then B
-
-    def handle(_request: RawRequest, conn: socket.socket) -> None:
-        remaining, latency = next(answers, (5, 0.0))
-        clock.advance(latency)
-        answer(conn, 200, KILLMAIL, {**_rate(remaining, 40), "X-Ratelimit-Limit": "40/10s"})
-
-    server.on("*", handle)
-    client = client_for(server, clock=clock, max_wait=30)
-    get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)  # A
-    clock.advance(9.5)
-    get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)  # B
-    assert clock.sleeps == []
-    clock.advance(1.0)
-    get_killmails_killmail_id_killmail_hash.sync(3, "h", client=client)  # C
-    assert clock.sleeps == [pytest.approx(9.0)], clock.sleeps
-
-
-@pytest.mark.parametrize(
-    ("requests", "waited"),
-    [
-        ([(0.0, 30, 1.0), (10.0, 5, 0.0)], 9.0),  # B exactly a window after A was reserved
-        ([(0.0, 30, 1.0), (8.0, 28, 0.0), (10.5, 5, 0.0)], 6.5),  # D, younger than a window, stays
-    ],
-    ids=["at-the-window", "younger-spends-kept"],
-)
-def test_only_spends_reserved_a_window_ago_count_as_returned(
-    server: HostileServer, requests: list[tuple[float, int, float]], waited: float
-) -> None:
-    """(sent at, remaining answered, latency) per request; the last answer, 5 left, is believed
-    and is the room kept for a 4xx, so the next request waits for the oldest spend still held
-    (a window of 10 s after its answer). Spends reserved a window or more before that answer are
-    already in its count; younger ones are not and still come back."""
+    Each request is (sent at, remaining answered, latency); window 10 s. A (reserved at 0) is
+    answered 1 s later; the last answer, 5 left, is believed and is the room kept for a 4xx, so
+    the next request waits for the oldest spend still held, not for A's 2 tokens to come back a
+    second time. Spends reserved a window or more before that answer are already in its count;
+    younger ones (D) are not and still come back."""
     clock = ManualClock()
     answers = iter([(remaining, latency) for _, remaining, latency in requests])
 

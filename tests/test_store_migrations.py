@@ -118,12 +118,17 @@ def test_a_store_that_refuses_to_open_migrates_nothing(store_url: str) -> None:
         engine.dispose()
 
 
-def test_a_store_newer_than_this_esikit_is_refused_and_left_alone(store_url: str) -> None:
-    SQLTokenStore(store_url, secrets="plaintext")
-    engine = create_engine(store_url)
+def _made_newer(url: str) -> None:
+    """A store this esikit made, then upgraded by a newer one (revision 0099)."""
+    SQLTokenStore(url, secrets="plaintext")
+    engine = create_engine(url)
     with engine.begin() as db:
         db.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     engine.dispose()
+
+
+def test_a_store_newer_than_this_esikit_is_refused_and_left_alone(store_url: str) -> None:
+    _made_newer(store_url)
     with pytest.raises(AuthError) as caught:
         SQLTokenStore(store_url, secrets="plaintext")
     message = str(caught.value)
@@ -138,11 +143,7 @@ def test_the_cli_upgrade_refuses_a_newer_store_too(tmp_path: Path, monkeypatch: 
     from esi_cli.app import app
 
     url = f"sqlite:///{tmp_path / 'newer.sqlite'}"
-    SQLTokenStore(url, secrets="plaintext")
-    engine = create_engine(url)
-    with engine.begin() as db:
-        db.execute(text("UPDATE alembic_version SET version_num = '0099'"))
-    engine.dispose()
+    _made_newer(url)
     monkeypatch.setenv("ESI_CONFIG", os.devnull)
     monkeypatch.setenv("ESI_STORE", url)
     result = CliRunner().invoke(app, ["store", "upgrade"])
@@ -162,11 +163,7 @@ def test_the_known_revisions_are_the_migrations_shipped() -> None:
 
 def test_an_upgrade_refusal_never_shows_the_database_password(store_url: str) -> None:
     """`esi store upgrade` names the store in its refusal: with the password hidden."""
-    SQLTokenStore(store_url, secrets="plaintext")
-    engine = create_engine(store_url)
-    with engine.begin() as db:
-        db.execute(text("UPDATE alembic_version SET version_num = '0099'"))
-    engine.dispose()
+    _made_newer(store_url)
     # The test server trusts any password: one in the URL is accepted, and must not be shown.
     with_password = store_url.replace("://esikit@", "://esikit:hunter2@")
     with pytest.raises(AuthError) as caught:
