@@ -59,7 +59,9 @@ def test_short_cache_ages_and_group_spend_for_short_runs(fake_esi: Any) -> None:
 
 def test_a_refresh_keeps_its_own_characters_owner(fake_esi: Any) -> None:
     """Logging a second character in must not make the first one's refreshes look sold."""
-    first = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": []}).json()
+    first = httpx2.post(
+        f"{fake_esi.url}/_fake/token", json={"scopes": ["esi-wallet.read_character_wallet.v1"]}
+    ).json()
     other = {"character_id": 90000002, "name": "Other Pilot", "owner": "other-owner"}
     httpx2.post(f"{fake_esi.url}/_fake/sso", json={"character": other})
     refreshed = refresh_at(fake_esi.url, "esi-fake-tests", first["refresh_token"]).json()

@@ -69,7 +69,10 @@ def test_busy_port_is_a_clear_error(served: str, spec_path: Path) -> None:
     "served", [["--refresh-rotation", "strict", "--sign-with", "ES256"]], indirect=True, ids=["strict-ES256"]
 )
 def test_the_sso_s_rotation_and_signing_key_are_options(served: str) -> None:
-    minted = httpx2.post(f"{served}/_fake/token", json={"client_id": "cli-app", "scopes": []}).json()
+    minted = httpx2.post(
+        f"{served}/_fake/token",
+        json={"client_id": "cli-app", "scopes": ["esi-wallet.read_character_wallet.v1"]},
+    ).json()
     header = jws.extract_compact(minted["access_token"].encode()).protected
     assert header["alg"] == "ES256"
     form = {"grant_type": "refresh_token", "client_id": "cli-app", "refresh_token": minted["refresh_token"]}
