@@ -78,19 +78,25 @@ def redis_server(workdir: Path, port: int | None = None) -> Iterator[str]:
 
 def _redis_is_ours(port: int, workdir: Path, process: subprocess.Popen[bytes], seconds: float = 30.0) -> bool:
     """True once the server on `port` is the one started in `workdir`; False when it exited (the
-    port was taken) or another server answers there."""
-    import redis
-
+    port was taken) or another server answers there. Plain RESP over a socket: the newcomer's
+    venvs have no redis package."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         try:
-            answered = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2).config_get("dir")
-        except redis.RedisError:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+                connection.sendall(b"CONFIG GET dir\r\n")
+                reply = b""
+                while not reply.endswith(b"\r\n") or reply.count(b"\r\n") < 5:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    reply += chunk
+        except OSError:
             time.sleep(0.05)
             continue
-        return Path(str(answered.get("dir", ""))).resolve() == workdir.resolve()
+        return reply.split(b"\r\n")[-2:-1] == [str(workdir.resolve()).encode()]
     raise TimeoutError(f"nothing answers on 127.0.0.1:{port} after {seconds} s")
 
 
