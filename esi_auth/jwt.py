@@ -123,7 +123,7 @@ def _signing_key(published: object) -> jwk.RSAKey | jwk.ECKey | None:
     if algorithm is None or published.get("alg", algorithm) != algorithm:
         return None
     try:
-        key = (jwk.RSAKey if kty == "RSA" else jwk.ECKey).import_key({**published, "alg": algorithm})
+        key = (jwk.RSAKey if kty == "RSA" else jwk.ECKey).import_key(published)
     except (JoseError, ValueError, TypeError):
         return None
     return None if key.is_private else key

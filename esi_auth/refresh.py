@@ -100,8 +100,8 @@ class TokenRefresher:
         try:
             answer = self._refresh_answer(current.refresh_token)
         except InvalidGrantError as refused:
-            self.store.delete(current.id or 0)
-            self.events.emit("token_revoked", character_id=current.character_id, token_id=current.id)
+            self.store.delete(token.id)
+            self.events.emit("token_revoked", character_id=current.character_id, token_id=token.id)
             raise TokenRevokedError(
                 refused,
                 character_id=current.character_id,
@@ -110,7 +110,7 @@ class TokenRefresher:
             ) from None
         rotated = answer.get("refresh_token") or current.refresh_token
         try:
-            self.store.save_rotation(current.id or 0, rotated, answer["access_token"])
+            self.store.save_rotation(token.id, rotated, answer["access_token"])
         except DBAPIError as exc:
             self.spill.keep(current, rotated, answer["access_token"])
             raise StoreUnavailableError(
@@ -124,11 +124,11 @@ class TokenRefresher:
         """An answer kept while the store was down is written first: its refresh token is the
         one SSO honours now."""
         spilled = self.spill.answer_for(current)
-        if spilled is None:
+        if spilled is None or current.id is None:
             return current
-        self.store.save_rotation(current.id or 0, *spilled)
+        self.store.save_rotation(current.id, *spilled)
         self.spill.forget(current)
-        return self.store.get(current.id or 0) or current
+        return self.store.get(current.id) or current
 
     def _while_the_store_is_down(self, token: Token, exc: DBAPIError) -> Token:
         """With the store unreachable, a kept answer still serves (in memory); otherwise the

@@ -155,6 +155,13 @@ class RedisLimits:
         return answer
 
 
+class RedisLease(str):
+    """A slot taken in Redis (the lease's id); any other lease is this process's own. The lease
+    of a reserve that says to wait is never settled (nothing was taken)."""
+
+    __slots__ = ()
+
+
 class SharedErrorBudget:
     """The error limit, per scope (source IP), in Redis; this process's budget when it is down."""
 
@@ -182,21 +189,16 @@ class SharedErrorBudget:
         ]
 
         def shared() -> tuple[float, object]:
-            wait = float(self.limits.run("error_reserve", self._keys, args))
-            return wait, (None if wait else ("redis", lease))
+            return float(self.limits.run("error_reserve", self._keys, args)), RedisLease(lease)
 
-        return self.limits.call(shared, lambda: self._local_reserve(now))
-
-    def _local_reserve(self, now: float) -> tuple[float, object]:
-        wait, _ = self.local.reserve(now)
-        return wait, (None if wait else ("local", None))
+        return self.limits.call(shared, lambda: self.local.reserve(now))
 
     def settle(self, now: float, headers: Mapping[str, str] | None, lease: object = None) -> None:
-        if not isinstance(lease, tuple) or lease[0] != "redis":
-            self.local.settle(now, headers)
+        if not isinstance(lease, RedisLease):
+            self.local.settle(now, headers, lease)
             return
-        args = [
-            lease[1],
+        args: list[str | int | float] = [
+            lease,
             _header(headers, "x-esi-error-limit-remain")
             if _header(headers, "x-esi-error-limit-reset")
             else "",
@@ -244,13 +246,9 @@ class SharedRateBuckets:
             answer = self.limits.run("rate_reserve", keys, args)
             text = answer.decode() if isinstance(answer, bytes) else str(answer)
             wait, _, taken = text.partition(":")  # "0:<lease>" when taken, else the wait
-            return float(wait), (("redis", taken) if taken else None)
+            return float(wait), RedisLease(taken)
 
-        def local() -> tuple[float, object]:
-            wait, taken = self.local.reserve(operation, principal, now)
-            return wait, (None if wait else ("local", taken))
-
-        return self.limits.call(shared, local)
+        return self.limits.call(shared, lambda: self.local.reserve(operation, principal, now))
 
     def settle(
         self,
@@ -263,14 +261,13 @@ class SharedRateBuckets:
         keys = self._keys(operation, principal)
         if keys is None or operation.rate_limit is None:
             return
-        if not isinstance(lease, tuple) or lease[0] != "redis":
-            local_lease = lease[1] if isinstance(lease, tuple) else None
-            self.local.settle(operation, principal, now, headers, local_lease)
+        if not isinstance(lease, RedisLease):
+            self.local.settle(operation, principal, now, headers, lease)
             return
         size = bucket_size(headers or {})
         tokens, window = size if size is not None else ("", operation.rate_limit.window_seconds)
         args: list[str | int | float] = [
-            str(lease[1]),
+            lease,
             _header(headers, "x-ratelimit-remaining"),
             _header(headers, "x-ratelimit-used"),
             tokens,

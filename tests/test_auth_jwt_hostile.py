@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
 
 from esi_auth.config import SSOConfig
@@ -172,3 +173,28 @@ def test_a_known_key_is_not_fetched_again_and_a_non_jws_says_so(
     with pytest.raises(TokenValidationError) as caught:
         validate_access_token("not.a-token", config, keys)
     assert caught.value.reason == "not a JWS: DecodeError"
+
+
+def test_a_published_private_key_is_not_trusted(sso: SSOState, jwks_server: HostileServer) -> None:
+    """A JWKS that publishes a private key has leaked it (anyone could sign with it): skipped."""
+    leaked = {"keys": [key.as_dict(private=True) for key in sso.keys.keys]}
+    assert all("d" in key for key in leaked["keys"])
+    jwks_server.on("/oauth/jwks", lambda _r, conn: answer(conn, 200, leaked))
+    config = SSOConfig(client_id=CLIENT_ID, login_url=jwks_server.url)
+    with pytest.raises(TokenValidationError) as caught:
+        validate_access_token(_sign(sso, _claims(sso)), config, JWKSCache(config.jwks_url))
+    assert caught.value.reason == f"the JWKS at {config.jwks_url} holds no usable RS256 or ES256 key"
+
+
+def test_a_jwks_fetch_failing_without_words_is_named_by_its_kind(sso: SSOState, config: SSOConfig) -> None:
+    """The app's own HTTP client may fail with an exception that says nothing: its kind is told."""
+
+    def wordless(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ReadTimeout("", request=request)
+
+    with (
+        httpx2.Client(transport=httpx2.MockTransport(wordless)) as http,
+        pytest.raises(TokenValidationError) as caught,
+    ):
+        validate_access_token(_sign(sso, _claims(sso)), config, JWKSCache(config.jwks_url, http=http))
+    assert caught.value.reason == f"could not fetch the JWKS from {config.jwks_url}: ReadTimeout"

@@ -363,3 +363,40 @@ def test_require_valid_leaves_out_what_sso_cannot_refresh_now(
         setup.store.query().require_valid(setup.refresher)
     assert not refused.value.transient and not isinstance(refused.value, InvalidGrantError)
     assert setup.store.get(token.id or 0) is not None
+
+
+def test_a_store_url_that_is_not_a_database_url_is_named_without_its_password(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with pytest.raises(AuthError) as caught:
+        SQLTokenStore("postgresql:app:hunter2@db.example/tokens", secrets="plaintext")
+    assert str(caught.value) == (
+        "the token store URL 'postgresql:…' is not a database URL "
+        "(dialect+driver://user:password@host/database)"
+    )
+    with pytest.raises(AuthError) as caught:
+        SQLTokenStore("tokens.sqlite", secrets="plaintext")
+    assert str(caught.value).endswith(
+        "'tokens.sqlite' is not a database URL (a file: sqlite:///tokens.sqlite)"
+    )
+    assert "hunter2" not in caplog.text
+
+
+def test_an_in_memory_store_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = SQLTokenStore("sqlite:///:memory:", secrets="plaintext")
+    saved = store.save(_token(1, (A,), 1.0))
+    assert saved.id is not None and store.get(saved.id) is not None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rotation_marks_when_the_token_was_updated(store: SQLTokenStore) -> None:
+    saved = store.save(_token(9, (A,), 9.0))
+    assert saved.id is not None
+    while time.time() <= saved.updated_at:  # the clock moves on (coarse clocks tick slowly)
+        time.sleep(0.001)
+    before = time.time()
+    store.save_rotation(saved.id, "refresh-new", "access-new")
+    rotated = store.get(saved.id)
+    assert rotated is not None and rotated.access_token == "access-new"
+    assert before <= rotated.updated_at <= time.time()

@@ -220,3 +220,6 @@ def test_the_memory_cache_counts_an_entry_as_its_body_headers_and_200_bytes() ->
     assert cache.bytes == 2010 and len(cache) == 2  # exactly the budget: both kept
     cache.remember("three", entry)
     assert cache.bytes == 2010 and cache.get("one") is None  # over it: the oldest went
+    whole = ResponseCache(max_bytes=1005)
+    whole.remember("alone", entry)  # one entry the size of the whole budget is kept
+    assert whole.get("alone") is not None and whole.bytes == 1005

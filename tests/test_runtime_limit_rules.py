@@ -12,6 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 from esi_client import ErrorLimitedError, ESIError, ESIResponseError, RateLimitedError
@@ -405,15 +406,44 @@ def test_a_429_for_a_character_holds_only_that_characters_bucket_in_the_fleet(
     budget, buckets = RedisLimits(url, app=app).bind(10, 16, ClientStats())
     _, lease = buckets.reserve(wallet, principal, 0.0)  # slots in hand: their leases are kept too
     _, error_lease = budget.reserve(0.0)
+    killmail = get_operation("get_killmails_killmail_id_killmail_hash")
+    assert killmail.rate_limit is not None
+    _, public_lease = buckets.reserve(killmail, None, 0.0)  # a public call: the source IP's bucket
     found = set(redis.Redis.from_url(redis_url, decode_responses=True).keys(f"esikit:limits:{app}:*"))
     base = f"esikit:limits:{app}:"
     assert {f"{base}rate:{group}:{principal}:{part}" for part in ("state", "leases", "spent")} <= found
+    assert f"{base}rate:{killmail.rate_limit.group}:ip:{socket.gethostname()}:leases" in found, sorted(found)
     assert f"{base}rate:{group}:{client_id}/{first.character_id}:state" in found, sorted(found)
     assert {f"{base}errors:{socket.gethostname()}:{part}" for part in ("state", "leases")} <= found, sorted(
         found
     )
     buckets.settle(wallet, principal, 0.0, None, lease)
+    buckets.settle(killmail, None, 0.0, None, public_lease)
     budget.settle(0.0, None, error_lease)
+
+
+def test_with_redis_down_each_slot_goes_back_to_the_bucket_it_came_from() -> None:
+    """A character's calls while Redis is down take and give back that character's slots in the
+    process's own bucket: a slot given back elsewhere would, call by call, fill the bucket with
+    requests that are not in flight until none could be sent."""
+    from esi_client import RedisLimits
+    from tests.services import free_port
+
+    wallet = get_operation("get_characters_character_id_wallet")
+    down = RedisLimits(f"redis://127.0.0.1:{free_port()}/0", app=f"{DOWN}{uuid.uuid4().hex[:8]}")
+    stats = ClientStats()
+    _, buckets = down.bind(10, 16, stats)
+    plenty = httpx2.Headers(_rate(140))  # as the client hands them on: case-insensitive
+    for call in range(100):
+        wait, lease = buckets.reserve(wallet, "app/90000101", float(call))
+        assert wait == 0, f"call {call} was held"
+        buckets.settle(wallet, "app/90000101", float(call), plenty, lease)
+    assert stats.shared_limit_fallbacks == 100  # each reserve fell back; a local slot is settled locally
+    _, lease = buckets.reserve(wallet, "app/90000101", 100.0)
+    buckets.settle(wallet, "app/90000101", 100.0, httpx2.Headers(_rate(7)), lease)  # the room kept for a 4xx
+    wait, _ = buckets.reserve(wallet, "app/90000101", 101.0)
+    assert wait > 0, "the answer was counted in another bucket than the character's"
+    assert buckets.reserve(wallet, "app/90000102", 101.0)[0] == 0  # another character's is its own
 
 
 @pytest.mark.parametrize(("remain", "waits"), [(4, False), (3, True)])

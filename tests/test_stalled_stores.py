@@ -59,26 +59,39 @@ def _down(cache: ResponseCache) -> bool:
     return cache.guard.down
 
 
+# Redis is paused far longer than any bound below: a call that waited for it would take the
+# whole pause. The bounds are the store timeouts the calls may spend (0.5 s each), with room for
+# a busy machine; they are not speed measurements (those are the benchmarks').
+STALL_SECONDS = 30
+
+
 def test_a_stalled_redis_cache_costs_one_short_wait_then_none(make_client: Any, own_redis: str) -> None:
     client = make_client(cache=RedisCache(own_redis), deadline=3.0)
     assert get_universe_types_type_id.sync(34, client=client).type_id == 34  # Redis works
-    _pause(own_redis, 30)
+    _pause(own_redis, STALL_SECONDS)
     started = time.monotonic()
     for type_id in range(35, 45):
         assert get_universe_types_type_id.sync(type_id, client=client).type_id == type_id
-    took = time.monotonic() - started
-    # one store call waits out its timeout (0.5 s); the store is then left alone
-    assert took < 3.0, took
-    assert client.cache.guard.skipped > 0 and client.cache.store_errors >= 1
+    # one store operation waits out its timeout; the store is then left alone
+    assert client.cache.store_errors == 1 and client.cache.guard.skipped >= 10 * 3
+    assert time.monotonic() - started < 10, "a call waited for the stalled store"
 
 
-def test_a_stalled_store_never_outlasts_the_deadline(make_client: Any, own_redis: str) -> None:
+def test_a_stalled_store_costs_each_operation_one_timeout_never_the_stall(
+    make_client: Any, own_redis: str, caplog: pytest.LogCaptureFixture
+) -> None:
     cache = ResponseCache(store=RedisCache(own_redis), store_retry_seconds=0.0)  # never left alone
     client = make_client(cache=cache, deadline=2.0)
-    _pause(own_redis, 30)
+    _pause(own_redis, STALL_SECONDS)
+    caplog.set_level(logging.DEBUG, "esi_client")
     started = time.monotonic()
     assert get_universe_types_type_id.sync(34, client=client).type_id == 34
-    assert time.monotonic() - started < 2.0 + 0.6  # the deadline, plus one store timeout at most
+    took = time.monotonic() - started
+    # what failed is named, and which entry: the read first (warned), then the claim
+    failed = [record.getMessage() for record in caplog.records if "cache store" in record.getMessage()]
+    assert re.match(r"cache store failed \(load of \S*/universe/types/34\S*: TimeoutError", failed[0]), failed
+    assert any(re.match(r"cache store claim of \S*/universe/types/34\S* failed: ", line) for line in failed)
+    assert client.cache.store_errors == len(failed) and took < len(failed) * 0.5 + 5, took
 
 
 def test_a_restarted_redis_is_used_again_by_itself(

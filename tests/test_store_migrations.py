@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +108,44 @@ def test_processes_upgrading_an_old_store_at_once_all_succeed(store_url: str) ->
     assert survivor is not None and survivor.refresh_token == "plain-old-token"
 
 
+_LOCK_WAITERS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+
+
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+def test_an_upgrade_waits_for_the_postgres_migration_lock_and_then_releases_it(store_url: str) -> None:
+    """Hosts upgrading one PostgreSQL store take turns (an advisory lock), and the lock is let go
+    after, or the next esikit to upgrade it would wait for ever."""
+    _old_store(store_url, "plain-old-token")
+    holder = create_engine(store_url)
+    opened: list[SQLTokenStore] = []
+    try:
+        with holder.connect() as held:
+            held.execute(text("SELECT pg_advisory_lock(:key)"), {"key": migrate._MIGRATION_LOCK})
+            held.commit()
+            opener = threading.Thread(
+                target=lambda: opened.append(SQLTokenStore(store_url, secrets="plaintext"))
+            )
+            opener.start()
+            deadline = time.monotonic() + 60
+            while opener.is_alive() and held.execute(text(_LOCK_WAITERS)).scalar() == 0:
+                assert time.monotonic() < deadline, "the opener neither waited for the lock nor finished"
+                held.rollback()
+                time.sleep(0.02)
+            assert opener.is_alive(), "the upgrade ran while another held the migration lock"
+            assert _revision(store_url) == migrate.BASELINE
+            held.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": migrate._MIGRATION_LOCK})
+            held.commit()
+        opener.join(60)
+        assert len(opened) == 1 and _revision(store_url) == migrate.HEAD
+        with holder.connect() as after:
+            took = after.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": migrate._MIGRATION_LOCK})
+            assert took.scalar() is True, "the upgrade kept the migration lock"
+            after.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": migrate._MIGRATION_LOCK})
+            after.commit()
+    finally:
+        holder.dispose()
+
+
 def test_a_store_that_refuses_to_open_migrates_nothing(store_url: str) -> None:
     _old_store(store_url, Fernet(Fernet.generate_key()).encrypt(b"secret").decode())
     with pytest.raises(AuthError, match="keeps its secrets encrypted, not plaintext"):
@@ -133,7 +173,11 @@ def test_a_store_newer_than_this_esikit_is_refused_and_left_alone(store_url: str
         SQLTokenStore(store_url, secrets="plaintext")
     message = str(caught.value)
     assert "revision 0099" in message and f"knows up to {migrate.HEAD}" in message
-    assert "upgrade esikit" in message and "nothing was changed" in message
+    assert message.endswith(
+        f"at schema revision 0099; this esikit knows up to {migrate.HEAD}: upgrade esikit to open it "
+        "(migrations only go forward; to go back, restore a backup made before the upgrade); "
+        "nothing was changed"
+    )
     assert _revision(store_url) == "0099"
 
 

@@ -55,8 +55,8 @@ class SQLTokenStore:
         """Open (and migrate) the store. Say where its secrets are kept: `secret_key=` (encrypted
         with your Fernet key), `secrets=KeyringSecrets()`, or `secrets="plaintext"`."""
         self.url = url
-        path = _sqlite_file(url)
         shown = _shown_url(url)
+        path = _sqlite_file(url)
         self.secrets: SecretBox = choose_secrets(secrets, secret_key, f"the token store {shown}")
         if path is not None:
             _prepare_file(path)
@@ -323,13 +323,19 @@ def _row(token: Token) -> dict[str, Any]:
 
 
 def _shown_url(url: str) -> str:
-    """The URL without its password, for messages and reprs."""
+    """The URL without its password, for messages and reprs; AuthError for one that is not a
+    database URL (named by its scheme alone: the rest may hold a password)."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split(":", 1)[0] + ":…"
+    except ArgumentError:
+        scheme, colon, _ = url.partition(":")
+        hint = "dialect+driver://user:password@host/database" if colon else f"a file: sqlite:///{url}"
+        raise AuthError(
+            f"the token store URL {scheme + ':…' if colon else url!r} is not a database URL ({hint})"
+        ) from None
 
 
 def failure_reason(exc: DBAPIError) -> str:
