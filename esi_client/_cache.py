@@ -20,7 +20,7 @@ import attrs
 from attrs import define, frozen
 
 from esi_client._flights import Flights
-from esi_client._headers import cache_directives, header_int, http_date
+from esi_client._headers import cache_directives, http_date
 from esi_client._store_guard import StoreGuard
 
 logger = logging.getLogger("esi_client")
@@ -88,13 +88,25 @@ def may_store(headers: Mapping[str, str]) -> bool:
     return "no-store" not in cache_directives(headers)
 
 
+MAX_DELTA_SECONDS = 2**31  # RFC 9111 §1.2.2: a longer max-age is taken as this (68 years)
+
+
+def _delta_seconds(value: str | None) -> int | None:
+    """A max-age: ASCII digits (RFC 9111 §1.2.2), however many; None for anything else."""
+    text = (value or "").strip()
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0") or "0"
+    return MAX_DELTA_SECONDS if len(digits) > 10 else min(int(digits), MAX_DELTA_SECONDS)
+
+
 def freshness_lifetime(headers: Mapping[str, str], now: float) -> float:
     """Seconds a response stays fresh (RFC 9111 §4.2.1): max-age first (CCP drives freshness by
     it), else Expires minus Date, or minus the local clock when there is no Date."""
     directives = cache_directives(headers)
     if "no-store" in directives or "no-cache" in directives:
         return 0.0
-    max_age = header_int(directives.get("max-age"), 10)
+    max_age = _delta_seconds(directives.get("max-age"))
     if max_age is not None:
         return float(max_age)
     expires = headers.get("expires")

@@ -330,3 +330,97 @@ def test_a_store_failure_is_told_with_what_failed(
         warned.startswith(f"cache store failed ({failing} of ") and f"OSError: {failing} refused)" in warned
     )
     assert client.cache is not None and client.cache.store_errors == 1
+
+
+def _sequence(answers: list[tuple[int, dict[str, str]]], sent: list[str | None]) -> Any:
+    """A status route answering `answers` in turn (a 304 with no body), noting each request's
+    If-None-Match."""
+    pending = iter(answers)
+
+    def handle(request: RawRequest, conn: socket.socket) -> None:
+        sent.append(request.headers.get("if-none-match"))
+        status, headers = next(pending)
+        answer(conn, status, STATUS if status == 200 else b"", headers)
+
+    return handle
+
+
+def test_no_cache_is_revalidated_every_time(server: HostileServer) -> None:
+    """`no-cache` (RFC 9111 §5.2.2.4): kept, but never answered without asking, whatever max-age says."""
+    control = {"Cache-Control": "no-cache, max-age=300", "ETag": '"e1"'}
+    sent: list[str | None] = []
+    server.on("/status", _sequence([(200, control), (304, control), (304, control)], sent))
+    client = client_for(server.url, clock=ManualClock())
+    assert not get_status.sync_detailed(client=client).from_cache
+    assert get_status.sync_detailed(client=client).from_cache  # the 304's answer, at the same instant
+    assert get_status.sync(client=client).players == 1
+    assert sent == [None, '"e1"', '"e1"']
+
+
+def test_a_304_that_says_no_store_is_asked_again(server: HostileServer) -> None:
+    sent: list[str | None] = []
+    fresh, refused = (
+        {"Cache-Control": "max-age=1", "ETag": '"e1"'},
+        {"Cache-Control": "no-store, max-age=300"},
+    )
+    server.on("/status", _sequence([(200, fresh), (304, refused), (200, fresh)], sent))
+    clock = ManualClock()
+    client = client_for(server.url, clock=clock)
+    get_status.sync(client=client)
+    clock.advance(2)
+    assert get_status.sync_detailed(client=client).from_cache
+    assert not get_status.sync_detailed(client=client).from_cache  # the same instant: asked again
+    assert len(sent) == 3
+
+
+def test_expires_is_counted_from_the_servers_date_not_the_local_clock(server: HostileServer) -> None:
+    """The server's clock an hour behind ours: Expires minus Date is still two minutes of ours."""
+    clock = ManualClock()
+    date = clock.now() - 3600
+    server.on(
+        "/status",
+        replies(
+            200,
+            STATUS,
+            {
+                "Date": email.utils.formatdate(date, usegmt=True),
+                "Expires": email.utils.formatdate(date + 120, usegmt=True),
+            },
+        ),
+    )
+    client = client_for(server.url, clock=clock)
+    get_status.sync(client=client)
+    clock.advance(110)
+    assert get_status.sync_detailed(client=client).from_cache
+    clock.advance(20)
+    assert not get_status.sync_detailed(client=client).from_cache
+    assert server.count("/status") == 2
+
+
+@pytest.mark.parametrize("expires", ["past", "0", "not a date"])
+def test_an_expires_already_past_or_unreadable_is_stale_at_once(server: HostileServer, expires: str) -> None:
+    clock = ManualClock()
+    now = email.utils.formatdate(clock.now(), usegmt=True)
+    value = email.utils.formatdate(clock.now() - 60, usegmt=True) if expires == "past" else expires
+    server.on("/status", replies(200, STATUS, {"Date": now, "Expires": value}))
+    client = client_for(server.url, clock=clock)
+    for _ in range(2):  # at the same instant
+        assert not get_status.sync_detailed(client=client).from_cache
+    assert server.count("/status") == 2
+
+
+@pytest.mark.parametrize("digits", ["9999999999", "99999999999", "9" * 5000, "000000000000000000300"])
+def test_a_max_age_of_any_length_is_read_and_capped_at_2_to_the_31(
+    server: HostileServer, digits: str
+) -> None:
+    """RFC 9111 §1.2.2: delta-seconds past 2³¹ are taken as 2³¹ (leading zeros are no length)."""
+    server.on("/status", replies(200, STATUS, {"Cache-Control": f"max-age={digits}"}))
+    clock = ManualClock()
+    client = client_for(server.url, clock=clock)
+    get_status.sync(client=client)
+    lifetime = min(int(digits.lstrip("0")[:12]), 2**31)
+    clock.advance(lifetime - 1)
+    assert get_status.sync_detailed(client=client).from_cache
+    clock.advance(2)
+    assert not get_status.sync_detailed(client=client).from_cache
+    assert server.count("/status") == 2
