@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2
+import keyring.backend
+import keyring.errors
 
 from esi_auth.auth import ESIAuth
 from esi_auth.config import SSOConfig
@@ -72,3 +75,35 @@ def refresh_at(base_url: str, client_id: str, refresh_token: str) -> httpx2.Resp
     """A native (PKCE) app's refresh-token grant at the fake SSO, sent by hand."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
     return httpx2.post(f"{base_url}/v2/oauth/token", data=form)
+
+
+class FileKeyring(keyring.backend.KeyringBackend):
+    """A real keyring backend keeping its entries in a JSON file, of the priority a desktop's
+    keyring has. Names are kept as given (the keyrings.alt file backend lower-cases them; the
+    platforms' keyrings do not), so a secret left behind under any name is seen."""
+
+    priority = 5
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.path = path
+
+    @property
+    def entries(self) -> dict[tuple[str, str], str]:
+        found: list[list[str]] = json.loads(self.path.read_text()) if self.path.exists() else []
+        return {(service, username): password for service, username, password in found}
+
+    def _write(self, entries: dict[tuple[str, str], str]) -> None:
+        self.path.write_text(json.dumps([[*name, password] for name, password in entries.items()]))
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._write({**self.entries, (service, username): password})
+
+    def delete_password(self, service: str, username: str) -> None:
+        entries = self.entries
+        if entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+        self._write(entries)

@@ -16,7 +16,7 @@ from esi_auth.errors import AuthError, InvalidGrantError, SSOError
 from esi_auth.store.secrets import KeyringSecrets
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
-from tests.auth_support import make_setup
+from tests.auth_support import FileKeyring, make_setup
 
 A, B, C = "esi-a.v1", "esi-b.v1", "esi-c.v1"
 
@@ -189,30 +189,8 @@ def test_an_encrypted_store_without_a_key_check_gets_one_and_then_refuses_anothe
         SQLTokenStore(f"sqlite:///{path}", secret_key=Fernet.generate_key())
 
 
-class _CaseSensitiveKeyring:
-    """The file backend lower-cases names (ConfigParser); the platforms' keyrings do not. This
-    one keeps names as given, in memory, so a secret left behind under any name is seen."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            from keyring.errors import PasswordDeleteError
-
-            raise PasswordDeleteError(username)
-
-
 def test_a_keyring_keeps_nothing_of_a_deleted_token_and_a_lost_secret_is_none(tmp_path: Path) -> None:
-    backend = _CaseSensitiveKeyring()
+    backend = FileKeyring(tmp_path / "keyring.json")
     store = SQLTokenStore(
         f"sqlite:///{tmp_path / 'kr.sqlite'}", secrets=KeyringSecrets(backend, allow_insecure=True)
     )
@@ -239,7 +217,7 @@ def test_a_keyring_keeps_nothing_of_a_deleted_token_and_a_lost_secret_is_none(tm
 
 
 def test_a_pending_logins_verifier_is_in_the_keyring_only_until_used_or_expired(tmp_path: Path) -> None:
-    backend = _CaseSensitiveKeyring()
+    backend = FileKeyring(tmp_path / "keyring.json")
     store = SQLTokenStore(
         f"sqlite:///{tmp_path / 'kr.sqlite'}", secrets=KeyringSecrets(backend, allow_insecure=True)
     )

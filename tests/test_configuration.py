@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import keyring
-import keyring.backend
 import keyring.backends.fail
 import pytest
 from typer.testing import CliRunner
@@ -20,6 +19,7 @@ from esi_cli.app import app as cli
 from esi_client import ConfigurationError, ESIClient
 from esi_client.api.status import get_status
 from esi_client.configuration import load_settings
+from tests.auth_support import FileKeyring
 
 runner = CliRunner()
 
@@ -119,38 +119,6 @@ def fake_esi_token(fake_esi: Any, client_id: str) -> Token:
     return sso.validate(answer).to_token()
 
 
-class _FileKeyring(keyring.backend.KeyringBackend):
-    """A real keyring backend (a JSON file), of the priority a desktop's keyring has."""
-
-    priority = 5
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.path = path
-
-    def _read(self) -> dict[str, str]:
-        import json
-
-        return json.loads(self.path.read_text()) if self.path.exists() else {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._read().get(f"{service}/{username}")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        import json
-
-        data = self._read()
-        data[f"{service}/{username}"] = password
-        self.path.write_text(json.dumps(data))
-
-    def delete_password(self, service: str, username: str) -> None:
-        import json
-
-        data = self._read()
-        data.pop(f"{service}/{username}", None)
-        self.path.write_text(json.dumps(data))
-
-
 def test_the_default_store_works_headless_with_a_key_file(tmp_path: Path, fake_esi: Any) -> None:
     """No usable keyring (a server, a container, CI): SQLite with secrets encrypted by a key file
     created 0600 beside it; opened again, the same key reads the same tokens."""
@@ -188,7 +156,7 @@ def test_the_default_store_works_headless_with_a_key_file(tmp_path: Path, fake_e
 
 def test_the_default_store_uses_a_usable_keyring(tmp_path: Path) -> None:
     previous = keyring.get_keyring()
-    keyring.set_keyring(_FileKeyring(tmp_path / "keyring.json"))
+    keyring.set_keyring(FileKeyring(tmp_path / "keyring.json"))
     try:
         choice = default_store_choice(tmp_path / "data")
         assert choice.key_file is None
