@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from esi_client._check import DECODING, WrongType
+from esi_client._check import DECODING, WrongType, located
 from esi_client._operation import Operation
 from esi_client._stats import ClientStats
 from esi_client._wire import ModelParser, WireMismatch
@@ -86,25 +86,22 @@ def parse_body(operation: Operation, parse: Parser[T], data: Any, stats: ClientS
     context = DECODING.set((operation, stats))
     try:
         return parse(data)
-    except WrongType as exc:
-        where = f"at {exc.path}" if exc.path else "at the top level"
-        if exc.expected == "a required field":
-            message = f"response lacks the required field {exc.path!r}"
-        else:
-            message = (
-                f"response does not match the spec {where}: expected {exc.expected}, got {_shown(exc.value)}"
-            )
+    except (WrongType, KeyError) as exc:  # a KeyError: a required field of the top level is missing
+        wrong = located(exc)
+        where = f"at {wrong.path}" if wrong.path else "at the top level"
+        missing = wrong.expected == "a required field"
+        got = f"expected {wrong.expected}, got {_shown(wrong.value)}"
+        message = (
+            f"response lacks the required field {wrong.path!r}"
+            if missing
+            else f"response does not match the spec {where}: {got}"
+        )
         raise BadResponseError(
             message,
             operation_id=operation.id,
-            path=exc.path,
-            value=exc.value,
-            expected=exc.expected,
-        ) from None
-    except KeyError as exc:
-        field = str(exc.args[0]) if exc.args else "?"
-        raise BadResponseError(
-            f"response lacks the required field {field!r}", operation_id=operation.id, path=field
+            path=wrong.path,
+            value=None if missing else wrong.value,
+            expected=wrong.expected,
         ) from None
     except (TypeError, ValueError, AttributeError) as exc:
         named = _field_from_message(str(exc), data)

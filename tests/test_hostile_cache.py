@@ -180,8 +180,10 @@ def test_an_empty_body_is_a_bad_response(server: HostileServer, route: str) -> N
         if route == "/status"
         else (lambda: get_markets_region_id_orders.sync(10000002, client=client))
     )
-    with pytest.raises(BadResponseError, match="empty"):
+    with pytest.raises(BadResponseError) as caught:
         call()
+    assert str(caught.value).endswith("the response body is empty where the spec promises a value")
+    assert caught.value.path == ""
     with pytest.raises(BadResponseError):
         call()  # not cached either
     assert server.count(route) == 2
@@ -424,3 +426,23 @@ def test_a_max_age_of_any_length_is_read_and_capped_at_2_to_the_31(
     clock.advance(2)
     assert not get_status.sync_detailed(client=client).from_cache
     assert server.count("/status") == 2
+
+
+@pytest.mark.parametrize(
+    ("headers", "kept"),
+    [
+        ({}, False),  # neither fresh nor revalidatable: nothing to keep
+        ({"Cache-Control": "max-age=0"}, False),
+        ({"Cache-Control": "max-age=0", "ETag": '"e1"'}, True),  # stale at once, but revalidatable
+        ({"Cache-Control": "max-age=1"}, True),  # fresh for a second
+    ],
+)
+def test_an_answer_is_kept_only_when_fresh_or_revalidatable(
+    server: HostileServer, headers: dict[str, str], kept: bool
+) -> None:
+    server.on("/status", replies(200, STATUS, headers))
+    client = client_for(server.url, clock=ManualClock())
+    get_status.sync(client=client)
+    assert len(client.cache) == int(kept)
+    second = get_status.sync_detailed(client=client)  # at the same instant
+    assert second.from_cache == (headers.get("Cache-Control") == "max-age=1")

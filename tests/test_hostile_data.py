@@ -88,11 +88,27 @@ def test_a_wrong_value_is_shown_in_80_characters_at_most(
     assert str(caught.value).endswith(f"at [2].price: expected number, got {shown}")
 
 
-@pytest.mark.parametrize("body", [b'"abc"', b"{}", b"null", b"true"])
-def test_a_scalar_response_is_checked(server: HostileServer, body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("body", "shown"), [(b'"abc"', "'abc'"), (b"{}", "{}"), (b"null", "None"), (b"true", "True")]
+)
+def test_a_scalar_response_is_checked(server: HostileServer, body: bytes, shown: str) -> None:
     server.on("/characters/90000001/wallet", replies(200, body))
-    with pytest.raises(BadResponseError, match="expected number"):
+    with pytest.raises(BadResponseError) as caught:
         get_characters_character_id_wallet.sync(90000001, client=client_for(server))
+    assert str(caught.value).endswith(
+        f"response does not match the spec at the top level: expected number, got {shown}"
+    )
+    assert caught.value.path == ""
+
+
+def test_a_required_field_missing_from_the_top_level_is_named(server: HostileServer) -> None:
+    from esi_client.api.status import get_status
+
+    server.on("/status", replies(200, {"server_version": "1", "start_time": "2026-01-01T00:00:00Z"}))
+    with pytest.raises(BadResponseError) as caught:
+        get_status.sync(client=client_for(server))
+    assert str(caught.value).endswith("response lacks the required field 'players'")
+    assert (caught.value.path, caught.value.field, caught.value.value) == ("players", "players", None)
 
 
 def test_a_whole_number_in_a_number_field_is_a_float_on_both_paths(server: HostileServer) -> None:

@@ -172,6 +172,41 @@ def test_a_bucket_keeps_room_for_a_4xx(
 
 
 @pytest.mark.parametrize(
+    ("limit", "remaining", "held_for"),
+    [
+        ("150/1m", 7, (30, 60)),  # a window of one unit is ESI's word
+        ("150/999999s", 7, (WINDOW, 999999)),  # six digits of window: believed
+        ("150/1000000s", 7, (WINDOW / 2, WINDOW)),  # seven: unreadable, the spec's 15 minutes stand
+        ("1/15m", 6, None),  # a bucket of one token is believed: 5 kept, the 6th may go
+        ("999999999/15m", 181, (WINDOW / 2, WINDOW)),  # nine digits: believed (181 is inside its 5 %)
+        ("1000000000/15m", 181, None),  # ten: unreadable, the spec's 3600 stand (180 kept)
+    ],
+)
+def test_esis_word_on_the_bucket_is_read_within_its_bounds(
+    server: HostileServer,
+    limits: dict[str, Any],
+    limit: str,
+    remaining: int,
+    held_for: tuple[float, float] | None,
+) -> None:
+    """X-Ratelimit-Limit, `<tokens>/<length><unit>`: from 1 token and 1 unit, up to 9 digits of
+    tokens and 6 of length; beyond, the spec's bucket stands (no real bucket is that large)."""
+    headers = {"X-Ratelimit-Limit": limit, "X-Ratelimit-Remaining": str(remaining), "X-Ratelimit-Used": "2"}
+    server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, headers))
+    client = _client(server, limits)
+    get_killmails_killmail_id_killmail_hash.sync(1, "h", client=client)
+    if held_for is None:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
+        assert server.count("/killmails/2/h") == 1 and _kept_by_redis(client, limits)
+        return
+    with pytest.raises(RateLimitedError) as refused:
+        get_killmails_killmail_id_killmail_hash.sync(2, "h", client=client)
+    low, high = held_for
+    assert refused.value.retry_after is not None and low < refused.value.retry_after <= high
+    assert server.count("/killmails/2/h") == 0 and _kept_by_redis(client, limits)
+
+
+@pytest.mark.parametrize(
     ("requests", "waited"),
     [
         ([(0.0, 30, 1.0), (10.5, 5, 0.0)], 9.0),  # B half a second after A's window
