@@ -443,6 +443,6 @@ def test_an_answer_is_kept_only_when_fresh_or_revalidatable(
     server.on("/status", replies(200, STATUS, headers))
     client = client_for(server.url, clock=ManualClock())
     get_status.sync(client=client)
-    assert len(client.cache) == int(kept)
+    assert client.cache is not None and len(client.cache) == int(kept)
     second = get_status.sync_detailed(client=client)  # at the same instant
     assert second.from_cache == (headers.get("Cache-Control") == "max-age=1")
