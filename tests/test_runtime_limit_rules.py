@@ -671,3 +671,82 @@ def test_a_bucket_keeps_the_size_esi_said_when_a_later_answer_omits_it(
     for killmail_id in (1, 2, 3):
         get_killmails_killmail_id_killmail_hash.sync(killmail_id, "h", client=client)
     assert server.count("/killmails/3/h") == 1 and client.stats.waits == 0 and _kept_by_redis(client, limits)
+
+
+# The gates themselves, at their boundaries (a process's own limits; the fleet's are the same
+# rules in Lua, checked above through the client). `now` is a plain number: no clock runs.
+KILLMAILS = "get_killmails_killmail_id_killmail_hash"
+
+
+def _slots_that_go(buckets: Any, now: float, principal: str | None = None) -> int:
+    """How many requests may be in flight together at `now` (each reserve keeps its slot)."""
+    operation = get_operation(KILLMAILS)
+    for taken in range(1000):
+        wait, _ = buckets.reserve(operation, principal, now)
+        if wait:
+            return taken
+    raise AssertionError("the bucket never held a request")
+
+
+def test_while_the_error_budget_is_unknown_exactly_max_concurrency_slots_go() -> None:
+    from esi_client._limits import ErrorBudget
+
+    budget = ErrorBudget(threshold=10, unknown_concurrency=4)
+    assert [budget.reserve(0.0)[0] for _ in range(5)] == [0, 0, 0, 0, pytest.approx(0.005)]
+    budget.settle(0.0, None)
+    assert budget.reserve(0.0)[0] == 0  # one came back: one more goes
+
+
+def test_slots_in_flight_count_twice_against_what_is_left() -> None:
+    """20 left, 7 kept for a 4xx (5 % of 150), and each request in flight may spend 2: seven go
+    together (20 - 2 * 6 = 8 > 7), the eighth waits for one of them."""
+    from esi_client._limits import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    _, lease = buckets.reserve(operation, None, 0.0)
+    buckets.settle(operation, None, 0.0, httpx2.Headers(_rate(20)), lease)
+    assert _slots_that_go(buckets, 1.0) == 7
+
+
+def test_at_the_instant_a_429_pause_ends_slots_are_counted_as_ever() -> None:
+    from esi_client._limits import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    buckets.pause(operation, None, 0.0, 5.0)
+    assert buckets.reserve(operation, None, 4.5)[0] == pytest.approx(0.5)
+    wait, retry = buckets.reserve(operation, None, 5.0)  # the retry, at the very instant
+    assert wait == 0
+    buckets.settle(operation, None, 5.0, httpx2.Headers(_rate(20)), retry)
+    assert _slots_that_go(buckets, 5.0) == 7  # the retry's slot came back, and only it
+
+
+def test_a_lone_probe_holds_the_others_and_leaves_the_count_as_it_found_it() -> None:
+    """At the floor with nothing of ours spent, one request goes alone to find out; when it is
+    answered (tokens came back) the slots are counted from zero again."""
+    from esi_client._limits import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    _, lease = buckets.reserve(operation, None, 0.0)
+    buckets.settle(operation, None, 0.0, httpx2.Headers({**_rate(5), "X-Ratelimit-Used": "0"}), lease)
+    wait, probe = buckets.reserve(operation, None, 1.0)
+    assert wait == 0 and buckets.reserve(operation, None, 1.0)[0] == pytest.approx(0.005)
+    buckets.settle(operation, None, 1.0, httpx2.Headers({**_rate(20), "X-Ratelimit-Used": "0"}), probe)
+    assert _slots_that_go(buckets, 2.0) == 7
+
+
+def test_an_answer_no_lower_than_the_count_is_not_believed() -> None:
+    """Answers arrive out of order, so only a lower count is believed. One equal to the count
+    (an older answer arriving late) leaves the tokens spent a window ago to come back."""
+    from esi_client._limits import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    _, spent = buckets.reserve(operation, None, 0.0)
+    buckets.settle(operation, None, 0.0, httpx2.Headers(_rate(10)), spent)  # 2 spent at 0
+    _, late = buckets.reserve(operation, None, 100.0)
+    buckets.settle(operation, None, 950.0, httpx2.Headers({**_rate(10), "X-Ratelimit-Used": "0"}), late)
+    # the 2 spent at 0 have left the window: 12 left, so three go together (12 - 2 * 2 = 8 > 7)
+    assert _slots_that_go(buckets, 951.0) == 3
