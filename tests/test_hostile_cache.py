@@ -446,3 +446,29 @@ def test_an_answer_is_kept_only_when_fresh_or_revalidatable(
     assert client.cache is not None and len(client.cache) == int(kept)
     second = get_status.sync_detailed(client=client)  # at the same instant
     assert second.from_cache == (headers.get("Cache-Control") == "max-age=1")
+
+
+class _ClaimedElsewhere(_FailingStore):
+    """A shared store in which another process holds every key's claim and never answers."""
+
+    def __init__(self) -> None:
+        super().__init__(failing="")
+
+    def claim(self, key: str, seconds: float) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(("deadline", "waited"), [(2.0, 1.0), (None, 10.0)])
+def test_waiting_for_another_process_leaves_half_the_deadline_for_the_call(
+    server: HostileServer, deadline: float | None, waited: float
+) -> None:
+    """Another process fetches the same key and never answers: this call waits for it half of
+    what is left of its deadline (else ten seconds), then asks ESI itself."""
+    server.on("/status", replies(200, STATUS, FRESH))
+    clock = ManualClock()
+    client = client_for(
+        server.url, clock=clock, deadline=deadline, cache=ResponseCache(store=_ClaimedElsewhere())
+    )
+    assert get_status.sync(client=client).players == 1
+    assert server.count("/status") == 1
+    assert waited <= sum(clock.sleeps) < waited + 0.05 + 1e-9

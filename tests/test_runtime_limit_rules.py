@@ -750,3 +750,37 @@ def test_an_answer_no_lower_than_the_count_is_not_believed() -> None:
     buckets.settle(operation, None, 950.0, httpx2.Headers({**_rate(10), "X-Ratelimit-Used": "0"}), late)
     # the 2 spent at 0 have left the window: 12 left, so three go together (12 - 2 * 2 = 8 > 7)
     assert _slots_that_go(buckets, 951.0) == 3
+
+
+def _errors_slots(budget: Any, now: float) -> int:
+    for taken in range(1000):
+        if budget.reserve(now)[0]:
+            return taken
+    raise AssertionError("the error budget never held a request")
+
+
+@pytest.mark.parametrize(
+    ("later", "believed"),
+    [
+        (1.5, 20),  # its window resets 1.5 s later: the same window (seconds are whole, answers late)
+        (2.0, 90),  # 2 s later: a new window, whose count is believed even though it is higher
+    ],
+)
+def test_an_error_count_is_believed_higher_only_in_a_new_window(later: float, believed: int) -> None:
+    from esi_client._limits import ErrorBudget
+
+    budget = ErrorBudget(threshold=10)
+    budget.reserve(0.0)
+    budget.settle(0.0, httpx2.Headers(_errors(20) | {"X-ESI-Error-Limit-Reset": "10"}))
+    budget.reserve(later)
+    budget.settle(later, httpx2.Headers(_errors(90) | {"X-ESI-Error-Limit-Reset": "10"}))
+    assert _errors_slots(budget, later) == believed - 10  # the threshold's 10 are never spent
+
+
+def test_an_error_window_said_to_reset_now_holds_nothing() -> None:
+    from esi_client._limits import ErrorBudget
+
+    budget = ErrorBudget(threshold=10)
+    budget.reserve(0.0)
+    budget.settle(0.0, httpx2.Headers(_errors(3) | {"X-ESI-Error-Limit-Reset": "0"}))
+    assert budget.reserve(0.0)[0] == 0
