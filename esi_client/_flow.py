@@ -270,7 +270,7 @@ def _sleep(
 ) -> Step:
     if deadline_at is not None and context.clock.now() + seconds > deadline_at:
         raise deadline_error(context, operation, f"before a wait of {seconds:.1f} s ({reason})")
-    yield Sleep(seconds, reason)
+    yield Sleep(seconds)
 
 
 def _left(context: FlowContext, operation: Operation, deadline_at: float | None) -> float | None:

@@ -159,7 +159,7 @@ def join_across_processes(
         if not waited and logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s waiting for another process's identical request", operation.id)
         waited = True
-        yield Sleep(POLL_SECONDS, "another process is fetching it")
+        yield Sleep(POLL_SECONDS)  # another process is fetching it
 
 
 def _answer(

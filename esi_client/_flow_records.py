@@ -29,7 +29,6 @@ class Send:
 @frozen
 class Sleep:
     seconds: float
-    reason: str
 
 
 @frozen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import re
 import socket
 import sqlite3
@@ -449,26 +450,72 @@ def test_an_answer_is_kept_only_when_fresh_or_revalidatable(
 
 
 class _ClaimedElsewhere(_FailingStore):
-    """A shared store in which another process holds every key's claim and never answers."""
+    """A shared store in which another process holds every key's claim: it stores its answer
+    (`answer`) after `polls` looks, or never (None); the claims this process lets go are noted."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer: StoredResponse | None = None, polls: int = 3) -> None:
         super().__init__(failing="")
+        self.answer, self.polls, self.released = answer, polls, []
+
+    def load(self, key: str) -> Any:
+        self.polls -= 1
+        return self.answer if self.polls < 0 else None
 
     def claim(self, key: str, seconds: float) -> bool:
         return False
 
+    def release(self, key: str) -> None:
+        self.released.append(key)
+
 
 @pytest.mark.parametrize(("deadline", "waited"), [(2.0, 1.0), (None, 10.0)])
 def test_waiting_for_another_process_leaves_half_the_deadline_for_the_call(
-    server: HostileServer, deadline: float | None, waited: float
+    server: HostileServer, deadline: float | None, waited: float, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Another process fetches the same key and never answers: this call waits for it half of
-    what is left of its deadline (else ten seconds), then asks ESI itself."""
+    what is left of its deadline (else ten seconds), then asks ESI itself, without touching the
+    other's claim. The wait is told once at DEBUG, however many looks it takes."""
     server.on("/status", replies(200, STATUS, FRESH))
     clock = ManualClock()
-    client = client_for(
-        server.url, clock=clock, deadline=deadline, cache=ResponseCache(store=_ClaimedElsewhere())
-    )
+    store = _ClaimedElsewhere()
+    client = client_for(server.url, clock=clock, deadline=deadline, cache=ResponseCache(store=store))
+    caplog.set_level(logging.DEBUG, "esi_client")
     assert get_status.sync(client=client).players == 1
-    assert server.count("/status") == 1
+    assert server.count("/status") == 1 and store.released == []
     assert waited <= sum(clock.sleeps) < waited + 0.05 + 1e-9
+    told = [r.getMessage() for r in caplog.records if "waiting for another process" in r.getMessage()]
+    assert told == ["GetStatus waiting for another process's identical request"]
+
+
+def test_the_answer_another_process_stored_is_the_callers_parsed(server: HostileServer) -> None:
+    server.on("/status", replies(200, STATUS, FRESH))
+    clock = ManualClock()
+    body = json.dumps({**STATUS, "players": 7}).encode()
+    store = _ClaimedElsewhere(StoredResponse(200, {"etag": '"e1"'}, body, '"e1"', clock.now() + 60))
+    client = client_for(server.url, clock=clock, cache=ResponseCache(store=store))
+    answered = get_status.sync_detailed(client=client)
+    assert answered.from_cache and answered.parsed is not None and answered.parsed.players == 7
+    assert server.count("/status") == 0 and len(clock.sleeps) == 2  # looked up, then after each claim
+
+
+def test_the_memory_cache_forgets_the_least_recently_used_first() -> None:
+    from esi_client._cache import CacheEntry
+
+    cache = ResponseCache(max_entries=2)
+    entry = CacheEntry(200, {}, b"[]", None, 1e12)
+    cache.remember("a", entry)
+    cache.remember("b", entry)
+    assert cache.get("a") is entry  # a is used again: b is now the least recent
+    cache.remember("c", entry)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (entry, None, entry)
+
+
+def test_an_answer_another_process_stored_that_does_not_decode_is_a_miss(server: HostileServer) -> None:
+    """Another esikit version, say, stored what this one cannot read: the wait goes on as if
+    nothing were there, then the call asks ESI itself."""
+    server.on("/status", replies(200, STATUS, FRESH))
+    clock = ManualClock()
+    store = _ClaimedElsewhere(StoredResponse(200, {}, b'{"players": "many"}', '"e1"', clock.now() + 60))
+    client = client_for(server.url, clock=clock, cache=ResponseCache(store=store))
+    assert get_status.sync(client=client).players == 1
+    assert server.count("/status") == 1 and client.cache is not None and client.cache.store_errors > 0
