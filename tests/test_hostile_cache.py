@@ -455,7 +455,8 @@ class _ClaimedElsewhere(_FailingStore):
 
     def __init__(self, answer: StoredResponse | None = None, polls: int = 3) -> None:
         super().__init__(failing="")
-        self.answer, self.polls, self.released = answer, polls, []
+        self.answer, self.polls = answer, polls
+        self.released: list[str] = []
 
     def load(self, key: str) -> Any:
         self.polls -= 1
