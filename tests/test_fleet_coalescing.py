@@ -237,3 +237,97 @@ def test_a_failed_leader_lets_go_of_its_claim_at_once(fake_esi: Any, redis_url: 
     assert markers == [], "the failed call's claim is still held"
     assert get_status.sync(client=client).players >= 0
     client.close()
+
+
+def test_followers_never_get_the_stale_copy_the_leader_revalidated_past(
+    server: HostileServer, followers: _Followers
+) -> None:
+    """The kept copy went stale; the leader's fresh answer says no-store, so the cache still
+    holds the stale copy. That copy is not the leader's answer: a follower asks for its own."""
+    from esi_client.clock import ManualClock
+
+    served: list[int] = []
+    arrived, release = threading.Event(), threading.Event()
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        served.append(len(served) + 1)
+        if len(served) == 1:
+            answer(conn, 200, {**STATUS, "players": 1}, {"Cache-Control": "max-age=1", "ETag": '"old"'})
+            return
+        if len(served) == 2:
+            arrived.set()
+            release.wait(30)
+        answer(conn, 200, {**STATUS, "players": 2}, {"Cache-Control": "no-store"})
+
+    server.on("*", handle)
+    clock = ManualClock()
+    client = client_for(server, clock=clock)
+    assert get_status.sync(client=client).players == 1
+    clock.advance(2)  # the kept copy is stale now
+    with ThreadPoolExecutor(2) as pool:
+        leader = pool.submit(get_status.sync, client=client)
+        assert arrived.wait(30)
+        follower = pool.submit(get_status.sync, client=client)
+        followers.wait_for(1)
+        release.set()
+        assert (leader.result(30).players, follower.result(30).players) == (2, 2)
+    assert len(served) == 3
+
+
+class _AnsweredByAnotherProcess:
+    """A shared store in which another process holds the claim and stores its answer while the
+    first caller here waits for it: that caller's third look finds it, once `go_on` is set (so
+    that other callers here, whose own looks find nothing yet, can join it meanwhile)."""
+
+    def __init__(self, answer: Any, go_on: threading.Event) -> None:
+        self.answer, self.go_on, self.loads = answer, go_on, 0
+        self.finding = threading.Event()
+        self.first: int | None = None
+        self.first_looks = 0
+
+    def load(self, key: str) -> Any:
+        self.loads += 1
+        if self.first is None:
+            self.first = threading.get_ident()
+        if threading.get_ident() != self.first:
+            return None
+        self.first_looks += 1
+        if self.first_looks < 3:  # the look-up, then the look after the first claim
+            return None
+        self.finding.set()
+        assert self.go_on.wait(30)
+        return self.answer
+
+    def save(self, key: str, response: Any) -> None:
+        pass
+
+    def claim(self, key: str, seconds: float) -> bool:
+        return False
+
+    def release(self, key: str) -> None:
+        pass
+
+
+def test_followers_here_share_the_answer_their_leader_found_in_another_processs_store(
+    server: HostileServer, followers: _Followers
+) -> None:
+    import orjson
+
+    from esi_client.cache_stores import ResponseCache, StoredResponse
+    from esi_client.clock import ManualClock
+
+    go_on = threading.Event()
+    clock = ManualClock()
+    stored = StoredResponse(200, {}, orjson.dumps(STATUS), '"e1"', clock.now() + 60)
+    store = _AnsweredByAnotherProcess(stored, go_on)
+    client = client_for(server, clock=clock, cache=ResponseCache(store=store))
+    with ThreadPoolExecutor(3) as pool:
+        leader = pool.submit(get_status.sync, client=client)
+        assert store.finding.wait(30)
+        joined = [pool.submit(get_status.sync, client=client) for _ in range(2)]
+        followers.wait_for(3)  # the leader waits for the other process; the two, for the leader
+        go_on.set()
+        assert [call.result(30).players for call in (leader, *joined)] == [7, 7, 7]
+    assert (
+        store.loads == 5 and server.count("/status") == 0 and client.stats.coalesced == 3
+    )  # 3 looks, 1 each

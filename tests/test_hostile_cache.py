@@ -520,3 +520,16 @@ def test_an_answer_another_process_stored_that_does_not_decode_is_a_miss(server:
     client = client_for(server.url, clock=clock, cache=ResponseCache(store=store))
     assert get_status.sync(client=client).players == 1
     assert server.count("/status") == 1 and client.cache is not None and client.cache.store_errors > 0
+
+
+def test_a_failed_call_that_took_no_claim_lets_no_claim_go(server: HostileServer) -> None:
+    """A revalidating call does not wait for others (it must ask ESI itself), so it takes no
+    claim; when it fails, the claim another process holds stays where it is."""
+    from esi_client import ESIResponseError
+
+    server.on("/status", replies(404, {"error": "not found"}))
+    store = _ClaimedElsewhere()
+    client = client_for(server.url, clock=ManualClock(), cache=ResponseCache(store=store))
+    with pytest.raises(ESIResponseError):
+        get_status.sync(client=client.revalidating())
+    assert server.count("/status") == 1 and store.released == []

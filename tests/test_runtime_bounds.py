@@ -7,6 +7,7 @@ import asyncio
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from esi_client import DeadlineExceededError, RetryPolicy
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.cache_stores import ResponseCache, SQLiteCache, StoredResponse
+from esi_client.clock import ManualClock
 from esi_client.paging import all_pages, all_pages_async
 from tests.hostile_server import HostileServer, RawRequest, answer, client_for, silent
 from tests.test_hostile_paging import MODIFIED, order
@@ -223,3 +225,48 @@ def test_the_memory_cache_counts_an_entry_as_its_body_headers_and_200_bytes() ->
     whole = ResponseCache(max_bytes=1005)
     whole.remember("alone", entry)  # one entry the size of the whole budget is kept
     assert whole.get("alone") is not None and whole.bytes == 1005
+
+
+def test_a_follower_with_a_shorter_deadline_ends_by_it_while_its_leader_waits_on(
+    server: HostileServer,
+) -> None:
+    arrived, release = threading.Event(), threading.Event()
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        arrived.set()
+        release.wait(30)
+        answer(conn, 200, {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"})
+
+    server.on("/status", handle)
+    client = client_for(server, deadline=60)
+    with ThreadPoolExecutor(2) as pool:
+        leader = pool.submit(get_status.sync, client=client)
+        assert arrived.wait(30)
+        follower = pool.submit(get_status.sync, client=client.with_deadline(0.5))
+        with pytest.raises(DeadlineExceededError, match="while an identical request was in flight"):
+            follower.result(timeout=20)
+        assert not leader.done()
+        release.set()
+        assert leader.result(30).players == 1
+    assert server.count("/status") == 1
+
+
+def test_a_wait_for_the_error_limit_past_the_deadline_is_not_begun(server: HostileServer) -> None:
+    """ESI said 5 errors are left (the threshold is 10) for 30 s more: a call with 10 s of its
+    deadline left ends at once, without waiting or sending."""
+    answers = iter([{"X-ESI-Error-Limit-Remain": "5", "X-ESI-Error-Limit-Reset": "30"}])
+    server.on(
+        "/status",
+        lambda _request, conn: answer(
+            conn,
+            200,
+            {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"},
+            next(answers, {}),
+        ),
+    )
+    clock = ManualClock()
+    client = client_for(server, clock=clock, max_wait=60, deadline=10)
+    assert get_status.sync(client=client).players == 1  # kept by nothing: no freshness, no ETag
+    with pytest.raises(DeadlineExceededError, match=r"before a wait of 30\.0 s \(error limit\)"):
+        get_status.sync(client=client)
+    assert clock.sleeps == [] and server.count("/status") == 1
