@@ -133,3 +133,11 @@ def test_an_error_answer_is_told_in_one_short_line(
     with pytest.raises(NotFoundError) as caught:
         get_status.sync(client=client_for(server))
     assert caught.value.error == said
+
+
+def test_a_300_is_not_a_success_even_with_a_body_that_reads_as_one(server: HostileServer) -> None:
+    """Only a 2xx is an answer (ESI sends no 3xx but 304, which needs an ETag sent)."""
+    server.on("/status", replies(300, STATUS))
+    with pytest.raises(ESIResponseError) as caught:
+        get_status.sync(client=client_for(server))
+    assert caught.value.status == 300

@@ -37,6 +37,7 @@ from tests.hostile_server import (
     answer,
     client_for,
     replies,
+    reset,
     silent,
     trickle,
     trickle_headers,
@@ -229,8 +230,12 @@ def test_trickling_headers_end_at_the_deadline(server: HostileServer) -> None:
     client = client_for(server, deadline=1.0, timeout=30)
     for _ in range(2):  # a fresh connection, then (after the first was dropped) another one
         started = time.monotonic()
-        with pytest.raises(DeadlineExceededError, match="GetStatus"):
+        with pytest.raises(DeadlineExceededError) as ended:
             get_status.sync(client=client)
+        assert str(ended.value).startswith(
+            "GetStatus: the call's deadline (1 s for every attempt and wait) passed "
+            "while waiting for ESI's answer"
+        )
         assert time.monotonic() - started < 3
 
 
@@ -443,3 +448,42 @@ def test_the_default_max_wait_is_60_seconds(server: HostileServer, retry_after: 
     with pytest.raises(RateLimitedError) as refused:
         get_status.sync(client=client)
     assert refused.value.retry_after == 61 and clock.sleeps == [] and server.count("/status") == 1
+
+
+def test_a_retry_after_a_dropped_connection_is_not_begun_past_the_deadline(server: HostileServer) -> None:
+    """The server drops the connection; the retry's backoff (at least 5 s here) would end past
+    the call's deadline (2 s), so the call ends at once, naming what failed."""
+    from esi_client import RetryPolicy
+    from esi_client.clock import ManualClock
+
+    server.on("/status", reset)
+    clock = ManualClock()
+    client = client_for(
+        server, clock=clock, deadline=2.0, retry=RetryPolicy(max_retries=3, backoff_base=10.0)
+    )
+    with pytest.raises(
+        DeadlineExceededError, match=r"before a wait of \d+\.\d s \((ReadError|RemoteProtocolError)\)"
+    ):
+        get_status.sync(client=client)
+    assert clock.sleeps == [] and server.count("/status") == 1
+
+
+def test_a_bare_429_waits_one_to_one_and_a_half_seconds_the_first_time(server: HostileServer) -> None:
+    """A 429 without Retry-After: a backoff of its own, at least 1 s; the first one is up to 1.5 s
+    (1 s with full jitter, plus half of it), over many calls."""
+    from esi_client.clock import ManualClock
+
+    turn = iter(range(10**6))
+    status = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
+    server.on(
+        "/status",
+        lambda _request, conn: (
+            answer(conn, 429, {"error": "x"}) if next(turn) % 2 == 0 else answer(conn, 200, status)
+        ),
+    )
+    clock = ManualClock()
+    client = client_for(server, clock=clock)
+    for _ in range(100):
+        assert get_status.sync(client=client).players == 1
+    assert len(clock.sleeps) == 100
+    assert min(clock.sleeps) >= 1.0 and 1.25 < max(clock.sleeps) <= 1.5

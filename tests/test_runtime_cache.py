@@ -37,11 +37,17 @@ async def test_fresh_hit_async(fake_esi: Any, make_client: Any) -> None:
     await client.aclose()
 
 
-def test_stale_entry_revalidates_with_304(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+def test_stale_entry_revalidates_with_304(
+    fake_esi: Any, make_client: Any, esi_clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     client = make_client()
     first = get_status.sync_detailed(client=client)
     esi_clock.advance(31)  # GetStatus is cached for 30 s
-    second = get_status.sync_detailed(client=client)
+    with caplog.at_level(logging.DEBUG, logger="esi_client"):
+        second = get_status.sync_detailed(client=client)
+    assert [
+        r.getMessage().split(" cache=")[1].split()[0] for r in caplog.records if " cache=" in r.getMessage()
+    ] == ["revalidate"]
     assert fake_esi.state.stats.count("GetStatus") == 2
     assert fake_esi.state.stats.not_modified == 1
     assert second.from_cache and second.parsed == first.parsed
