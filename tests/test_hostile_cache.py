@@ -533,3 +533,33 @@ def test_a_failed_call_that_took_no_claim_lets_no_claim_go(server: HostileServer
     with pytest.raises(ESIResponseError):
         get_status.sync(client=client.revalidating())
     assert server.count("/status") == 1 and store.released == []
+
+
+class _StoreOfAnotherProcess:
+    """A store another process writes to (a file both use: no claims): it holds `newer`."""
+
+    def __init__(self) -> None:
+        self.newer: StoredResponse | None = None
+
+    def load(self, key: str) -> Any:
+        return self.newer
+
+    def save(self, key: str, response: StoredResponse) -> None:
+        pass
+
+
+def test_at_the_instant_the_memorys_copy_expires_the_shared_store_is_read_first(
+    server: HostileServer,
+) -> None:
+    """Exactly when the copy in memory stops being fresh, another process may have stored a
+    fresher one: it is read (and used) before anything is asked of ESI."""
+    server.on("/status", replies(200, STATUS, {"Cache-Control": "max-age=10"}))
+    clock = ManualClock()
+    store = _StoreOfAnotherProcess()
+    client = client_for(server.url, clock=clock, cache=ResponseCache(store=store))
+    get_status.sync(client=client)
+    body = json.dumps({**STATUS, "players": 9}).encode()
+    store.newer = StoredResponse(200, {}, body, None, clock.now() + 20)
+    clock.advance(10)
+    assert get_status.sync(client=client).players == 9
+    assert server.count("/status") == 1

@@ -487,3 +487,17 @@ def test_a_bare_429_waits_one_to_one_and_a_half_seconds_the_first_time(server: H
         assert get_status.sync(client=client).players == 1
     assert len(clock.sleeps) == 100
     assert min(clock.sleeps) >= 1.0 and 1.25 < max(clock.sleeps) <= 1.5
+
+
+def test_a_5xx_retry_past_the_deadline_is_not_begun(server: HostileServer) -> None:
+    from esi_client import RetryPolicy
+    from esi_client.clock import ManualClock
+
+    server.on("/status", replies(503, {"error": "down"}))
+    clock = ManualClock()
+    client = client_for(
+        server, clock=clock, deadline=2.0, retry=RetryPolicy(max_retries=3, backoff_base=10.0)
+    )
+    with pytest.raises(DeadlineExceededError, match=r"before a wait of \d+\.\d s \(HTTP 503\)"):
+        get_status.sync(client=client)
+    assert clock.sleeps == [] and server.count("/status") == 1

@@ -635,7 +635,29 @@ def test_a_wait_past_the_deadline_is_not_begun(
     with pytest.raises(DeadlineExceededError) as ended:
         get_alliances.sync(client=client)
     assert clock.sleeps == waited and server.count("/alliances") == 1
-    assert ("before a wait of 11.0 s (HTTP 429)" in str(ended.value)) is (retry_after == 11)
+    said = "before the next attempt" if retry_after == 10 else "before a wait of 11.0 s (HTTP 429)"
+    assert (
+        str(ended.value)
+        == f"GetAlliances: the call's deadline (10 s for every attempt and wait) passed {said}"
+    )
+
+
+def test_a_retry_with_half_a_second_of_its_deadline_left_is_sent(server: HostileServer) -> None:
+    from esi_client.api.alliance import get_alliances
+
+    limited = iter([True])
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        if next(limited, False):
+            answer(conn, 429, {"error": "limited"}, {"Retry-After": "9"})
+        else:
+            answer(conn, 200, [99000001])
+
+    server.on("*", handle)
+    clock = ManualClock()
+    client = client_for(server, clock=clock, max_wait=60, deadline=9.5)
+    assert get_alliances.sync(client=client) == [99000001]
+    assert clock.sleeps == [9.0] and server.count("/alliances") == 2
 
 
 def test_while_the_error_budget_is_unknown_max_concurrency_requests_go_at_once(
@@ -784,3 +806,22 @@ def test_an_error_window_said_to_reset_now_holds_nothing() -> None:
     budget.reserve(0.0)
     budget.settle(0.0, httpx2.Headers(_errors(3) | {"X-ESI-Error-Limit-Reset": "0"}))
     assert budget.reserve(0.0)[0] == 0
+
+
+def test_with_the_cache_off_a_characters_429_still_holds_only_its_own_bucket(
+    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path
+) -> None:
+    """The principal a bucket belongs to does not come from the cache: without one, the
+    characters' buckets are still theirs, not the public one."""
+    setup = make_setup(fake_esi, esi_clock, tmp_path)
+    fake_esi.sso.character = Character(90000101, "First Pilot", "owner-101")
+    first = setup.log_in()
+    fake_esi.sso.character = Character(90000102, "Second Pilot", "owner-102")
+    second = setup.log_in()
+    client = make_client(auth=setup.auth, max_wait=5, cache=False)
+    fake_esi.state.faults.forced = [ForcedReply(429, count=1, retry_after=600)]
+    with pytest.raises(RateLimitedError):
+        get_characters_character_id_wallet.sync(first.character_id, client=client)
+    assert isinstance(get_characters_character_id_wallet.sync(second.character_id, client=client), float)
+    with pytest.raises(RateLimitedError):
+        get_characters_character_id_wallet.sync(first.character_id, client=client)
