@@ -331,3 +331,29 @@ def test_followers_here_share_the_answer_their_leader_found_in_another_processs_
     assert (
         store.loads == 5 and server.count("/status") == 0 and client.stats.coalesced == 3
     )  # 3 looks, 1 each
+
+
+def test_a_follower_with_less_than_a_second_left_still_waits_for_its_leader(
+    server: HostileServer, followers: _Followers
+) -> None:
+    """However little of its deadline is left (0.9 s, on a clock that stands still here), a
+    follower waits for its leader's answer rather than giving up before it began."""
+    from esi_client.clock import ManualClock
+
+    arrived, release = threading.Event(), threading.Event()
+
+    def handle(_request: RawRequest, conn: socket.socket) -> None:
+        arrived.set()
+        release.wait(30)
+        answer(conn, 200, STATUS, FRESH)
+
+    server.on("*", handle)
+    client = client_for(server, clock=ManualClock())
+    with ThreadPoolExecutor(2) as pool:
+        leader = pool.submit(get_status.sync, client=client)
+        assert arrived.wait(30)
+        follower = pool.submit(get_status.sync, client=client.with_deadline(0.9))
+        followers.wait_for(1)
+        release.set()
+        assert (leader.result(30).players, follower.result(30).players) == (7, 7)
+    assert server.count("/status") == 1

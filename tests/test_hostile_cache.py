@@ -563,3 +563,26 @@ def test_at_the_instant_the_memorys_copy_expires_the_shared_store_is_read_first(
     clock.advance(10)
     assert get_status.sync(client=client).players == 9
     assert server.count("/status") == 1
+
+
+def test_with_a_store_that_has_nothing_a_stale_copy_in_memory_still_revalidates(
+    server: HostileServer,
+) -> None:
+    sent: list[str | None] = []
+    fresh = {"Cache-Control": "max-age=1", "ETag": '"e1"'}
+    server.on("/status", _sequence([(200, fresh), (304, fresh)], sent))
+    clock = ManualClock()
+    client = client_for(server.url, clock=clock, cache=ResponseCache(store=_StoreOfAnotherProcess()))
+    get_status.sync(client=client)
+    clock.advance(2)
+    assert get_status.sync_detailed(client=client).from_cache
+    assert sent == [None, '"e1"']
+
+
+def test_an_answer_from_the_cache_counts_what_its_decoding_found(server: HostileServer) -> None:
+    """Each caller decodes its own copy, a cache hit too, and what the spec lacks is counted."""
+    server.on("/status", replies(200, {**STATUS, "new_in_esi": 1}, FRESH))
+    client = client_for(server.url)
+    get_status.sync(client=client)
+    assert get_status.sync_detailed(client=client).from_cache
+    assert client.stats.unknown_keys == 2
