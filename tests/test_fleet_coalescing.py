@@ -7,10 +7,11 @@ import asyncio
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx2
 import pytest
 
 from esi_client.api.status import get_status
@@ -357,3 +358,97 @@ def test_a_follower_with_less_than_a_second_left_still_waits_for_its_leader(
         release.set()
         assert (leader.result(30).players, follower.result(30).players) == (7, 7)
     assert server.count("/status") == 1
+
+
+HELD_404: tuple[int, Any, dict[str, str]] = (
+    404,
+    {"error": "not found"},
+    {},
+)  # answered once `release` is set
+
+
+def _scripted(server: HostileServer, replies: list[tuple[int, Any, dict[str, str]]]) -> Any:
+    """Requests are answered with `replies` in turn; the one that is HELD_404 waits for
+    `release`. Returns (arrived: it is held, release, the If-None-Match of each request)."""
+    arrived, release = threading.Event(), threading.Event()
+    sent: list[str | None] = []
+    pending = iter(replies)
+
+    def handle(request: RawRequest, conn: socket.socket) -> None:
+        sent.append(request.headers.get("if-none-match"))
+        reply = next(pending)
+        if reply is HELD_404:
+            arrived.set()
+            release.wait(30)
+        answer(conn, *reply)
+
+    server.on("*", handle)
+    return arrived, release, sent
+
+
+def _leader_fails_follower_goes_on(
+    client: Any, call: Any, arrived: Any, release: Any, followers: _Followers
+) -> Any:
+    """A leader and a follower: the leader's request fails (HELD_404) once the follower waits
+    for it; what the follower's own call then returned, or raised."""
+    from esi_client import ESIResponseError
+
+    with ThreadPoolExecutor(2) as pool:
+        leader = pool.submit(call, client)
+        assert arrived.wait(30)
+        follower = pool.submit(call, client)
+        followers.wait_for(1)
+        release.set()
+        with pytest.raises(ESIResponseError):
+            leader.result(30)
+        return follower.exception(30) or follower.result(30)
+
+
+def test_a_follower_whose_leader_failed_revalidates_the_stale_copy(
+    server: HostileServer, followers: _Followers
+) -> None:
+    from esi_client.clock import ManualClock
+
+    fresh = {"Cache-Control": "max-age=1", "ETag": '"e1"'}
+    arrived, release, sent = _scripted(server, [(200, STATUS, fresh), HELD_404, (304, b"", fresh)])
+    clock = ManualClock()
+    client = client_for(server, clock=clock)
+    get_status.sync(client=client)
+    clock.advance(2)  # the copy is stale: the leader revalidates it, and fails
+    outcome = _leader_fails_follower_goes_on(
+        client, lambda c: get_status.sync(client=c), arrived, release, followers
+    )
+    assert outcome.players == 7 and sent == [None, '"e1"', '"e1"']
+
+
+class _AppAuth(httpx2.Auth):
+    """The principal an app's auth names (application/character), without SSO."""
+
+    def cache_principal(self, character_id: int | None) -> str | None:
+        return None if character_id is None else f"app/{character_id}"
+
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        request.headers["Authorization"] = "Bearer not-a-real-token"
+        yield request
+
+
+def test_a_follower_whose_leader_failed_goes_on_as_the_same_character(
+    server: HostileServer, followers: _Followers
+) -> None:
+    """Its 429 then holds that character's bucket: the next call for the character is held."""
+    from esi_client import RateLimitedError
+    from esi_client.api.wallet import get_characters_character_id_wallet
+
+    arrived, release, sent = _scripted(
+        server, [HELD_404, (429, {"error": "limited"}, {"Retry-After": "600"})]
+    )
+    client = client_for(server, auth=_AppAuth(), max_wait=5)
+
+    def wallet(client: Any) -> Any:
+        return get_characters_character_id_wallet.sync(90000001, client=client)
+
+    outcome = _leader_fails_follower_goes_on(client, wallet, arrived, release, followers)
+    assert isinstance(outcome, RateLimitedError)
+    with pytest.raises(RateLimitedError):
+        wallet(client)
+    assert len(sent) == 2
