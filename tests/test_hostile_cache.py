@@ -412,7 +412,9 @@ def test_an_expires_already_past_or_unreadable_is_stale_at_once(server: HostileS
     assert server.count("/status") == 2
 
 
-@pytest.mark.parametrize("digits", ["9999999999", "99999999999", "9" * 5000, "000000000000000000300"])
+@pytest.mark.parametrize(
+    "digits", ["1000000000", "9999999999", "99999999999", "9" * 5000, "000000000000000000300"]
+)
 def test_a_max_age_of_any_length_is_read_and_capped_at_2_to_the_31(
     server: HostileServer, digits: str
 ) -> None:
@@ -586,3 +588,34 @@ def test_an_answer_from_the_cache_counts_what_its_decoding_found(server: Hostile
     get_status.sync(client=client)
     assert get_status.sync_detailed(client=client).from_cache
     assert client.stats.unknown_keys == 2
+
+
+def test_a_304_is_counted_from_the_servers_date_too(server: HostileServer) -> None:
+    """The server's clock an hour behind ours: the 304's Expires minus its Date is two minutes."""
+    clock = ManualClock()
+    skew = 3600
+
+    def dated(extra: float) -> dict[str, str]:
+        date = clock.now() - skew
+        return {
+            "Date": email.utils.formatdate(date, usegmt=True),
+            "Expires": email.utils.formatdate(date + extra, usegmt=True),
+            "ETag": '"e1"',
+        }
+
+    sent: list[str | None] = []
+
+    def handle(request: RawRequest, conn: socket.socket) -> None:
+        sent.append(request.headers.get("if-none-match"))
+        answer(conn, 200 if len(sent) == 1 else 304, STATUS if len(sent) == 1 else b"", dated(120))
+
+    server.on("/status", handle)
+    client = client_for(server.url, clock=clock)
+    get_status.sync(client=client)
+    clock.advance(130)  # stale: revalidated, and fresh again for two minutes of ours
+    assert get_status.sync_detailed(client=client).from_cache
+    clock.advance(110)
+    assert get_status.sync_detailed(client=client).from_cache and len(sent) == 2
+    clock.advance(20)
+    get_status.sync(client=client)
+    assert sent == [None, '"e1"', '"e1"']
