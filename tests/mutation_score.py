@@ -10,6 +10,7 @@ surviving mutant is neither killed nor listed.
     nox -s mutants                          # everything (results are kept in mutants/)
     nox -s mutants -- "esi_auth.owners*"    # only these mutants, then the scores of all
     nox -s mutants -- --report              # the scores of what the last run left, no run
+    nox -s mutants -- --again NAME...       # run these again (mutmut keeps a result otherwise)
 """
 
 from __future__ import annotations
@@ -79,6 +80,17 @@ def describe(code: int | None) -> str:
     return "killed" if code in KILLED else "not run" if code is None else f"exit {code}"
 
 
+def forget(names: list[str]) -> None:
+    """Mark the named mutants not run: mutmut runs a mutant that has a result only once."""
+    wanted = set(names)
+    for meta in (ROOT / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text())
+        results = data["exit_code_by_key"]
+        if wanted & results.keys():
+            results.update(dict.fromkeys(wanted & results.keys()))
+            meta.write_text(json.dumps(data))
+
+
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     # Stopped by a signal, the PostgreSQL server below is still removed (its `finally`).
@@ -86,6 +98,9 @@ def main(argv: list[str]) -> int:
     from benchmarks._harness import save
     from tests.services import postgres_server
 
+    if argv[:1] == ["--again"]:
+        argv = argv[1:]
+        forget([name for name in argv if not name.startswith("-")])
     if argv != ["--report"]:  # `--report`: the scores of what an earlier run left, no run
         # One PostgreSQL server for every mutant's test run, instead of a new cluster for each.
         with contextmanager(postgres_server)() as postgres:
