@@ -431,6 +431,18 @@ def test_a_max_age_of_any_length_is_read_and_capped_at_2_to_the_31(
     assert server.count("/status") == 2
 
 
+@pytest.mark.parametrize("max_age", ["12abc", "\u00b2", "-5", "1.5", "3 0", "", "0x10"])
+def test_a_max_age_that_is_not_plain_digits_gives_no_freshness(server: HostileServer, max_age: str) -> None:
+    """RFC 9111 §1.2.2: delta-seconds are ASCII digits only; anything else is no lifetime at all."""
+    server.on("/status", replies(200, STATUS, {"Cache-Control": f"max-age={max_age}", "ETag": '"e1"'}))
+    client = client_for(server.url, clock=ManualClock())
+    assert get_status.sync(client=client) is not None
+    second = get_status.sync_detailed(client=client)  # at the same instant
+    assert not second.from_cache and second.status_code == 200
+    assert server.count("/status") == 2
+    assert server.requests[1].headers.get("if-none-match") == '"e1"'  # kept, but only to revalidate
+
+
 @pytest.mark.parametrize(
     ("headers", "kept"),
     [

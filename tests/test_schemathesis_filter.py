@@ -39,6 +39,20 @@ def test_a_304_is_allowed_only_as_the_answer_to_a_conditional_get() -> None:
     assert allowed(answered("ST108", 304, True), NEWEST) is None  # another check altogether
 
 
+def test_only_a_delete_of_listed_members_may_leave_its_list_behind() -> None:
+    gone = "The API did not return a `HTTP 404 Not Found` response (got `HTTP 200 OK`)"
+
+    def deleted(operation: str, code: str = "ST301") -> Failure:
+        return Failure(code, operation, gone, 200, NEWEST)
+
+    assert allowed(deleted("DELETE /characters/{character_id}/contacts"), NEWEST)
+    # one member named by its path must be gone afterwards
+    assert allowed(deleted("DELETE /characters/{character_id}/mail/{mail_id}"), NEWEST) is None
+    assert allowed(deleted("DELETE /fleets/{fleet_id}/wings/{wing_id}"), NEWEST) is None
+    assert allowed(deleted("GET /characters/{character_id}/contacts"), NEWEST) is None
+    assert allowed(deleted("DELETE /characters/{character_id}/contacts", "ST108"), NEWEST) is None
+
+
 def test_a_connection_error_with_the_fake_fails_the_run(tmp_path: Path) -> None:
     events = tmp_path / "events.ndjson"
     lines = [
