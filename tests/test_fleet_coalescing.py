@@ -7,7 +7,7 @@ import asyncio
 import logging
 import socket
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -71,6 +71,25 @@ def _held(server: HostileServer) -> tuple[threading.Event, threading.Event]:
     return arrived, release
 
 
+def _leader_and_follower(
+    lead: Callable[[], Any],
+    follow: Callable[[], Any],
+    arrived: threading.Event,
+    release: threading.Event,
+    followers: _Followers,
+) -> tuple[Any, Any]:
+    """`lead` is held at the server (`arrived`) while `follow` joins its flight; then the held
+    answer is released. What each call returned, or raised."""
+    with ThreadPoolExecutor(2) as pool:
+        leader = pool.submit(lead)
+        assert arrived.wait(30)
+        follower = pool.submit(follow)
+        followers.wait_for(1)
+        release.set()
+        led, followed = (future.exception(30) or future.result(30) for future in (leader, follower))
+        return led, followed
+
+
 def test_identical_gets_in_threads_share_one_request(server: HostileServer, followers: _Followers) -> None:
     arrived, release = _held(server)
     client = client_for(server)
@@ -104,13 +123,11 @@ def test_a_follower_is_told_its_answer_came_without_a_request_and_decodes_its_ow
 
     server.on("*", handle)
     client = client_for(server)
-    with ThreadPoolExecutor(2) as pool:
-        leader = pool.submit(get_status.sync_detailed, client=client)
-        assert arrived.wait(30)
-        follower = pool.submit(get_status.sync_detailed, client=client)
-        followers.wait_for(1)
-        release.set()
-        led, followed = leader.result(30), follower.result(30)
+
+    def call() -> Any:
+        return get_status.sync_detailed(client=client)
+
+    led, followed = _leader_and_follower(call, call, arrived, release, followers)
     assert (led.from_cache, followed.from_cache) == (False, True)
     assert led.parsed is not followed.parsed and followed.parsed is not None and followed.parsed.players == 7
     assert client.stats.unknown_keys == 2  # each caller decodes its own copy, and it is counted
@@ -265,13 +282,12 @@ def test_followers_never_get_the_stale_copy_the_leader_revalidated_past(
     client = client_for(server, clock=clock)
     assert get_status.sync(client=client).players == 1
     clock.advance(2)  # the kept copy is stale now
-    with ThreadPoolExecutor(2) as pool:
-        leader = pool.submit(get_status.sync, client=client)
-        assert arrived.wait(30)
-        follower = pool.submit(get_status.sync, client=client)
-        followers.wait_for(1)
-        release.set()
-        assert (leader.result(30).players, follower.result(30).players) == (2, 2)
+
+    def call() -> Any:
+        return get_status.sync(client=client)
+
+    led, followed = _leader_and_follower(call, call, arrived, release, followers)
+    assert (led.players, followed.players) == (2, 2)
     assert len(served) == 3
 
 
@@ -350,13 +366,14 @@ def test_a_follower_with_less_than_a_second_left_still_waits_for_its_leader(
 
     server.on("*", handle)
     client = client_for(server, clock=ManualClock())
-    with ThreadPoolExecutor(2) as pool:
-        leader = pool.submit(get_status.sync, client=client)
-        assert arrived.wait(30)
-        follower = pool.submit(get_status.sync, client=client.with_deadline(0.9))
-        followers.wait_for(1)
-        release.set()
-        assert (leader.result(30).players, follower.result(30).players) == (7, 7)
+    led, followed = _leader_and_follower(
+        lambda: get_status.sync(client=client),
+        lambda: get_status.sync(client=client.with_deadline(0.9)),
+        arrived,
+        release,
+        followers,
+    )
+    assert (led.players, followed.players) == (7, 7)
     assert server.count("/status") == 1
 
 
@@ -387,21 +404,15 @@ def _scripted(server: HostileServer, replies: list[tuple[int, Any, dict[str, str
 
 
 def _leader_fails_follower_goes_on(
-    client: Any, call: Any, arrived: Any, release: Any, followers: _Followers
+    call: Callable[[], Any], arrived: threading.Event, release: threading.Event, followers: _Followers
 ) -> Any:
-    """A leader and a follower: the leader's request fails (HELD_404) once the follower waits
-    for it; what the follower's own call then returned, or raised."""
+    """The leader's request fails (HELD_404) once a follower waits for it; what the follower's
+    own call then returned, or raised."""
     from esi_client import ESIResponseError
 
-    with ThreadPoolExecutor(2) as pool:
-        leader = pool.submit(call, client)
-        assert arrived.wait(30)
-        follower = pool.submit(call, client)
-        followers.wait_for(1)
-        release.set()
-        with pytest.raises(ESIResponseError):
-            leader.result(30)
-        return follower.exception(30) or follower.result(30)
+    led, followed = _leader_and_follower(call, call, arrived, release, followers)
+    assert isinstance(led, ESIResponseError) and led.status == 404
+    return followed
 
 
 def test_a_follower_whose_leader_failed_revalidates_the_stale_copy(
@@ -416,7 +427,7 @@ def test_a_follower_whose_leader_failed_revalidates_the_stale_copy(
     get_status.sync(client=client)
     clock.advance(2)  # the copy is stale: the leader revalidates it, and fails
     outcome = _leader_fails_follower_goes_on(
-        client, lambda c: get_status.sync(client=c), arrived, release, followers
+        lambda: get_status.sync(client=client), arrived, release, followers
     )
     assert outcome.players == 7 and sent == [None, '"e1"', '"e1"']
 
@@ -444,11 +455,11 @@ def test_a_follower_whose_leader_failed_goes_on_as_the_same_character(
     )
     client = client_for(server, auth=_AppAuth(), max_wait=5)
 
-    def wallet(client: Any) -> Any:
+    def wallet() -> Any:
         return get_characters_character_id_wallet.sync(90000001, client=client)
 
-    outcome = _leader_fails_follower_goes_on(client, wallet, arrived, release, followers)
+    outcome = _leader_fails_follower_goes_on(wallet, arrived, release, followers)
     assert isinstance(outcome, RateLimitedError)
     with pytest.raises(RateLimitedError):
-        wallet(client)
+        wallet()
     assert len(sent) == 2

@@ -160,16 +160,25 @@ def test_no_store_is_never_kept(server: HostileServer, tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM esi_cache").fetchone()[0] == 0
 
 
-def test_expires_without_date_uses_the_local_clock(server: HostileServer) -> None:
+@pytest.mark.parametrize("server_behind", [None, 3600], ids=["no-date-our-clock", "date-an-hour-behind"])
+def test_expires_is_counted_from_the_servers_date_or_else_our_clock(
+    server: HostileServer, server_behind: int | None
+) -> None:
+    """Expires minus Date: a server an hour behind ours still gives two minutes of ours. With no
+    Date, Expires minus our own clock."""
     clock = ManualClock()
-    expires = email.utils.formatdate(clock.now() + 120, usegmt=True)
-    server.on("/status", replies(200, STATUS, {"Expires": expires}))
+    server_now = clock.now() - (server_behind or 0)
+    headers = {"Expires": email.utils.formatdate(server_now + 120, usegmt=True)}
+    if server_behind is not None:
+        headers["Date"] = email.utils.formatdate(server_now, usegmt=True)
+    server.on("/status", replies(200, STATUS, headers))
     client = client_for(server.url, clock=clock)
     get_status.sync(client=client)
-    clock.advance(60)
+    clock.advance(110)
     assert get_status.sync_detailed(client=client).from_cache
-    clock.advance(70)
+    clock.advance(20)
     assert not get_status.sync_detailed(client=client).from_cache
+    assert server.count("/status") == 2
 
 
 @pytest.mark.parametrize("route", ["/status", "/markets/10000002/orders"])
@@ -374,30 +383,6 @@ def test_a_304_that_says_no_store_is_asked_again(server: HostileServer) -> None:
     assert get_status.sync_detailed(client=client).from_cache
     assert not get_status.sync_detailed(client=client).from_cache  # the same instant: asked again
     assert len(sent) == 3
-
-
-def test_expires_is_counted_from_the_servers_date_not_the_local_clock(server: HostileServer) -> None:
-    """The server's clock an hour behind ours: Expires minus Date is still two minutes of ours."""
-    clock = ManualClock()
-    date = clock.now() - 3600
-    server.on(
-        "/status",
-        replies(
-            200,
-            STATUS,
-            {
-                "Date": email.utils.formatdate(date, usegmt=True),
-                "Expires": email.utils.formatdate(date + 120, usegmt=True),
-            },
-        ),
-    )
-    client = client_for(server.url, clock=clock)
-    get_status.sync(client=client)
-    clock.advance(110)
-    assert get_status.sync_detailed(client=client).from_cache
-    clock.advance(20)
-    assert not get_status.sync_detailed(client=client).from_cache
-    assert server.count("/status") == 2
 
 
 @pytest.mark.parametrize("expires", ["past", "0", "not a date"])
