@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlencode
 
 import httpx2
 from attrs import define
@@ -390,7 +391,9 @@ class ESIClient:
         if operation.scopes and principal is None:
             return None  # never share an authenticated answer between unknown principals
         params = request.get("params")
-        query = "&".join(f"{k}={v}" for k, v in sorted(params.items())) if params else ""
+        # encoded as the URL's query is (a value's own "&" or "=" escaped; a list as repeated
+        # names), so two different queries never share a key
+        query = urlencode(sorted(params.items()), doseq=True) if params else ""
         context = f"{self.base_url}|{self.tenant}|{self.language or ''}|{self.compatibility_date}"
         return f"{context}|{request['url']}?{query}#{principal or ''}"
 

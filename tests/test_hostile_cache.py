@@ -64,6 +64,27 @@ def test_language_tenant_date_and_server_are_in_the_key(server: HostileServer, t
         )
 
 
+def test_two_different_queries_never_share_a_key(server: HostileServer) -> None:
+    """The key's query is the URL's own: `after="x&before=y"` is one value, not two parameters."""
+    from esi_client.api.freelance_jobs import get_freelance_jobs_listing
+
+    def echoed(request: RawRequest, conn: socket.socket) -> None:
+        answer(conn, 200, {"freelance_jobs": [], "cursor": {"after": request.path}}, FRESH)
+
+    server.on("/freelance-jobs", echoed)
+    client = client_for(server.url)
+    calls = [{"after": "x&before=y"}, {"after": "x", "before": "y"}, {"after": "x=1"}]
+    seen = [get_freelance_jobs_listing.sync_detailed(client=client, **call) for call in calls]  # type: ignore[arg-type]
+    assert not any(response.from_cache for response in seen)
+    assert len({response.parsed.cursor.after for response in seen}) == 3  # type: ignore[union-attr]
+    again = [get_freelance_jobs_listing.sync_detailed(client=client, **call) for call in calls]  # type: ignore[arg-type]
+    assert [response.parsed.cursor.after for response in again] == [  # type: ignore[union-attr]
+        response.parsed.cursor.after
+        for response in seen  # type: ignore[union-attr]
+    ]
+    assert all(response.from_cache for response in again) and server.count("/freelance-jobs") == 3
+
+
 class _Bearer(httpx2.Auth):
     """An auth of the user's own: the runtime cannot know whose token it sends."""
 
