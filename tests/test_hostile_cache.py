@@ -9,7 +9,8 @@ import re
 import socket
 import sqlite3
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,22 +68,31 @@ def test_language_tenant_date_and_server_are_in_the_key(server: HostileServer, t
 def test_two_different_queries_never_share_a_key(server: HostileServer) -> None:
     """The key's query is the URL's own: `after="x&before=y"` is one value, not two parameters."""
     from esi_client.api.freelance_jobs import get_freelance_jobs_listing
+    from esi_client.models.freelance_jobs_listing import FreelanceJobsListing
+    from esi_client.types import Response
 
     def echoed(request: RawRequest, conn: socket.socket) -> None:
         answer(conn, 200, {"freelance_jobs": [], "cursor": {"after": request.path}}, FRESH)
 
     server.on("/freelance-jobs", echoed)
     client = client_for(server.url)
-    calls = [{"after": "x&before=y"}, {"after": "x", "before": "y"}, {"after": "x=1"}]
-    seen = [get_freelance_jobs_listing.sync_detailed(client=client, **call) for call in calls]  # type: ignore[arg-type]
-    assert not any(response.from_cache for response in seen)
-    assert len({response.parsed.cursor.after for response in seen}) == 3  # type: ignore[union-attr]
-    again = [get_freelance_jobs_listing.sync_detailed(client=client, **call) for call in calls]  # type: ignore[arg-type]
-    assert [response.parsed.cursor.after for response in again] == [  # type: ignore[union-attr]
-        response.parsed.cursor.after
-        for response in seen  # type: ignore[union-attr]
+    listing = partial(get_freelance_jobs_listing.sync_detailed, client=client)
+    calls = [
+        partial(listing, after="x&before=y"),
+        partial(listing, after="x", before="y"),
+        partial(listing, after="x=1"),
     ]
-    assert all(response.from_cache for response in again) and server.count("/freelance-jobs") == 3
+
+    def sent(call: Callable[[], Response[FreelanceJobsListing]]) -> tuple[bool, str]:
+        """Whether the answer came from the cache, and the request it answered."""
+        response = call()
+        assert response.parsed is not None and response.parsed.cursor
+        return response.from_cache, str(response.parsed.cursor.after)
+
+    first = [sent(call) for call in calls]
+    assert not any(cached for cached, _ in first) and len({path for _, path in first}) == 3
+    assert [sent(call) for call in calls] == [(True, path) for _, path in first]
+    assert server.count("/freelance-jobs") == 3
 
 
 class _Bearer(httpx2.Auth):
