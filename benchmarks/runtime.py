@@ -67,7 +67,7 @@ async def typed_all_pages(url: str) -> int:
     async with ESIClient(
         app_name="bench", contact="bench", base_url=url, max_concurrency=CONCURRENCY
     ) as client:
-        orders = await all_pages_async(get_markets_region_id_orders, REGION, client=client)
+        orders = await all_pages_async(get_markets_region_id_orders.asyncio_detailed, REGION, client=client)
     return len(orders)
 
 
@@ -111,7 +111,7 @@ def run() -> dict[str, float]:
             "all_pages_typed_s",
             typed_s,
             "s",
-            f"all_pages_async(get_markets_region_id_orders, {REGION}) "
+            f"all_pages_async(get_markets_region_id_orders.asyncio_detailed, {REGION}) "
             f"{PAGES} pages x 1000, concurrency {CONCURRENCY}",
             ("httpx2+orjson dicts", raw_s),
         )

@@ -100,7 +100,7 @@ def test_a_bad_page_count_names_x_pages(server: HostileServer, pages: str) -> No
 
     server.on("/markets/10000002/orders", handle)
     with pytest.raises(BadResponseError, match="X-Pages"):
-        all_pages(get_markets_region_id_orders, 10000002, client=client_for(server))
+        all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client_for(server))
 
 
 def test_an_absurd_etag_is_never_sent_back(server: HostileServer) -> None:

@@ -65,14 +65,16 @@ def test_a_304_brings_its_own_headers(server: HostileServer) -> None:
     server.on("/markets/10000002/orders", market)
     clock = ManualClock()
     client = client_for(server, clock=clock)
-    assert len(all_pages(get_markets_region_id_orders, 10000002, client=client)) == 15
+    assert len(all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client)) == 15
     clock.advance(301)
     market.pages, market.modified = 6, "Thu, 01 Jan 2026 00:05:00 GMT"  # page 1 unchanged: a 304
-    orders = all_pages(get_markets_region_id_orders, 10000002, client=client)
+    orders = all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client)
     assert len(orders) == 18, "the 304 of page 1 must carry the new X-Pages"
     assert client.stats.not_modified >= 1
     clock.advance(301)
-    assert len(all_pages(get_markets_region_id_orders, 10000002, client=client)) == 18  # no PagingError
+    assert (
+        len(all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client)) == 18
+    )  # no PagingError
 
 
 def test_all_pages_stops_at_the_first_error(server: HostileServer) -> None:
@@ -87,7 +89,7 @@ def test_all_pages_stops_at_the_first_error(server: HostileServer) -> None:
     server.on("/markets/10000002/orders", pages)
     client = client_for(server, retry=RetryPolicy(max_retries=0), max_concurrency=4)
     with pytest.raises(NotFoundError):
-        all_pages(get_markets_region_id_orders, 10000002, client=client)
+        all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client)
     # Raised only once every page thread has finished: none is left to send another request,
     # and every request sent was answered (the server has seen each one).
     assert [t.name for t in threading.enumerate() if t.name.startswith("esi-page-")] == []
@@ -109,7 +111,7 @@ async def test_all_pages_async_cancels_what_is_in_flight(server: HostileServer) 
     server.on("/markets/10000002/orders", pages)
     client = client_for(server, retry=RetryPolicy(max_retries=0), max_concurrency=4)
     with pytest.raises(NotFoundError):
-        await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+        await all_pages_async(get_markets_region_id_orders.asyncio_detailed, 10000002, client=client)
     # Raised once the pages in flight were cancelled and had given their slots back: no task of
     # the walk is left to ask for another page.
     assert asyncio.all_tasks() == {asyncio.current_task()}, "pages went on being requested"
@@ -125,7 +127,7 @@ def test_a_bad_page_count_is_a_bad_response(server: HostileServer, pages: str) -
 
     server.on("/markets/10000002/orders", handle)
     with pytest.raises(BadResponseError) as caught:
-        all_pages(get_markets_region_id_orders, 10000002, client=client_for(server))
+        all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client_for(server))
     error = caught.value
     assert (error.path, error.value) == ("X-Pages", pages)
     assert str(error) == f"GetMarketsRegionIdOrders: X-Pages is {pages[:40]!r}, not a page count"
@@ -137,7 +139,7 @@ def test_one_page_or_no_page_count_is_a_single_page(server: HostileServer, pages
         answer(conn, 200, [order(1)], {"X-Pages": pages} if pages else {})
 
     server.on("/markets/10000002/orders", handle)
-    orders = all_pages(get_markets_region_id_orders, 10000002, client=client_for(server))
+    orders = all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client_for(server))
     assert [o.order_id for o in orders] == [1] and server.count("/markets/10000002/orders") == 1
 
 
@@ -165,7 +167,7 @@ def test_a_cursor_walk_that_alternates_raises(server: HostileServer) -> None:
     server.on("/freelance-jobs", alternate)
     client = client_for(server, cache=False)
     with pytest.raises(PagingError) as caught:
-        list(iter_cursor(get_freelance_jobs_listing, client=client, direction="before"))
+        list(iter_cursor(get_freelance_jobs_listing.sync, client=client, before="0"))
     assert caught.value.operation_id == "GetFreelanceJobsListing"
     assert str(caught.value) == (
         "GetFreelanceJobsListing: the server handed out the before cursor 'B' a second time: "
@@ -183,7 +185,7 @@ async def test_a_cursor_walk_that_alternates_raises_async(server: HostileServer)
     server.on("/freelance-jobs", alternate)
     client = client_for(server, cache=False)
     with pytest.raises(PagingError):
-        [record async for record in aiter_cursor(get_freelance_jobs_listing, client=client)]
+        [record async for record in aiter_cursor(get_freelance_jobs_listing.asyncio, client=client)]
     await client.aclose()
 
 
@@ -195,7 +197,7 @@ def test_a_cursor_walk_ends_on_an_empty_page(server: HostileServer) -> None:
         answer(conn, 200, _listing({"before": f"t{step + 1}", "after": "x"}, jobs=jobs))
 
     server.on("/freelance-jobs", walk)
-    records = list(iter_cursor(get_freelance_jobs_listing, client=client_for(server), direction="before"))
+    records = list(iter_cursor(get_freelance_jobs_listing.sync, client=client_for(server), before="0"))
     assert len(records) == 6
     assert server.count("/freelance-jobs") == 4  # three pages and the empty one
 
@@ -208,7 +210,7 @@ def test_a_page_without_a_following_token_ends_the_walk(server: HostileServer, c
     if cursor is None:
         del page["cursor"]
     server.on("/freelance-jobs", replies(200, page))
-    records = list(iter_cursor(get_freelance_jobs_listing, client=client_for(server), direction="before"))
+    records = list(iter_cursor(get_freelance_jobs_listing.sync, client=client_for(server), before="0"))
     assert [record.name for record in records] == ["job 0", "job 1"]
     assert server.count("/freelance-jobs") == 1
 
@@ -225,11 +227,11 @@ def test_a_cursor_token_longer_than_512_characters_is_refused(server: HostileSer
     server.on("/freelance-jobs", walk)
     client = client_for(server)
     if length == 512:
-        assert len(list(iter_cursor(get_freelance_jobs_listing, client=client))) == 1
+        assert len(list(iter_cursor(get_freelance_jobs_listing.sync, client=client))) == 1
         assert server.count("/freelance-jobs") == 2
         return
     with pytest.raises(BadResponseError) as caught:
-        list(iter_cursor(get_freelance_jobs_listing, client=client))
+        list(iter_cursor(get_freelance_jobs_listing.sync, client=client))
     error = caught.value
     assert (error.operation_id, error.path, error.value) == (
         "GetFreelanceJobsListing",
@@ -251,7 +253,9 @@ def test_a_walk_passes_the_callers_arguments_on_every_page(server: HostileServer
         answer(conn, 200, [order(page)], {"X-Pages": "3", "Last-Modified": MODIFIED})
 
     server.on("/markets/10000002/orders", pages)
-    orders = all_pages(get_markets_region_id_orders, 10000002, client=client_for(server), order_type="sell")
+    orders = all_pages(
+        get_markets_region_id_orders.sync_detailed, 10000002, client=client_for(server), order_type="sell"
+    )
     assert [o.order_id for o in orders] == [1, 2, 3] and seen == ["sell"] * 3
 
 
@@ -265,7 +269,10 @@ async def test_a_cursor_walk_passes_the_callers_arguments_on_every_page(server: 
 
     server.on("/freelance-jobs", walk)
     client = client_for(server, cache=False)
-    assert len(list(iter_cursor(get_freelance_jobs_listing, client=client, limit=30))) == 2
-    assert len([job async for job in aiter_cursor(get_freelance_jobs_listing, client=client, limit=40)]) == 2
+    assert len(list(iter_cursor(get_freelance_jobs_listing.sync, client=client, limit=30))) == 2
+    assert (
+        len([job async for job in aiter_cursor(get_freelance_jobs_listing.asyncio, client=client, limit=40)])
+        == 2
+    )
     assert seen == ["30", "30", "40", "40"]
     await client.aclose()

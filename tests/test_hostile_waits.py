@@ -133,7 +133,7 @@ async def test_a_failing_all_pages_async_leaks_no_slot(server: HostileServer) ->
     clock = ManualClock()
     client = client_for(server, retry=RetryPolicy(max_retries=0), clock=clock)
     with pytest.raises(NotFoundError):
-        await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+        await all_pages_async(get_markets_region_id_orders.asyncio_detailed, 10000002, client=client)
     assert client.error_budget.in_flight == 0  # the cancelled pages gave their slots back
     clock.advance(1.1)  # the error window resets: the budget is unknown again
     before = server.count("/status")

@@ -17,7 +17,7 @@ from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.cache_stores import ResponseCache, SQLiteCache, StoredResponse
 from esi_client.clock import ManualClock
-from esi_client.paging import all_pages, all_pages_async
+from esi_client.paging import Walk, all_pages_async
 from tests.hostile_server import HostileServer, RawRequest, answer, client_for, silent
 from tests.test_hostile_paging import MODIFIED, order
 
@@ -44,11 +44,8 @@ class _GrowingMarket:
 def test_a_later_page_reporting_more_pages_is_followed(server: HostileServer, first: int, later: int) -> None:
     server.on("/markets/10000002/orders", _GrowingMarket(first, later))
     seen: list[tuple[int, int]] = []
-    items = all_pages(
-        get_markets_region_id_orders,
-        10000002,
-        client=client_for(server),
-        on_page=lambda d, t: seen.append((d, t)),
+    items = Walk(on_page=lambda d, t: seen.append((d, t))).all_pages(
+        get_markets_region_id_orders.sync_detailed, 10000002, client=client_for(server)
     )
     assert sorted(item.order_id // 1000 for item in items) == sorted([p for p in range(1, later + 1)] * 2)
     assert seen[-1] == (later, later)
@@ -57,7 +54,7 @@ def test_a_later_page_reporting_more_pages_is_followed(server: HostileServer, fi
 async def test_a_later_page_reporting_more_pages_is_followed_async(server: HostileServer) -> None:
     server.on("/markets/10000002/orders", _GrowingMarket(2, 4))
     client = client_for(server)
-    items = await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+    items = await all_pages_async(get_markets_region_id_orders.asyncio_detailed, 10000002, client=client)
     assert [item.order_id // 1000 for item in items] == [1, 1, 2, 2, 3, 3, 4, 4]
     await client.aclose()
 

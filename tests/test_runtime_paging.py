@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.military_campaigns import get_military_campaigns_objectives_listing
 from esi_client.api.wars import get_wars_war_id_killmails
-from esi_client.paging import PagingError, aiter_cursor, all_pages, all_pages_async, iter_cursor
+from esi_client.paging import PagingError, Walk, aiter_cursor, all_pages, iter_cursor
 
 
 def _order_ids(orders: list[Any]) -> list[int]:
@@ -18,11 +19,8 @@ def _order_ids(orders: list[Any]) -> list[int]:
 
 def test_all_pages_in_order(fake_esi: Any, make_client: Any) -> None:
     progress: list[tuple[int, int]] = []
-    orders = all_pages(
-        get_markets_region_id_orders,
-        10000002,
-        client=make_client(),
-        on_page=lambda d, t: progress.append((d, t)),
+    orders = Walk(on_page=lambda d, t: progress.append((d, t))).all_pages(
+        get_markets_region_id_orders.sync_detailed, 10000002, client=make_client()
     )
     pages, size = fake_esi.state.market_pages, fake_esi.state.market_page_size
     ids = _order_ids(orders)  # one region's orders, in page order
@@ -34,8 +32,8 @@ def test_all_pages_in_order(fake_esi: Any, make_client: Any) -> None:
 async def test_all_pages_async_in_order(fake_esi: Any, make_client: Any) -> None:
     client = make_client(max_concurrency=3)
     progress: list[tuple[int, int]] = []
-    orders = await all_pages_async(
-        get_markets_region_id_orders, 10000002, client=client, on_page=lambda d, t: progress.append((d, t))
+    orders = await Walk(on_page=lambda d, t: progress.append((d, t))).all_pages_async(
+        get_markets_region_id_orders.asyncio_detailed, 10000002, client=client
     )
     pages, size = fake_esi.state.market_pages, fake_esi.state.market_page_size
     ids = _order_ids(orders)
@@ -47,7 +45,7 @@ async def test_all_pages_async_in_order(fake_esi: Any, make_client: Any) -> None
 
 def test_small_pages_of_a_generic_operation(fake_esi: Any, make_client: Any) -> None:
     fake_esi.state.page_count, fake_esi.state.page_size = 4, 7
-    killmails = all_pages(get_wars_war_id_killmails, 100, client=make_client())
+    killmails = all_pages(get_wars_war_id_killmails.sync_detailed, 100, client=make_client())
     assert len(killmails) == 28
     assert fake_esi.state.stats.count("GetWarsWarIdKillmails") == 4
 
@@ -57,13 +55,15 @@ async def test_restart_when_data_changes_mid_walk(fake_esi: Any, make_client: An
     fake_esi.state.faults.change_data_after = 3  # pages 1-2 of the old data, 3-5 of the new
     client = make_client(max_concurrency=1)
     if use_async:
-        orders = await all_pages_async(get_markets_region_id_orders, 10000002, client=client)
+        orders = await Walk().all_pages_async(
+            get_markets_region_id_orders.asyncio_detailed, 10000002, client=client
+        )
         await client.aclose()
     else:
-        orders = all_pages(get_markets_region_id_orders, 10000002, client=client)
+        orders = all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client)
     pages = fake_esi.state.market_pages
     assert fake_esi.state.stats.count("GetMarketsRegionIdOrders") > pages  # it walked again
-    fresh = all_pages(get_markets_region_id_orders, 10000002, client=make_client(cache=False))
+    fresh = all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=make_client(cache=False))
     assert [(o.order_id, o.price) for o in orders] == [(o.order_id, o.price) for o in fresh]
 
 
@@ -85,14 +85,14 @@ async def test_gives_up_when_data_never_settles(
         state.generation_time += 1
 
     monkeypatch.setattr(state, "page_served", always_changing)
-    options: dict[str, Any] = {} if max_restarts is None else {"max_restarts": max_restarts}
+    walk = Walk() if max_restarts is None else Walk(max_restarts=max_restarts)
     walks = (3 if max_restarts is None else max_restarts) + 1
     client = make_client(max_concurrency=1)
     with pytest.raises(PagingError) as caught:
         if use_async:
-            await all_pages_async(get_markets_region_id_orders, 10000002, client=client, **options)
+            await walk.all_pages_async(get_markets_region_id_orders.asyncio_detailed, 10000002, client=client)
         else:
-            all_pages(get_markets_region_id_orders, 10000002, client=client, **options)
+            walk.all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=client)
     assert str(caught.value) == f"GetMarketsRegionIdOrders: the data changed during each of {walks} walks"
     assert caught.value.operation_id == "GetMarketsRegionIdOrders"
     assert state.stats.count("GetMarketsRegionIdOrders") == state.market_pages * walks  # every walk, whole
@@ -101,8 +101,8 @@ async def test_gives_up_when_data_never_settles(
 def test_cursor_walk_forwards(fake_esi: Any, make_client: Any) -> None:
     records = list(
         iter_cursor(
-            get_military_campaigns_objectives_listing,
-            "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            get_military_campaigns_objectives_listing.sync,
+            UUID("3f2504e0-4f89-41d3-9a0c-0305e82c3301"),
             client=make_client(),
             limit=10,
         )
@@ -116,8 +116,8 @@ async def test_cursor_walk_backwards_async(fake_esi: Any, make_client: Any) -> N
     client = make_client()
     forwards = list(
         iter_cursor(
-            get_military_campaigns_objectives_listing,
-            "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            get_military_campaigns_objectives_listing.sync,
+            UUID("3f2504e0-4f89-41d3-9a0c-0305e82c3301"),
             client=client,
             limit=10,
         )
@@ -125,10 +125,10 @@ async def test_cursor_walk_backwards_async(fake_esi: Any, make_client: Any) -> N
     backwards = [
         record
         async for record in aiter_cursor(
-            get_military_campaigns_objectives_listing,
-            "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            get_military_campaigns_objectives_listing.asyncio,
+            UUID("3f2504e0-4f89-41d3-9a0c-0305e82c3301"),
             client=client,
-            direction="before",
+            before="0",
             limit=10,
         )
     ]
@@ -137,18 +137,39 @@ async def test_cursor_walk_backwards_async(fake_esi: Any, make_client: Any) -> N
 
 
 def test_wrong_kind_of_paging_is_refused(make_client: Any) -> None:
-    with pytest.raises(TypeError, match="not paged by `page`"):
-        all_pages(get_military_campaigns_objectives_listing, "x", client=make_client())
+    with pytest.raises(TypeError) as wrong_paging:
+        all_pages(get_military_campaigns_objectives_listing.sync_detailed, UUID(int=1), client=make_client())  # type: ignore[arg-type]
+    assert (
+        str(wrong_paging.value)
+        == "GetMilitaryCampaignsObjectivesListing is not paged by page (paging: cursor)"
+    )
 
 
-async def test_a_cursor_walk_of_the_wrong_operation_or_direction_is_refused(make_client: Any) -> None:
+def test_a_walk_is_given_the_generated_function_that_answers_a_response(make_client: Any) -> None:
+    """`sync` answers the items of one page, not the Response (headers) a walk reads: refused."""
+    with pytest.raises(TypeError) as wrong_form:
+        all_pages(get_markets_region_id_orders.sync, 10000002, client=make_client())  # type: ignore[arg-type]
+    assert str(wrong_form.value) == (
+        "sync is not a generated operation's sync_detailed "
+        "(pass get_markets_region_id_orders.sync_detailed, say)"
+    )
+    with pytest.raises(TypeError, match=r"^a walk of pages needs client=ESIClient\(...\), not NoneType$"):
+        all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=None)  # type: ignore[arg-type]
+
+
+async def test_a_cursor_walk_of_the_wrong_operation_or_both_directions_is_refused(make_client: Any) -> None:
     from esi_client.api.freelance_jobs import get_freelance_jobs_listing
 
     client = make_client()
     with pytest.raises(TypeError) as wrong_operation:
-        next(iter_cursor(get_markets_region_id_orders, 10000002, client=client))
-    assert str(wrong_operation.value) == "GetMarketsRegionIdOrders is not cursor-paged"
-    with pytest.raises(ValueError) as wrong_direction:
-        [record async for record in aiter_cursor(get_freelance_jobs_listing, client=client, direction="up")]
-    assert str(wrong_direction.value) == "direction must be 'after' (forwards) or 'before' (backwards)"
+        next(iter_cursor(get_markets_region_id_orders.sync, 10000002, client=client))
+    assert str(wrong_operation.value) == "GetMarketsRegionIdOrders is not paged by cursor (paging: page)"
+    with pytest.raises(ValueError) as both:
+        [
+            record
+            async for record in aiter_cursor(
+                get_freelance_jobs_listing.asyncio, client=client, after="0", before="0"
+            )
+        ]
+    assert str(both.value) == "a cursor walk goes one way: pass `after` (forwards) or `before`, not both"
     await client.aclose()

@@ -54,6 +54,7 @@ def test_mypy_sees_the_item_types(tmp_path: Path, generated_client: Any) -> None
             from uuid import UUID
 
             from esi_client import ESIClient
+            from esi_client.paging import Walk, all_pages
             from esi_client.api.market import get_markets_region_id_orders as orders
             from esi_client.api.military_campaigns import (
                 get_military_campaigns_objectives_listing as objectives,
@@ -64,6 +65,10 @@ def test_mypy_sees_the_item_types(tmp_path: Path, generated_client: Any) -> None
                 reveal_type(await orders.all_pages_async(10000002, client=client))
                 reveal_type(objectives.iter_cursor(UUID("{CAMPAIGN}"), client=client))
                 reveal_type(objectives.aiter_cursor(UUID("{CAMPAIGN}"), client=client))
+                reveal_type(all_pages(orders.sync_detailed, 10000002, client=client))
+                reveal_type(await Walk(max_concurrency=2).all_pages_async(orders.asyncio_detailed, 1, client=client))
+                all_pages(orders.sync_detailed, "The Forge", client=client)  # a region is an int
+                all_pages(orders.sync_detailed, 10000002, client=client, order_typ="sell")  # no such argument
             """
         )
     )
@@ -81,3 +86,7 @@ def test_mypy_sees_the_item_types(tmp_path: Path, generated_client: Any) -> None
     assert revealed[0].replace("builtins.", "") == f'"list[{item}]"', result.stdout
     assert revealed[2].startswith('"typing.Iterator[') and record in revealed[2], result.stdout
     assert revealed[3].startswith('"typing.AsyncIterator[') and record in revealed[3], result.stdout
+    assert revealed[4] == revealed[5] == revealed[0], result.stdout  # the generic walk, typed the same
+    errors = [line.split(": error: ")[1] for line in result.stdout.splitlines() if ": error: " in line]
+    assert len(errors) == 2, result.stdout
+    assert '"str"; expected "int"' in errors[0] and '"order_typ"' in errors[1], result.stdout

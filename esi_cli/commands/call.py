@@ -187,8 +187,6 @@ def call_command(
         return
     from esi_auth.errors import NoTokenError
     from esi_client.operations import get_operation, load_module
-    from esi_client.paging import all_pages as every_page
-    from esi_client.paging import iter_cursor
 
     with one_line_errors():
         operation = get_operation(operation_id)
@@ -200,35 +198,25 @@ def call_command(
         if character is not None:
             client = client.for_character(character)
         try:
-            result = _run(operation, module, client, arguments, all_pages, every_page, iter_cursor)
+            result = _run(operation, module, client, arguments, all_pages)
         except NoTokenError as missing:
             if app is None or not sys.stdin.isatty() or not typer.confirm(f"{missing} Log in now?"):
                 raise
             app.login_with_browser(operation.scopes)
-            result = _run(operation, module, client, arguments, all_pages, every_page, iter_cursor)
+            result = _run(operation, module, client, arguments, all_pages)
     _show(to_jsonable(result), as_json)
 
 
-def _run(
-    operation: Any,
-    module: Any,
-    client: Any,
-    arguments: dict[str, Any],
-    pages: bool,
-    every_page: Any,
-    iter_cursor: Any,
-) -> Any:
+def _run(operation: Any, module: Any, client: Any, arguments: dict[str, Any], pages: bool) -> Any:
+    from esi_client.paging import Walk, iter_cursor
+
     if pages and operation.paging == "page":
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"{operation.id}", total=None)
-            return every_page(
-                module,
-                client=client,
-                on_page=lambda done, total: progress.update(task, completed=done, total=total),
-                **arguments,
-            )
+            walk = Walk(on_page=lambda done, total: progress.update(task, completed=done, total=total))
+            return walk.all_pages(module.sync_detailed, client=client, **arguments)
     if pages and operation.paging == "cursor":
-        return list(iter_cursor(module, client=client, **arguments))
+        return list(iter_cursor(module.sync, client=client, **arguments))
     if pages:
         fail(f"{operation.id} is not paged")
     return module.sync(client=client, **arguments)
