@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 from esi_client._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from esi_client._client import ESIClient
-    from esi_client._flow_records import RetryPolicy
     from esi_client._operation import Operation, Parameter, RateLimit
+    from esi_client.client.client import ESIClient
     from esi_client.errors import (
         BadRequestError,
         BadResponseError,
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
         TransportError,
         UnauthorizedError,
     )
+    from esi_client.runtime.records import RetryPolicy
     from esi_client.shared_limits import RedisLimits
     from esi_client.types import UNSET, Response, Unset
 
@@ -67,8 +67,8 @@ __all__ = [
 ]
 
 _HOME = {
-    "ESIClient": "esi_client._client",
-    "RetryPolicy": "esi_client._flow_records",
+    "ESIClient": "esi_client.client.client",
+    "RetryPolicy": "esi_client.runtime.records",
     "RedisLimits": "esi_client.shared_limits",
     "Operation": "esi_client._operation",
     "Parameter": "esi_client._operation",

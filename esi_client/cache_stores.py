@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from esi_client._cache import CacheStore, ResponseCache, StoredResponse, UnusableEntry
+from esi_client.runtime.cache.memory import CacheStore, ResponseCache, StoredResponse, UnusableEntry
 
 KEEP_STALE_SECONDS = 7 * 86400  # stale entries are kept this long for ETag revalidation
 

@@ -28,11 +28,11 @@ from typing import Any, ParamSpec, TypeVar
 
 import attrs
 
-from esi_client._client import ESIClient
-from esi_client._decode import gc_paused
-from esi_client._headers import header_int
 from esi_client._operation import Operation
+from esi_client.client.client import ESIClient
+from esi_client.decoding.decode import gc_paused
 from esi_client.errors import BadResponseError, ESIError
+from esi_client.runtime.headers import header_int
 from esi_client.types import UNSET, Response
 
 P = ParamSpec("P")

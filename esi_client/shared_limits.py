@@ -26,13 +26,19 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from esi_client import _limit_scripts as scripts
-from esi_client._headers import header_int
-from esi_client._limits import MAX_RESET_SECONDS, POLL_SECONDS, ErrorBudget, RateBuckets, bucket_size
 from esi_client._operation import Operation
+from esi_client.runtime.headers import header_int
+from esi_client.runtime.limits import scripts
+from esi_client.runtime.limits.local import (
+    MAX_RESET_SECONDS,
+    POLL_SECONDS,
+    ErrorBudget,
+    RateBuckets,
+    bucket_size,
+)
 
 if TYPE_CHECKING:
-    from esi_client._stats import ClientStats
+    from esi_client.runtime.stats import ClientStats
 
 logger = logging.getLogger("esi_client")
 T = TypeVar("T")

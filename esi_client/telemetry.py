@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from esi_client._flow_records import CallRecord
 from esi_client._operation import Operation
+from esi_client.runtime.records import CallRecord
 
 if TYPE_CHECKING:
-    from esi_client._limits import ErrorGate, RateGate
+    from esi_client.runtime.limits.local import ErrorGate, RateGate
 
 # opentelemetry-api is optional, and imported on the first call (not when esi_client is):
 # without it, or without an SDK configured, a call costs one check more.

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from esi_client import BadResponseError
-from esi_client._wire import ModelParser, WireMismatch
+from esi_client.decoding.fast_path import ModelParser, WireMismatch
 from tests.schema_strategies import _resolve, from_schema
 from tests.test_model_roundtrip import _json_operations
 
@@ -83,7 +83,7 @@ def test_both_paths_name_the_broken_path(
     spec_document: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import esi_client._decode as decode
+    import esi_client.decoding.decode as decode
     from esi_client.operations import get_operation, load_module
 
     operation_id, schema = wire_operation
@@ -123,8 +123,8 @@ def test_both_paths_name_the_broken_path(
 def test_both_paths_refuse_an_integer_beyond_64_bits(value: int) -> None:
     """msgspec reads any integer exactly, orjson turns one beyond 64 bits into a float: both
     paths must say the same (a BadResponseError naming the field), for big and small bodies."""
-    from esi_client._decode import decode_and_parse
     from esi_client.api.market import get_markets_region_id_orders
+    from esi_client.decoding.decode import decode_and_parse
     from tests.test_hostile_paging import order
 
     operation = get_markets_region_id_orders.OPERATION
@@ -139,8 +139,8 @@ def test_both_paths_refuse_an_integer_beyond_64_bits(value: int) -> None:
 
 @pytest.mark.parametrize("value", [2**63 - 1, 2**64 - 1, -(2**63)])
 def test_both_paths_read_64_bit_integers_exactly(value: int) -> None:
-    from esi_client._decode import decode_and_parse
     from esi_client.api.market import get_markets_region_id_orders
+    from esi_client.decoding.decode import decode_and_parse
     from tests.test_hostile_paging import order
 
     operation = get_markets_region_id_orders.OPERATION

@@ -179,8 +179,8 @@ def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(
 ) -> None:
     """Three clients with their own memory (as three processes) and one Redis cache: the others
     wait for the first's answer to fill the shared cache instead of asking ESI again."""
-    from esi_client._cache import ResponseCache
     from esi_client.cache_stores import RedisCache
+    from esi_client.runtime.cache.memory import ResponseCache
 
     arrived, release = _held(server)
     shared = f"{redis_url.rsplit('/', 1)[0]}/6"
@@ -211,8 +211,8 @@ def test_a_stale_entry_in_memory_does_not_hide_a_fresh_one_another_process_store
     """Process B's memory holds a stale answer; process A has since stored a fresh one in the
     shared cache: B answers from it instead of asking ESI again."""
     from esi_client import ESIClient
-    from esi_client._cache import ResponseCache
     from esi_client.cache_stores import RedisCache
+    from esi_client.runtime.cache.memory import ResponseCache
 
     store = f"{redis_url.rsplit('/', 1)[0]}/7"
     prefix = f"esikit:test-stale:{fake_esi.url}:"
@@ -239,8 +239,8 @@ def test_a_failed_leader_lets_go_of_its_claim_at_once(fake_esi: Any, redis_url: 
     import pytest
 
     from esi_client import ESIClient, RetryPolicy, ServerError
-    from esi_client._cache import ResponseCache
     from esi_client.cache_stores import RedisCache
+    from esi_client.runtime.cache.memory import ResponseCache
     from esi_fake import ForcedReply
 
     store = RedisCache(f"{redis_url.rsplit('/', 1)[0]}/9", prefix=f"esikit:test-claim:{fake_esi.url}:")

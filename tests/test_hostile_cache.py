@@ -18,13 +18,13 @@ import httpx2
 import pytest
 
 from esi_client import BadResponseError, ESIClient
-from esi_client._cache import ResponseCache, StoredResponse
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_client.api.wallet import get_corporations_corporation_id_wallets
 from esi_client.cache_stores import SQLiteCache
 from esi_client.clock import ManualClock
+from esi_client.runtime.cache.memory import ResponseCache, StoredResponse
 from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server, replies
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
@@ -530,7 +530,7 @@ def test_the_answer_another_process_stored_is_the_callers_parsed(server: Hostile
 
 
 def test_the_memory_cache_forgets_the_least_recently_used_first() -> None:
-    from esi_client._cache import CacheEntry
+    from esi_client.runtime.cache.memory import CacheEntry
 
     cache = ResponseCache(max_entries=2)
     entry = CacheEntry(200, {}, b"[]", None, 1e12)

@@ -15,13 +15,13 @@ import httpx2
 import pytest
 
 from esi_client import BadResponseError, ESIClient, ESIError
-from esi_client._check import UnknownEnumValue
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.sovereignty import get_sovereignty_systems
 from esi_client.api.wallet import (
     get_characters_character_id_wallet,
     get_characters_character_id_wallet_journal,
 )
+from esi_client.decoding.checks import UnknownEnumValue
 from tests.hostile_server import HostileServer, replies
 from tests.test_hostile_paging import order
 

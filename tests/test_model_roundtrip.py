@@ -14,7 +14,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from esi_client._wire import ModelParser, WireMismatch
+from esi_client.decoding.fast_path import ModelParser, WireMismatch
 from esi_client.types import to_jsonable
 from esi_generator.validate import iter_operations
 from tests.schema_strategies import from_schema

@@ -112,7 +112,7 @@ async def test_each_async_follower_keeps_its_own_deadline(server: HostileServer)
 
 
 def test_the_memory_cache_is_bounded_by_bytes() -> None:
-    from esi_client._cache import CacheEntry
+    from esi_client.runtime.cache.memory import CacheEntry
 
     cache = ResponseCache(max_bytes=1_000_000)
     body = b"x" * 170_000  # a 1,000-order page
@@ -209,7 +209,7 @@ def test_a_sqlite_cache_prunes_what_is_older_than_asked(tmp_path: Path) -> None:
 
 
 def test_the_memory_cache_counts_an_entry_as_its_body_headers_and_200_bytes() -> None:
-    from esi_client._cache import CacheEntry
+    from esi_client.runtime.cache.memory import CacheEntry
 
     cache = ResponseCache(max_bytes=2 * 1005)
     entry = CacheEntry(200, {"etag": '"e"', "x-pages": "3"}, b"b" * 790, '"e"', 1e12)  # 790 + 7 + 8 + 200

@@ -11,11 +11,11 @@ from typing import Any
 import orjson
 import pytest
 
-from esi_client._cache import StoredResponse
 from esi_client.api.meta import get_meta_status
 from esi_client.api.status import get_status
 from esi_client.api.wars import get_wars_war_id
 from esi_client.cache_stores import SQLiteCache
+from esi_client.runtime.cache.memory import StoredResponse
 from tests.loop_probe import loop_ticks
 
 

@@ -16,11 +16,11 @@ import httpx2
 import pytest
 
 from esi_client import ErrorLimitedError, ESIError, ESIResponseError, RateLimitedError
-from esi_client._stats import ClientStats
 from esi_client.api.killmails import get_killmails_killmail_id_killmail_hash
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_client.clock import ManualClock
 from esi_client.operations import get_operation
+from esi_client.runtime.stats import ClientStats
 from esi_fake import Character, ForcedReply
 from tests.auth_support import make_setup
 from tests.hostile_server import HostileServer, RawRequest, answer, client_for
@@ -711,7 +711,7 @@ def _slots_that_go(buckets: Any, now: float, principal: str | None = None) -> in
 
 
 def test_while_the_error_budget_is_unknown_exactly_max_concurrency_slots_go() -> None:
-    from esi_client._limits import ErrorBudget
+    from esi_client.runtime.limits.local import ErrorBudget
 
     budget = ErrorBudget(threshold=10, unknown_concurrency=4)
     assert [budget.reserve(0.0)[0] for _ in range(5)] == [0, 0, 0, 0, pytest.approx(0.005)]
@@ -722,7 +722,7 @@ def test_while_the_error_budget_is_unknown_exactly_max_concurrency_slots_go() ->
 def test_slots_in_flight_count_twice_against_what_is_left() -> None:
     """20 left, 7 kept for a 4xx (5 % of 150), and each request in flight may spend 2: seven go
     together (20 - 2 * 6 = 8 > 7), the eighth waits for one of them."""
-    from esi_client._limits import RateBuckets
+    from esi_client.runtime.limits.local import RateBuckets
 
     buckets = RateBuckets()
     operation = get_operation(KILLMAILS)
@@ -732,7 +732,7 @@ def test_slots_in_flight_count_twice_against_what_is_left() -> None:
 
 
 def test_at_the_instant_a_429_pause_ends_slots_are_counted_as_ever() -> None:
-    from esi_client._limits import RateBuckets
+    from esi_client.runtime.limits.local import RateBuckets
 
     buckets = RateBuckets()
     operation = get_operation(KILLMAILS)
@@ -747,7 +747,7 @@ def test_at_the_instant_a_429_pause_ends_slots_are_counted_as_ever() -> None:
 def test_a_lone_probe_holds_the_others_and_leaves_the_count_as_it_found_it() -> None:
     """At the floor with nothing of ours spent, one request goes alone to find out; when it is
     answered (tokens came back) the slots are counted from zero again."""
-    from esi_client._limits import RateBuckets
+    from esi_client.runtime.limits.local import RateBuckets
 
     buckets = RateBuckets()
     operation = get_operation(KILLMAILS)
@@ -762,7 +762,7 @@ def test_a_lone_probe_holds_the_others_and_leaves_the_count_as_it_found_it() -> 
 def test_an_answer_no_lower_than_the_count_is_not_believed() -> None:
     """Answers arrive out of order, so only a lower count is believed. One equal to the count
     (an older answer arriving late) leaves the tokens spent a window ago to come back."""
-    from esi_client._limits import RateBuckets
+    from esi_client.runtime.limits.local import RateBuckets
 
     buckets = RateBuckets()
     operation = get_operation(KILLMAILS)
@@ -789,7 +789,7 @@ def _errors_slots(budget: Any, now: float) -> int:
     ],
 )
 def test_an_error_count_is_believed_higher_only_in_a_new_window(later: float, believed: int) -> None:
-    from esi_client._limits import ErrorBudget
+    from esi_client.runtime.limits.local import ErrorBudget
 
     budget = ErrorBudget(threshold=10)
     budget.reserve(0.0)
@@ -800,7 +800,7 @@ def test_an_error_count_is_believed_higher_only_in_a_new_window(later: float, be
 
 
 def test_an_error_window_said_to_reset_now_holds_nothing() -> None:
-    from esi_client._limits import ErrorBudget
+    from esi_client.runtime.limits.local import ErrorBudget
 
     budget = ErrorBudget(threshold=10)
     budget.reserve(0.0)

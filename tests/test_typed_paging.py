@@ -66,7 +66,8 @@ def test_mypy_sees_the_item_types(tmp_path: Path, generated_client: Any) -> None
                 reveal_type(objectives.iter_cursor(UUID("{CAMPAIGN}"), client=client))
                 reveal_type(objectives.aiter_cursor(UUID("{CAMPAIGN}"), client=client))
                 reveal_type(all_pages(orders.sync_detailed, 10000002, client=client))
-                reveal_type(await Walk(max_concurrency=2).all_pages_async(orders.asyncio_detailed, 1, client=client))
+                walk = Walk(max_concurrency=2)
+                reveal_type(await walk.all_pages_async(orders.asyncio_detailed, 1, client=client))
                 all_pages(orders.sync_detailed, "The Forge", client=client)  # a region is an int
                 all_pages(orders.sync_detailed, 10000002, client=client, order_typ="sell")  # no such argument
             """

@@ -22,17 +22,27 @@ from typing import Any, TypeVar
 
 import httpx2
 
-from esi_client._cache import CacheEntry, freshness_lifetime, may_store
-from esi_client._decode import Parser, decode_and_parse
-from esi_client._flow_cache import (
+from esi_client._operation import Operation
+from esi_client.decoding.decode import Parser, decode_and_parse
+from esi_client.errors import (
+    BadResponseError,
+    ErrorLimitedError,
+    ESIResponseError,
+    RateLimitedError,
+    ResponseTooLargeError,
+    TransportError,
+)
+from esi_client.runtime.attempt.errors import describe_transport_error, response_error
+from esi_client.runtime.cache.lookup import (
     deadline_error,
     join_across_processes,
     join_in_process,
     load_stored,
     look_up,
 )
-from esi_client._flow_errors import describe_transport_error, response_error
-from esi_client._flow_records import (
+from esi_client.runtime.cache.memory import CacheEntry, freshness_lifetime, may_store
+from esi_client.runtime.headers import retry_after_seconds, usable_etag
+from esi_client.runtime.records import (
     Blocking,
     BodyTooLarge,
     CacheQuery,
@@ -45,16 +55,6 @@ from esi_client._flow_records import (
     Sleep,
     Step,
     count,
-)
-from esi_client._headers import retry_after_seconds, usable_etag
-from esi_client._operation import Operation
-from esi_client.errors import (
-    BadResponseError,
-    ErrorLimitedError,
-    ESIResponseError,
-    RateLimitedError,
-    ResponseTooLargeError,
-    TransportError,
 )
 from esi_client.types import Response
 

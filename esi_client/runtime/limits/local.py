@@ -18,8 +18,8 @@ from typing import Protocol
 
 from attrs import define, field
 
-from esi_client._headers import header_int
 from esi_client._operation import Operation
+from esi_client.runtime.headers import header_int
 
 POLL_SECONDS = 0.005  # how often a waiting request looks again while others are in flight
 # ESI's per-IP error budget in a window. While the client does not know what is left (before the

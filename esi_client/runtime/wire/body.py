@@ -12,7 +12,7 @@ import zlib
 
 import httpx2
 
-from esi_client._flow_records import BodyTooLarge, DeadlinePassed
+from esi_client.runtime.records import BodyTooLarge, DeadlinePassed
 
 _STEP = 256 * 1024
 ACCEPT_ENCODING = "gzip, deflate"  # what the runtime inflates itself (ESI sends gzip)

@@ -9,12 +9,12 @@ from collections.abc import Generator
 from functools import partial
 from typing import Any
 
-from esi_client._cache import CacheEntry
-from esi_client._decode import Parser, decode_and_parse
-from esi_client._flights import Flight
-from esi_client._flow_records import Await, Blocking, CacheQuery, FlowContext, Lookup, Send, Sleep, count
 from esi_client._operation import Operation
+from esi_client.decoding.decode import Parser, decode_and_parse
 from esi_client.errors import DeadlineExceededError, ESIError
+from esi_client.runtime.cache.memory import CacheEntry
+from esi_client.runtime.coalescing.flights import Flight
+from esi_client.runtime.records import Await, Blocking, CacheQuery, FlowContext, Lookup, Send, Sleep, count
 from esi_client.types import Response
 
 logger = logging.getLogger("esi_client")

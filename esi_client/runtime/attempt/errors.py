@@ -3,10 +3,10 @@ own error text) for an error response."""
 
 from __future__ import annotations
 
-from esi_client._flow_records import Received
-from esi_client._headers import retry_after_seconds
 from esi_client._operation import Operation
 from esi_client.errors import ESIResponseError, error_for_status
+from esi_client.runtime.headers import retry_after_seconds
+from esi_client.runtime.records import Received
 
 _TRANSPORT_TEXT = {
     "ReadTimeout": "ESI sent no data within the read timeout",

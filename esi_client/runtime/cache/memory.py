@@ -19,9 +19,9 @@ from typing import Protocol
 import attrs
 from attrs import define, frozen
 
-from esi_client._flights import Flights
-from esi_client._headers import cache_directives, http_date
-from esi_client._store_guard import StoreGuard
+from esi_client.runtime.cache.guard import StoreGuard
+from esi_client.runtime.coalescing.flights import Flights
+from esi_client.runtime.headers import cache_directives, http_date
 
 logger = logging.getLogger("esi_client")
 

@@ -1,5 +1,5 @@
 """httpx2's blocking transport whose sockets keep the calling thread's deadline
-(esi_client._deadline_io says why)."""
+(esi_client.runtime.wire.deadline_io says why)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpcore2
 import httpx2
 
-from esi_client._deadline_io import bounded
+from esi_client.runtime.wire.deadline_io import bounded
 
 if TYPE_CHECKING:
     import ssl

@@ -8,7 +8,7 @@ thread's deadline, and fail at once when nothing is left.
 
 The deadline travels in a context variable set by the driver around `send`; a pooled connection
 is used by one thread at a time, so each read sees its own call's deadline. The streams are in
-esi_client._deadline_transport (importing httpcore2 is left to the first request).
+esi_client.runtime.wire.deadline_transport (importing httpcore2 is left to the first request).
 """
 
 from __future__ import annotations

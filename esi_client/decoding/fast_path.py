@@ -91,7 +91,7 @@ def _known_values(kind: Any) -> Any:
     path, which keeps it as an UnknownEnumValue."""
     from typing import Union, get_args, get_origin
 
-    from esi_client._check import UnknownEnumValue
+    from esi_client.decoding.checks import UnknownEnumValue
 
     members = get_args(kind)
     if get_origin(kind) is list:

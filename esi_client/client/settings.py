@@ -80,7 +80,7 @@ def check_limits(
     max_body_bytes: int,
 ) -> None:
     """Refuse settings that would hang, wait for ever or never send (ConfigurationError)."""
-    from esi_client._limits import ASSUMED_BUDGET
+    from esi_client.runtime.limits.local import ASSUMED_BUDGET
 
     problems = []
     if not isinstance(max_concurrency, int) or max_concurrency < 1:

@@ -15,25 +15,25 @@ import httpx2
 from attrs import define
 
 from esi_client import telemetry
-from esi_client._arguments import check_arguments
-from esi_client._body import ACCEPT_ENCODING
-from esi_client._cache import CacheStore, ResponseCache
-from esi_client._decode import Parser
-from esi_client._drivers import run_async, run_sync
-from esi_client._flow import call_flow
-from esi_client._flow_records import CacheQuery, CallRecord, FlowContext, RetryPolicy
-from esi_client._limits import ErrorBudget, ErrorGate, RateBuckets, RateGate
 from esi_client._operation import Operation
-from esi_client._settings import (
+from esi_client.client.arguments import check_arguments
+from esi_client.client.settings import (
     DEFAULT_TENANT,
     check_language,
     check_limits,
     make_identity,
     pinned_compatibility_date,
 )
-from esi_client._stats import ClientStats
 from esi_client.clock import Clock, SystemClock
 from esi_client.configuration import load_settings
+from esi_client.decoding.decode import Parser
+from esi_client.runtime.cache.memory import CacheStore, ResponseCache
+from esi_client.runtime.limits.local import ErrorBudget, ErrorGate, RateBuckets, RateGate
+from esi_client.runtime.pipeline import call_flow
+from esi_client.runtime.records import CacheQuery, CallRecord, FlowContext, RetryPolicy
+from esi_client.runtime.stats import ClientStats
+from esi_client.runtime.wire.body import ACCEPT_ENCODING
+from esi_client.runtime.wire.drivers import run_async, run_sync
 from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION, PrincipalAuth
 from esi_client.types import Response
 
@@ -244,7 +244,7 @@ class ESIClient:
         if pools.sync is None:
             with pools.lock:
                 if pools.sync is None:
-                    from esi_client._deadline_transport import deadline_transport
+                    from esi_client.runtime.wire.deadline_transport import deadline_transport
 
                     options = self._options()
                     transport = self._transport or deadline_transport(

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from esi_client._body import BodyReader
-from esi_client._deadline_io import deadline_in
-from esi_client._flow_records import Await, Blocking, DeadlinePassed, Flow, Received, Send, Sleep
 from esi_client.clock import Clock
+from esi_client.runtime.records import Await, Blocking, DeadlinePassed, Flow, Received, Send, Sleep
+from esi_client.runtime.wire.body import BodyReader
+from esi_client.runtime.wire.deadline_io import deadline_in
 from esi_client.types import Response
 
 if TYPE_CHECKING:

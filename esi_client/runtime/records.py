@@ -12,11 +12,11 @@ from attrs import frozen
 from esi_client.types import Response
 
 if TYPE_CHECKING:
-    from esi_client._cache import CacheEntry, ResponseCache
-    from esi_client._flights import Flight
-    from esi_client._limits import ErrorGate, RateGate
-    from esi_client._stats import ClientStats, Counter
     from esi_client.clock import Clock
+    from esi_client.runtime.cache.memory import CacheEntry, ResponseCache
+    from esi_client.runtime.coalescing.flights import Flight
+    from esi_client.runtime.limits.local import ErrorGate, RateGate
+    from esi_client.runtime.stats import ClientStats, Counter
 
 
 @frozen

@@ -1,0 +1,1 @@
+"""Layer 2, coalescing: identical requests in flight share one answer."""
