@@ -128,5 +128,6 @@ class Lookup:
     stale: CacheEntry | None
 
 
-Flow = Generator[Send | Sleep | Blocking | Await, Any, Response[Any]]
-Step = Generator[Send | Sleep | Blocking | Await, Any, None]  # a part of a flow that returns nothing
+Actions = Send | Sleep | Blocking | Await  # what a flow yields to its driver
+Flow = Generator[Actions, Any, Response[Any]]
+Step = Generator[Actions, Any, None]  # a part of a flow that returns nothing
