@@ -160,28 +160,8 @@ def validate_access_token(
 def _check_claims(claims: dict[str, Any], config: SSOConfig, now: float) -> TokenClaims:
     if claims.get("iss") not in config.issuers:
         raise TokenValidationError(f"issuer {claims.get('iss')!r} is not EVE SSO")
-    audience = claims.get("aud")
-    if isinstance(audience, str):
-        audiences = [audience]
-    elif isinstance(audience, list) and all(isinstance(item, str) for item in audience):
-        audiences = audience
-    else:
-        raise TokenValidationError("audience is neither a string nor a list of strings")
-    if config.client_id not in audiences:
-        raise TokenValidationError("audience does not contain this application's client id")
-    if AUDIENCE not in audiences:
-        raise TokenValidationError(f"audience does not contain {AUDIENCE!r}")
-    expires = claims.get("exp")
-    if not isinstance(expires, int | float):
-        raise TokenValidationError("no expiry (exp)")
-    if expires + config.leeway_seconds < now:
-        raise TokenValidationError("expired")
-    for name, meaning in (("nbf", "not valid before"), ("iat", "issued in the future")):
-        moment = claims.get(name)
-        if moment is not None and (
-            not isinstance(moment, int | float) or moment - config.leeway_seconds > now
-        ):
-            raise TokenValidationError(f"{meaning}: {name} is {moment!r}")
+    _check_audience(claims.get("aud"), config)
+    expires = _check_times(claims, config, now)
     subject = claims.get("sub")
     match = _SUBJECT.fullmatch(subject) if isinstance(subject, str) else None
     if match is None:
@@ -198,6 +178,36 @@ def _check_claims(claims: dict[str, Any], config: SSOConfig, now: float) -> Toke
         character_name=str(claims.get("name", "")),
         owner_hash=str(claims.get("owner", "")),
         scopes=normalise_scopes(scopes),
-        expires_at=float(expires),
+        expires_at=expires,
         client_id=config.client_id,
     )
+
+
+def _check_audience(audience: object, config: SSOConfig) -> None:
+    """`aud` names both this application and EVE Online."""
+    if isinstance(audience, str):
+        audiences = [audience]
+    elif isinstance(audience, list) and all(isinstance(item, str) for item in audience):
+        audiences = audience
+    else:
+        raise TokenValidationError("audience is neither a string nor a list of strings")
+    if config.client_id not in audiences:
+        raise TokenValidationError("audience does not contain this application's client id")
+    if AUDIENCE not in audiences:
+        raise TokenValidationError(f"audience does not contain {AUDIENCE!r}")
+
+
+def _check_times(claims: dict[str, Any], config: SSOConfig, now: float) -> float:
+    """The expiry: not passed, and neither `nbf` nor `iat` in the future, each within the leeway."""
+    expires = claims.get("exp")
+    if not isinstance(expires, int | float):
+        raise TokenValidationError("no expiry (exp)")
+    if expires + config.leeway_seconds < now:
+        raise TokenValidationError("expired")
+    for name, meaning in (("nbf", "not valid before"), ("iat", "issued in the future")):
+        moment = claims.get(name)
+        if moment is not None and (
+            not isinstance(moment, int | float) or moment - config.leeway_seconds > now
+        ):
+            raise TokenValidationError(f"{meaning}: {name} is {moment!r}")
+    return float(expires)

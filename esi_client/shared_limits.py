@@ -38,7 +38,7 @@ from esi_client.runtime.limits.local import (
 )
 
 if TYPE_CHECKING:
-    from esi_client.runtime.stats import ClientStats
+    from esi_client.stats import ClientStats
 
 logger = logging.getLogger("esi_client")
 T = TypeVar("T")

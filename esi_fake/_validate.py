@@ -93,41 +93,44 @@ def check_request(
 ) -> str | None:
     """Why the request is bad (one sentence), or None."""
     for rule in rules:
-        if rule.location == "header" and rule.name.lower() == "accept-language":
-            continue  # a preference, not a filter (RFC 9110 §12.5.4): `*`, `en-US,en;q=0.9` choose
-        if rule.location == "header" and rule.name.lower() == "x-compatibility-date":
-            problem = _check_compatibility_date(headers.get(rule.name), newest_date)
-            if problem is not None:
-                return problem
-            continue
-        if rule.location == "path":
-            values = [path_params[rule.name]] if rule.name in path_params else []
-        elif rule.location == "query":
-            values = query.getlist(rule.name)
-        elif rule.location == "header":
-            values = headers.getlist(rule.name)
-        else:
-            continue
-        if not values:
-            if rule.required:
-                return f"the required {rule.location} parameter {rule.name!r} is missing"
-            continue
-        problem = _first_error(rule.validator, _read_parameter(values, rule.schema))
+        problem = _check_parameter(rule, path_params, query, headers, newest_date)
         if problem is not None:
-            return f"{rule.location} parameter {rule.name!r}: {problem}"
-    if body is not None:
-        if not raw_body.strip():
-            return "the request body is missing" if body.required else None
-        try:
-            # the standard library keeps big integers whole (orjson makes them floats, and
-            # -2**63 - 1 would pass as -2**63)
-            data = json.loads(raw_body)
-        except (ValueError, UnicodeDecodeError):
-            return "the request body is not JSON"
-        problem = _first_error(body.validator, data)
-        if problem is not None:
-            return f"request body: {problem}"
-    return None
+            return problem
+    return None if body is None else _check_body(body, raw_body)
+
+
+def _check_parameter(
+    rule: ParameterRule, path_params: dict[str, str], query: Any, headers: Any, newest_date: str
+) -> str | None:
+    if rule.location == "header" and rule.name.lower() == "accept-language":
+        return None  # a preference, not a filter (RFC 9110 §12.5.4): `*`, `en-US,en;q=0.9` choose
+    if rule.location == "header" and rule.name.lower() == "x-compatibility-date":
+        return _check_compatibility_date(headers.get(rule.name), newest_date)
+    if rule.location == "path":
+        values = [path_params[rule.name]] if rule.name in path_params else []
+    elif rule.location == "query":
+        values = query.getlist(rule.name)
+    elif rule.location == "header":
+        values = headers.getlist(rule.name)
+    else:
+        return None
+    if not values:
+        return f"the required {rule.location} parameter {rule.name!r} is missing" if rule.required else None
+    problem = _first_error(rule.validator, _read_parameter(values, rule.schema))
+    return None if problem is None else f"{rule.location} parameter {rule.name!r}: {problem}"
+
+
+def _check_body(body: BodyRule, raw_body: bytes) -> str | None:
+    if not raw_body.strip():
+        return "the request body is missing" if body.required else None
+    try:
+        # the standard library keeps big integers whole (orjson makes them floats, and
+        # -2**63 - 1 would pass as -2**63)
+        data = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return "the request body is not JSON"
+    problem = _first_error(body.validator, data)
+    return None if problem is None else f"request body: {problem}"
 
 
 def _check_compatibility_date(value: str | None, newest_date: str) -> str | None:

@@ -15,7 +15,8 @@ from starlette.routing import BaseRoute
 from esi_fake._control import control_routes
 from esi_fake._esi import ESIRoutes, sso_authorizer
 from esi_fake._meta import error_handlers, meta_routes
-from esi_fake._sso import SSOState, sso_routes
+from esi_fake._sso import SSOState
+from esi_fake._sso_routes import sso_routes
 from esi_fake._state import FakeState
 
 

@@ -89,19 +89,7 @@ _WINDOW = re.compile(r"\d+[smhd]")
 def check_extensions(operation: dict[str, Any], where: str) -> None:
     """CCP's extensions the client's facts come from, checked for shape: a malformed one is an
     error naming it, never garbage facts (roles "Accountant" read as ('A', 'c', ...))."""
-    limit = operation.get("x-rate-limit")
-    if limit is not None:
-        at = f"{where}/x-rate-limit"
-        if not isinstance(limit, dict):
-            raise SpecError(at, f"expected an object with group, max-tokens and window-size, not {limit!r}")
-        if not isinstance(limit.get("group"), str) or not limit["group"]:
-            raise SpecError(at, "group must be a non-empty string")
-        tokens = limit.get("max-tokens")
-        if type(tokens) is not int or tokens <= 0:
-            raise SpecError(at, f"max-tokens must be a positive integer, not {tokens!r}")
-        window = limit.get("window-size")
-        if not isinstance(window, str) or not _WINDOW.fullmatch(window.strip()):
-            raise SpecError(at, f"window-size must be a number with s, m, h or d (like 15m), not {window!r}")
+    _check_rate_limit(operation.get("x-rate-limit"), f"{where}/x-rate-limit")
     for name in ("x-required-roles", "x-scopes"):
         value = operation.get(name)
         if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
@@ -129,6 +117,21 @@ def check_extensions(operation: dict[str, Any], where: str) -> None:
         for requirement in security
     ):
         raise SpecError(f"{where}/security", "expected a list of {scheme: [scope, ...]} objects")
+
+
+def _check_rate_limit(limit: object, at: str) -> None:
+    if limit is None:
+        return
+    if not isinstance(limit, dict):
+        raise SpecError(at, f"expected an object with group, max-tokens and window-size, not {limit!r}")
+    if not isinstance(limit.get("group"), str) or not limit["group"]:
+        raise SpecError(at, "group must be a non-empty string")
+    tokens = limit.get("max-tokens")
+    if type(tokens) is not int or tokens <= 0:
+        raise SpecError(at, f"max-tokens must be a positive integer, not {tokens!r}")
+    window = limit.get("window-size")
+    if not isinstance(window, str) or not _WINDOW.fullmatch(window.strip()):
+        raise SpecError(at, f"window-size must be a number with s, m, h or d (like 15m), not {window!r}")
 
 
 def _check_ref_chain(document: dict[str, Any], ref: str, origin: str) -> None:

@@ -44,22 +44,8 @@ def from_schema(schema: Any, document: dict[str, Any], depth: int = 0) -> st.Sea
     kind = schema.get("type", "object")
     if isinstance(kind, list):
         return st.one_of([from_schema({**schema, "type": k}, document, depth) for k in kind])
-    if kind == "null":
-        return st.none()
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "integer":
-        low, high = INT32 if schema.get("format") == "int32" else INT64
-        return st.integers(min_value=schema.get("minimum", low), max_value=schema.get("maximum", high))
-    if kind == "number":
-        low, high = schema.get("minimum"), schema.get("maximum")
-        floats = st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False)
-        # ESI writes whole doubles as integer literals (31000000), some beyond 2^53.
-        whole = st.integers(
-            min_value=math.ceil(low) if low is not None else -(2**60),
-            max_value=math.floor(high) if high is not None else 2**60,
-        )
-        return st.one_of(floats, whole)
+    if kind in ("null", "boolean", "integer", "number"):
+        return _scalar(kind, schema)
     if kind == "string":
         if schema.get("format") in FORMATS:
             return FORMATS[schema["format"]]
@@ -72,6 +58,24 @@ def from_schema(schema: Any, document: dict[str, Any], depth: int = 0) -> st.Sea
             items, min_size=min_size, max_size=max_size, unique_by=_key if schema.get("uniqueItems") else None
         )
     return _object(schema, document, depth)
+
+
+def _scalar(kind: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    if kind == "null":
+        return st.none()
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "integer":
+        low, high = INT32 if schema.get("format") == "int32" else INT64
+        return st.integers(min_value=schema.get("minimum", low), max_value=schema.get("maximum", high))
+    minimum, maximum = schema.get("minimum"), schema.get("maximum")
+    floats = st.floats(min_value=minimum, max_value=maximum, allow_nan=False, allow_infinity=False)
+    # ESI writes whole doubles as integer literals (31000000), some beyond 2^53.
+    whole = st.integers(
+        min_value=math.ceil(minimum) if minimum is not None else -(2**60),
+        max_value=math.floor(maximum) if maximum is not None else 2**60,
+    )
+    return st.one_of(floats, whole)
 
 
 def _object(

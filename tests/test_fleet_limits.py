@@ -18,8 +18,8 @@ import pytest
 from esi_client import ESIClient
 from esi_client.api.status import get_status
 from esi_client.clock import SystemClock
-from esi_client.runtime.stats import ClientStats
 from esi_client.shared_limits import RedisLimits
+from esi_client.stats import ClientStats
 from esi_fake import FakeESIServer, FakeState
 from tests.services import free_port
 
@@ -107,7 +107,7 @@ def test_a_killed_workers_slots_come_back(redis_url: str) -> None:
             sys.executable,
             "-c",
             "import sys, time\n"
-            "from esi_client.runtime.stats import ClientStats\n"
+            "from esi_client.stats import ClientStats\n"
             "from esi_client.shared_limits import RedisLimits\n"
             f"budget, _ = RedisLimits({database!r}, app='kill', lease_seconds=2).bind(10, 8, ClientStats())\n"
             "for _ in range(8): budget.reserve(0.0)\n"

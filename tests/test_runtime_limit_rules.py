@@ -20,7 +20,7 @@ from esi_client.api.killmails import get_killmails_killmail_id_killmail_hash
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_client.clock import ManualClock
 from esi_client.operations import get_operation
-from esi_client.runtime.stats import ClientStats
+from esi_client.stats import ClientStats
 from esi_fake import Character, ForcedReply
 from tests.auth_support import make_setup
 from tests.hostile_server import HostileServer, RawRequest, answer, client_for

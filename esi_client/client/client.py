@@ -31,10 +31,10 @@ from esi_client.runtime.cache.memory import CacheStore, ResponseCache
 from esi_client.runtime.limits.local import ErrorBudget, ErrorGate, RateBuckets, RateGate
 from esi_client.runtime.pipeline import call_flow
 from esi_client.runtime.records import CacheQuery, CallRecord, FlowContext, RetryPolicy
-from esi_client.runtime.stats import ClientStats
 from esi_client.runtime.wire.body import ACCEPT_ENCODING
 from esi_client.runtime.wire.drivers import run_async, run_sync
 from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION, PrincipalAuth
+from esi_client.stats import ClientStats
 from esi_client.types import Response
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from esi_client._operation import Operation
-    from esi_client.runtime.stats import ClientStats
+    from esi_client.stats import ClientStats
 
 T = TypeVar("T")
 logger = logging.getLogger("esi_client")

@@ -16,7 +16,7 @@ from esi_client._operation import Operation
 from esi_client.decoding.checks import DECODING, WrongType, located
 from esi_client.decoding.fast_path import ModelParser, WireMismatch
 from esi_client.errors import BadResponseError
-from esi_client.runtime.stats import ClientStats
+from esi_client.stats import ClientStats
 
 T = TypeVar("T")
 logger = logging.getLogger("esi_client")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from esi_client.runtime.cache.memory import CacheEntry, ResponseCache
     from esi_client.runtime.coalescing.flights import Flight
     from esi_client.runtime.limits.local import ErrorGate, RateGate
-    from esi_client.runtime.stats import ClientStats, Counter
+    from esi_client.stats import ClientStats, Counter
 
 
 @frozen
