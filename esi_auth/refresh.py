@@ -34,7 +34,7 @@ from esi_auth.errors import (
 from esi_auth.events import Events
 from esi_auth.owners import remove_earlier_owners
 from esi_auth.spill import RefreshSpill
-from esi_auth.sso import Grant, SSOClient
+from esi_auth.sso import Grant, SSOClient, TokenAnswer
 from esi_auth.store.sql import SQLTokenStore, failure_reason
 from esi_auth.token import Token
 from esi_client import telemetry
@@ -108,11 +108,11 @@ class TokenRefresher:
                 character_name=current.character_name,
                 scopes=tuple(current.scopes),
             ) from None
-        rotated = answer.get("refresh_token") or current.refresh_token
+        rotated = answer.refresh_token or current.refresh_token
         try:
-            self.store.save_rotation(token.id, rotated, answer["access_token"])
+            self.store.save_rotation(token.id, rotated, answer.access_token)
         except DBAPIError as exc:
-            self.spill.keep(current, rotated, answer["access_token"])
+            self.spill.keep(current, rotated, answer.access_token)
             raise StoreUnavailableError(
                 f"the token store {self.store.describe()} could not be written ({failure_reason(exc)}); "
                 f"the refreshed token of {current.character_name} ({current.character_id}) is kept "
@@ -152,7 +152,7 @@ class TokenRefresher:
     def _still_good(self, access_token: str, refresh_token: str | None) -> Grant | None:
         """A kept answer, validated, if its access token is good for `margin` seconds more."""
         try:
-            grant = self.sso.validate({"access_token": access_token})
+            grant = self.sso.validate(TokenAnswer(access_token))
         except AuthError:
             return None
         if grant.claims.expires_at - self.sso.clock.now() <= self.margin:
@@ -179,7 +179,7 @@ class TokenRefresher:
         self.events.emit("token_refreshed", character_id=current.character_id, token_id=current.id)
         return current
 
-    def _refresh_answer(self, refresh_token: str) -> dict[str, str]:
+    def _refresh_answer(self, refresh_token: str) -> TokenAnswer:
         """SSO's answer, asked again at once when none came back: SSO may have rotated the token
         with the answer lost on the way, and it takes the token we hold only until its unseen
         successor is used (a process killed at that moment leaves the same to whoever refreshes

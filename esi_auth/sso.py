@@ -19,6 +19,15 @@ from esi_client.clock import Clock, SystemClock
 
 
 @frozen
+class TokenAnswer:
+    """EVE SSO's answer to a code or refresh grant, not yet validated. Its repr shows neither
+    token; both are masked, so no log or traceback shows them either."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False, default=None)
+
+
+@frozen
 class Grant:
     """What SSO answered, the access token validated. Its repr shows neither token."""
 
@@ -84,7 +93,7 @@ class SSOClient:
                 0, "no_answer", f"the connection failed before the answer ({type(exc).__name__})"
             ) from None
 
-    def _answer(self, response: httpx2.Response) -> dict[str, str]:
+    def _answer(self, response: httpx2.Response) -> TokenAnswer:
         """SSO's token answer (access and refresh token), not yet validated."""
         if response.status_code != 200:
             raise _sso_error(response)
@@ -95,20 +104,19 @@ class SSOClient:
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
             raise SSOError(response.status_code, "invalid_response", "EVE SSO's answer has no access token")
         refresh = data.get("refresh_token")
-        return {
-            "access_token": masked(data["access_token"]),
-            **({"refresh_token": masked(refresh)} if isinstance(refresh, str) else {}),
-        }
+        return TokenAnswer(
+            masked(data["access_token"]), masked(refresh) if isinstance(refresh, str) else None
+        )
 
-    def validate(self, answer: dict[str, str]) -> Grant:
+    def validate(self, answer: TokenAnswer) -> Grant:
         """The Grant for an answer of SSO's, its access token validated against CCP's JWKS."""
-        claims = validate_access_token(answer["access_token"], self.config, self.jwks, now=self.clock.now())
-        return Grant(claims, answer["access_token"], answer.get("refresh_token"))
+        claims = validate_access_token(answer.access_token, self.config, self.jwks, now=self.clock.now())
+        return Grant(claims, answer.access_token, answer.refresh_token)
 
     def _grant(self, response: httpx2.Response) -> Grant:
         return self.validate(self._answer(response))
 
-    def refresh_answer(self, refresh_token: str) -> dict[str, str]:
+    def refresh_answer(self, refresh_token: str) -> TokenAnswer:
         """SSO's answer to a refresh, unvalidated: persist its refresh token before validating."""
         return self._answer(
             self._post(self.config.token_url, {"grant_type": "refresh_token", "refresh_token": refresh_token})

@@ -11,6 +11,7 @@ import httpx2
 import pytest
 
 from esi_auth.errors import InvalidGrantError, SSOError
+from esi_auth.sso import TokenAnswer
 from tests.auth_support import keeps_the_newest, make_setup, refresh_at
 
 
@@ -127,7 +128,7 @@ def test_an_answer_saved_by_a_process_that_died_is_used_while_good_for_the_margi
     assert token.id is not None
     answer = _refresh(fake_esi, token.client_id, token.refresh_token or "").json()
     setup.store.save_rotation(token.id, answer["refresh_token"], answer["access_token"])  # then died
-    expires_at = setup.sso.validate(answer).claims.expires_at
+    expires_at = setup.sso.validate(TokenAnswer(answer["access_token"])).claims.expires_at
     esi_clock.advance(expires_at - esi_clock.now() - setup.refresher.margin - (1 if left != "margin" else 0))
     asked = sum(fake_esi.sso.refreshes.values())
     left_behind = setup.store.get(token.id)  # what the next worker reads: marked unvalidated

@@ -109,14 +109,14 @@ def test_ssoapp_opens_the_store_the_cli_uses(
 def fake_esi_token(fake_esi: Any, client_id: str) -> Token:
     import httpx2
 
-    from esi_auth.sso import SSOClient
+    from esi_auth.sso import SSOClient, TokenAnswer
 
     answer = httpx2.post(
         f"{fake_esi.url}/_fake/token",
         json={"client_id": client_id, "scopes": ["esi-wallet.read_character_wallet.v1"]},
     ).json()
     sso = SSOClient(SSOConfig(client_id=client_id, login_url=fake_esi.url))
-    return sso.validate(answer).to_token()
+    return sso.validate(TokenAnswer(answer["access_token"], answer["refresh_token"])).to_token()
 
 
 def test_the_default_store_works_headless_with_a_key_file(tmp_path: Path, fake_esi: Any) -> None:
