@@ -1,23 +1,20 @@
-"""ESIAuth: the httpx2.Auth that gives every authenticated ESI call its token, transparently."""
+"""ESIAuth: gives every authenticated ESI call its token, transparently (a TokenProvider)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
-
-import anyio.to_thread
-import httpx2
 from sqlalchemy.exc import DBAPIError
 
 from esi_auth.errors import InvalidGrantError, NoTokenError, StoreUnavailableError, TokenRevokedError
 from esi_auth.refresh import TokenRefresher
 from esi_auth.store.sql import failure_reason
 from esi_auth.token import Token
-from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION
+from esi_client.seam import AccessToken, TokenRequest
 
 
-class ESIAuth(httpx2.Auth):
-    """Pick the character's token with the operation's scopes, refresh it when it is about to
-    expire, send it; on a 401 refresh once and retry once.
+class ESIAuth:
+    """The TokenProvider (esi_client.seam) of esi_auth's store: picks the character's token with
+    the operation's scopes and refreshes it when it is about to expire; after a 401 the runtime
+    asks it once for a refreshed one and retries under its own counters, limits and deadline.
 
         client = ESIClient(app_name=..., contact=..., auth=ESIAuth(refresher))
     """
@@ -64,41 +61,17 @@ class ESIAuth(httpx2.Auth):
             raise NoTokenError(int(character_id), scopes, operation_id, lacking=lacking)
         return tokens
 
-    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
-        token = self._prepare(request)
-        response = yield request
-        if token is not None and response.status_code == 401:
-            self._refresh_and_authorise(request, token)
-            yield request
-
-    async def async_auth_flow(
-        self, request: httpx2.Request
-    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        """The same flow; choosing, refreshing and reading a token run in a worker thread.
-
-        They may call the SSO over HTTP, take the cross-process refresh lock and read the
-        keyring: on the event loop they would stall every other task for that long.
-        """
-        token = await anyio.to_thread.run_sync(self._prepare, request)
-        response = yield request
-        if token is not None and response.status_code == 401:
-            await anyio.to_thread.run_sync(self._refresh_and_authorise, request, token)
-            yield request
-
-    def _prepare(self, request: httpx2.Request) -> Token | None:
-        """Give the request a fresh token when its operation needs one; the token, or None."""
-        operation = request.extensions.get(OPERATION_EXTENSION)
-        if operation is None or not operation.scopes:
-            return None
-        given = request.extensions.get(TOKEN_EXTENSION)
-        if given is not None:
-            return self._authorise(request, self.refresher.ensure_fresh(given))
-        candidates = self.candidates(
-            request.extensions.get(CHARACTER_EXTENSION), operation.scopes, operation.id
-        )
+    def token_for(self, request: TokenRequest) -> Token:
+        """The token an authenticated call sends: the caller's own (refreshed when it expires
+        soon), else the newest of this application's for the character with the operation's
+        scopes. A dead one (refused by SSO) is deleted and the next candidate used."""
+        operation = request.operation
+        if request.given is not None:
+            return self.refresher.ensure_fresh(_stored_token(request.given))
+        candidates = self.candidates(request.character_id, operation.scopes, operation.id)
         for index, token in enumerate(candidates):
             try:
-                return self._authorise(request, self.refresher.ensure_fresh(token))
+                return self.refresher.ensure_fresh(token)
             except TokenRevokedError as revoked:
                 if index == len(candidates) - 1:  # the dead ones were deleted; none is left
                     raise revoked.for_operation(operation.id) from None
@@ -107,14 +80,16 @@ class ESIAuth(httpx2.Auth):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _refresh_and_authorise(self, request: httpx2.Request, token: Token) -> Token:
+    def token_after_refusal(self, request: TokenRequest, refused: AccessToken) -> Token:
+        """ESI answered 401 to `refused`: refreshed now, even if it looked valid."""
         try:
-            return self._authorise(request, self.refresher.refresh(token, force=True))
+            return self.refresher.refresh(_stored_token(refused), force=True)
         except TokenRevokedError as revoked:
-            operation = request.extensions.get(OPERATION_EXTENSION)
-            raise revoked.for_operation(operation.id) if operation is not None else revoked from None
+            raise revoked.for_operation(request.operation.id) from None
 
-    @staticmethod
-    def _authorise(request: httpx2.Request, token: Token) -> Token:
-        request.headers["Authorization"] = f"Bearer {token.access_token}"
-        return token
+
+def _stored_token(token: AccessToken) -> Token:
+    """esi_auth refreshes its own tokens only: a token of another kind is named, not guessed at."""
+    if not isinstance(token, Token):
+        raise TypeError(f"ESIAuth refreshes esi_auth.Token objects, not {type(token).__name__}")
+    return token

@@ -95,6 +95,52 @@ def test_401_refreshes_once_and_retries(
     assert sum(pkce.fake.sso.refreshes.values()) == 1
     assert pkce.fake.state.stats.by_status[401] == 1
     assert pkce.fake.sso.revoked == 0
+    # the retry is the runtime's own: counted, and each attempt held its own limit slots
+    counted = client.stats.snapshot()
+    assert (counted["requests"], counted["errors"], counted["retries"]) == (2, 1, 1)
+
+
+async def test_401_retry_is_the_runtimes_own_async(pkce: AuthSetup, make_client: Any, esi_clock: Any) -> None:
+    token = pkce.log_in()
+    pkce.fake.sso.rotate_keys(grace=False)
+    esi_clock.advance(REFETCH_AFTER_SECONDS)
+    client = make_client(auth=pkce.auth)
+    wallet = await get_characters_character_id_wallet.asyncio(token.character_id, client=client)
+    assert isinstance(wallet, float) and sum(pkce.fake.sso.refreshes.values()) == 1
+    counted = client.stats.snapshot()
+    assert (counted["requests"], counted["errors"], counted["retries"]) == (2, 1, 1)
+    await client.aclose()
+
+
+def test_a_second_401_is_raised_not_retried_again(pkce: AuthSetup, make_client: Any) -> None:
+    """One refresh per call: a token refused twice is ESI's answer (UnauthorizedError), named."""
+    from esi_client import UnauthorizedError
+    from esi_fake import ForcedReply
+
+    token = pkce.log_in()
+    pkce.fake.state.faults.forced = [ForcedReply(401, count=2, operation_id="GetCharactersCharacterIdWallet")]
+    client = make_client(auth=pkce.auth)
+    with pytest.raises(UnauthorizedError, match="GetCharactersCharacterIdWallet: HTTP 401"):
+        get_characters_character_id_wallet.sync(token.character_id, client=client)
+    assert sum(pkce.fake.sso.refreshes.values()) == 1 and pkce.fake.state.stats.by_status[401] == 2
+    counted = client.stats.snapshot()
+    assert (counted["requests"], counted["errors"], counted["retries"]) == (2, 2, 1)
+
+
+def test_the_401_retry_is_bounded_by_the_calls_deadline(pkce: AuthSetup, make_client: Any) -> None:
+    """The refresh after a 401 takes longer than the call has left (on the client's own clock,
+    a real one here): the retry is never sent, and the deadline's error names the call."""
+    from esi_client import DeadlineExceededError
+    from esi_client.clock import SystemClock
+    from esi_fake import ForcedReply
+
+    token = pkce.log_in()
+    pkce.fake.state.faults.forced = [ForcedReply(401, count=1, operation_id="GetCharactersCharacterIdWallet")]
+    pkce.fake.sso.token_delay_s = 1.5  # SSO answers the refresh slowly
+    client = make_client(auth=pkce.auth, clock=SystemClock()).with_deadline(1.0)
+    with pytest.raises(DeadlineExceededError, match="GetCharactersCharacterIdWallet"):
+        get_characters_character_id_wallet.sync(token.character_id, client=client)
+    assert pkce.fake.state.stats.count("GetCharactersCharacterIdWallet") == 1  # the retry was not sent
 
 
 def test_invalid_grant_deletes_and_503_keeps(pkce: AuthSetup, esi_clock: Any) -> None:

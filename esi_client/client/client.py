@@ -27,13 +27,14 @@ from esi_client.client.settings import (
 from esi_client.clock import Clock, SystemClock
 from esi_client.configuration import load_settings
 from esi_client.decoding.decode import Parser
+from esi_client.errors import ConfigurationError
 from esi_client.runtime.cache.memory import CacheStore, ResponseCache
 from esi_client.runtime.limits.local import ErrorBudget, ErrorGate, RateBuckets, RateGate
 from esi_client.runtime.pipeline import call_flow
 from esi_client.runtime.records import CacheQuery, CallRecord, FlowContext, RetryPolicy
 from esi_client.runtime.wire.body import ACCEPT_ENCODING
 from esi_client.runtime.wire.drivers import run_async, run_sync
-from esi_client.seam import CHARACTER_EXTENSION, OPERATION_EXTENSION, TOKEN_EXTENSION, PrincipalAuth
+from esi_client.seam import CALL_EXTENSION, AccessToken, PrincipalAuth, TokenProvider, TokenRequest
 from esi_client.stats import ClientStats
 from esi_client.types import Response
 
@@ -112,7 +113,7 @@ class ESIClient:
         language: str | None = None,
         compatibility_date: str | None = None,
         timeout: float = 30.0,
-        auth: httpx2.Auth | None = None,
+        auth: TokenProvider | httpx2.Auth | None = None,
         cache: ResponseCache | CacheStore | bool | None = None,
         max_concurrency: int = 16,
         error_threshold: int = 10,
@@ -148,6 +149,14 @@ class ESIClient:
         self.compatibility_date = compatibility_date or pinned_compatibility_date()
         self.timeout = timeout
         self.auth = auth
+        # A TokenProvider (esi_auth.ESIAuth) is the runtime's to ask; any other auth is httpx's.
+        self._tokens = auth if isinstance(auth, TokenProvider) else None
+        self._http_auth = auth if isinstance(auth, httpx2.Auth) and self._tokens is None else None
+        if auth is not None and self._tokens is None and self._http_auth is None:
+            raise ConfigurationError(
+                f"auth must be a TokenProvider (esi_auth's SSOApp(...).auth) or an httpx2.Auth, "
+                f"not {type(auth).__name__}"
+            )
         self.cache = _make_cache(cache)
         self.max_concurrency = max_concurrency
         self.max_wait = float(max_wait)
@@ -166,7 +175,7 @@ class ESIClient:
         else:  # a fleet's, in Redis
             self.error_budget, self.rate_buckets = limits.bind(error_threshold, max_concurrency, self.stats)
         self.character_id: int | None = None
-        self.token: Any = None  # a token passed in (esi_auth.Token): used instead of choosing one
+        self.token: AccessToken | None = None  # a token passed in (esi_auth.Token): sent as it is
         self.revalidate = False
         self._transport = transport
         self._async_transport = async_transport
@@ -187,7 +196,7 @@ class ESIClient:
         view.character_id = int(character_id)
         return view
 
-    def with_token(self, token: Any) -> ESIClient:
+    def with_token(self, token: AccessToken) -> ESIClient:
         """A view whose authenticated calls send this token (from a decorator, say)."""
         view = self.for_character(token.character_id)
         view.token = token
@@ -196,8 +205,6 @@ class ESIClient:
     def with_deadline(self, seconds: float | None) -> ESIClient:
         """A view whose calls each finish (every attempt and wait) within `seconds`."""
         if seconds is not None and not seconds > 0:
-            from esi_client.errors import ConfigurationError
-
             raise ConfigurationError(f"deadline must be more than 0 seconds, or None (got {seconds!r})")
         view = copy.copy(self)
         view.deadline = None if seconds is None else float(seconds)
@@ -314,10 +321,12 @@ class ESIClient:
             with telemetry.call_span(
                 operation, self.error_budget, self.rate_buckets, query.principal
             ) as record:
-                flow = call_flow(self._flow_context(record), operation, build, parse, query)
-                return run_sync(flow, http, self._sync_slots, self.clock, self.auth)
-        flow = call_flow(self._flow_context(), operation, build, parse, query)
-        return run_sync(flow, http, self._sync_slots, self.clock, self.auth)
+                flow = call_flow(
+                    self._flow_context(operation, character, record), operation, build, parse, query
+                )
+                return run_sync(flow, http, self._sync_slots, self.clock, self._http_auth)
+        flow = call_flow(self._flow_context(operation, character), operation, build, parse, query)
+        return run_sync(flow, http, self._sync_slots, self.clock, self._http_auth)
 
     async def asend(
         self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None
@@ -331,12 +340,19 @@ class ESIClient:
             with telemetry.call_span(
                 operation, self.error_budget, self.rate_buckets, query.principal
             ) as record:
-                flow = call_flow(self._flow_context(record), operation, build, parse, query)
-                return await run_async(flow, pool.http, pool.slots, self.clock, self.auth, pool.store_threads)
-        flow = call_flow(self._flow_context(), operation, build, parse, query)
-        return await run_async(flow, pool.http, pool.slots, self.clock, self.auth, pool.store_threads)
+                flow = call_flow(
+                    self._flow_context(operation, character, record), operation, build, parse, query
+                )
+                return await run_async(
+                    flow, pool.http, pool.slots, self.clock, self._http_auth, pool.store_threads
+                )
+        flow = call_flow(self._flow_context(operation, character), operation, build, parse, query)
+        return await run_async(flow, pool.http, pool.slots, self.clock, self._http_auth, pool.store_threads)
 
-    def _flow_context(self, record: CallRecord | None = None) -> FlowContext:
+    def _flow_context(
+        self, operation: Operation, character: int | None, record: CallRecord | None = None
+    ) -> FlowContext:
+        wanted = TokenRequest(operation, character, self.token) if operation.scopes else None
         return FlowContext(
             clock=self.clock,
             stats=self.stats,
@@ -349,6 +365,8 @@ class ESIClient:
             max_body_bytes=self.max_body_bytes,
             revalidate=self.revalidate,
             record=record,
+            tokens=self._tokens,
+            token_request=wanted,
         )
 
     def _character(self, operation: Operation, request: Mapping[str, Any]) -> int | None:
@@ -375,7 +393,7 @@ class ESIClient:
         if not operation.scopes:
             return None
         if self.token is not None:
-            return f"{getattr(self.token, 'client_id', '')}/{self.token.character_id}"
+            return f"{self.token.client_id}/{self.token.character_id}"
         auth: object = self.auth
         if isinstance(auth, PrincipalAuth):
             return auth.cache_principal(character)
@@ -404,11 +422,9 @@ class ESIClient:
         request: Mapping[str, Any],
         character: int | None,
     ) -> httpx2.Request:
-        extensions: dict[str, Any] = {OPERATION_EXTENSION: operation}
-        if operation.scopes:
-            extensions[CHARACTER_EXTENSION] = character
-            if self.token is not None:
-                extensions[TOKEN_EXTENSION] = self.token
+        extensions: dict[str, Any] = {}
+        if operation.scopes and self._http_auth is not None:  # for an httpx2.Auth of the user's
+            extensions[CALL_EXTENSION] = TokenRequest(operation, character, self.token)
         return http.build_request(
             operation.method,
             request["url"],

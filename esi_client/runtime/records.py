@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from esi_client.runtime.cache.memory import CacheEntry, ResponseCache
     from esi_client.runtime.coalescing.flights import Flight
     from esi_client.runtime.limits.local import ErrorGate, RateGate
+    from esi_client.seam import TokenProvider, TokenRequest
     from esi_client.stats import ClientStats, Counter
 
 
@@ -102,6 +103,8 @@ class FlowContext(NamedTuple):  # a tuple: made for every call, it must cost nex
     max_body_bytes: int
     revalidate: bool  # ask ESI even when the cached answer is fresh
     record: CallRecord | None = None  # this call's own counts, when telemetry is on
+    tokens: TokenProvider | None = None  # gives an authenticated call its token
+    token_request: TokenRequest | None = None  # what this call needs a token for (authenticated only)
 
 
 def count(context: FlowContext, name: Counter, amount: float = 1) -> None:

@@ -14,6 +14,7 @@ import httpx2
 from esi_client._operation import Operation
 from esi_client.decoding.decode import Parser
 from esi_client.errors import BadResponseError, ESIError, ResponseTooLargeError, TransportError
+from esi_client.runtime.attempt.authorise import authorise
 from esi_client.runtime.attempt.errors import describe_transport_error, response_error
 from esi_client.runtime.attempt.retry import (
     Retry,
@@ -23,7 +24,7 @@ from esi_client.runtime.attempt.retry import (
     after_status,
     rate_limited_wait,
 )
-from esi_client.runtime.cache.keep import kept, renewed
+from esi_client.runtime.cache.keep import conditional, kept, renewed
 from esi_client.runtime.deadline import deadline_error, seconds_left, sleep_within
 from esi_client.runtime.headers import retry_after_seconds
 from esi_client.runtime.limits.slots import Slots
@@ -53,8 +54,8 @@ def attempts(
     deadline_at: float | None,
 ) -> Flow:
     stale = lookup.stale
-    if stale is not None and stale.etag:
-        request.headers["If-None-Match"] = stale.etag
+    conditional(request, stale)
+    token = yield from authorise(context, request)
     tries = Tries()
     while True:
         yield from slots.acquire(deadline_at)
@@ -83,10 +84,15 @@ def attempts(
                 return (yield from renewed(context, operation, received, parse, lookup, now))
             if 200 <= status < 300:
                 return (yield from kept(context, operation, received, parse, lookup.key, now))
-            retry = _after_error(context, operation, received, lookup.principal, tries, now)
+            retry = _after_error(
+                context, operation, received, lookup.principal, tries, now, token is not None
+            )
         tries = retry.tries
         count(context, "retries")
-        yield from _wait(context, operation, retry, deadline_at)
+        if retry.reauthorise:
+            token = yield from authorise(context, request, refused=token)
+        else:
+            yield from _wait(context, operation, retry, deadline_at)
 
 
 def _after_error(
@@ -96,6 +102,7 @@ def _after_error(
     principal: str | None,
     tries: Tries,
     now: float,
+    token_sent: bool,
 ) -> Retry:
     """The retry after an error status, or the error raised. A 429 empties the operation's
     bucket for everyone, raised or not; a 420 closes the error budget until its reset."""
@@ -112,7 +119,7 @@ def _after_error(
         reset = error.retry_after = _reset_seconds(received.headers)
         context.error_budget.exhausted_until(now, reset)
     else:
-        retry = after_status(status, operation.is_idempotent, tries, policy)
+        retry = after_status(status, operation.is_idempotent, tries, policy, token_sent)
     if retry is None:
         raise error
     return retry

@@ -6,6 +6,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, TypeVar
 
+import httpx2
+
 from esi_client._operation import Operation
 from esi_client.decoding.decode import Parser, decode_and_parse
 from esi_client.errors import BadResponseError
@@ -17,6 +19,12 @@ from esi_client.types import Response
 T = TypeVar("T")
 # Headers a 304 may not change in the stored response: they describe the body it did not send.
 _BODY_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "content-type"})
+
+
+def conditional(request: httpx2.Request, stale: CacheEntry | None) -> None:
+    """A stale copy with an ETag makes the request conditional: a 304 renews the copy."""
+    if stale is not None and stale.etag:
+        request.headers["If-None-Match"] = stale.etag
 
 
 def decoded(operation: Operation, parse: Parser[T] | None, body: bytes, context: FlowContext) -> Any:
