@@ -97,3 +97,43 @@ def test_malformed_and_mismatched_bodies(generated_client: Path) -> None:
         with pytest.raises(BadResponseError, match="'server_version'") as caught:
             get_status.sync(client=client)
         assert caught.value.field == "server_version"
+
+
+def test_an_auth_of_the_users_own_is_told_which_call_it_authorises(generated_client: Path) -> None:
+    """An httpx2.Auth gets the call's TokenRequest (operation, character, the caller's token)
+    and its 401 comes back as it came: the runtime has no token of its own to refresh."""
+    from collections.abc import Generator
+
+    import httpx2
+
+    from esi_client import UnauthorizedError
+    from esi_client.api.wallet import get_characters_character_id_wallet
+    from esi_client.seam import CALL_EXTENSION, TokenRequest
+
+    told: list[TokenRequest] = []
+
+    class Bearer(httpx2.Auth):
+        def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+            told.append(request.extensions[CALL_EXTENSION])
+            request.headers["Authorization"] = "Bearer from-the-users-own-auth"
+            yield request
+
+    with recording_server() as server:
+        server.replies["/characters/90000001/wallet"] = Reply(status=401, body=b'{"error": "token"}')
+        client = ESIClient(app_name="t", contact="c", base_url=server.url, auth=Bearer())
+        with client, pytest.raises(UnauthorizedError, match="GetCharactersCharacterIdWallet: HTTP 401"):
+            get_characters_character_id_wallet.sync(90000001, client=client)
+        sent = [request.headers.get("authorization") for request in server.requests]
+    assert sent == ["Bearer from-the-users-own-auth"]
+    assert [(t.operation.id, t.character_id, t.given) for t in told] == [
+        ("GetCharactersCharacterIdWallet", 90000001, None)
+    ]
+    assert client.stats.snapshot()["retries"] == 0
+
+
+def test_an_auth_that_is_neither_a_token_provider_nor_an_httpx_auth_is_refused() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        ESIClient(app_name="t", contact="c", base_url="http://127.0.0.1:9", auth="Bearer abc")  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "auth must be a TokenProvider (esi_auth's SSOApp(...).auth) or an httpx2.Auth, not str"
+    )
