@@ -58,7 +58,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run(
         "mypy",
-        "esi_generator",
+        "generator/esi_generator",
         "esi_client",
         "esi_auth",
         "esi_fake",

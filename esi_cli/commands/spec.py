@@ -21,8 +21,8 @@ def diff_command(
         bool,
         typer.Option(
             "--record-renames",
-            help="Add the renamed operations to esi_generator/renames.toml: the next `esi generate` "
-            "keeps their old modules importable (deprecated).",
+            help="Add the renamed operations to generator/esi_generator/renames.toml: the next "
+            "`esi generate` keeps their old modules importable (deprecated).",
         ),
     ] = False,
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from esi_generator.errors import SpecError
 
 _HERE = Path(__file__).resolve().parent
+CHECKOUT_ROOT = _HERE.parent.parent  # in a checkout, this package is generator/esi_generator/
 # A wheel carries the pin (and the spec it was built from) beside this module: read, never written.
 SHIPPED_PIN_PATH = _HERE / "pin.toml"
 SHIPPED_SPEC_PATH = _HERE / "shipped-spec.json"
@@ -24,7 +25,7 @@ def _user_pin_path() -> Path:
 def _default_pin_path() -> Path:
     """spec/pin.toml in a checkout; installed, the user's pin once `--update-pin` moved it, else
     the wheel's own copy (only ever read)."""
-    checkout = _HERE.parent / "spec" / "pin.toml"
+    checkout = CHECKOUT_ROOT / "spec" / "pin.toml"
     if checkout.is_file() or not SHIPPED_PIN_PATH.is_file():
         return checkout
     user = _user_pin_path()

@@ -27,7 +27,7 @@ from typing import Any
 from esi_generator.diff import SpecDiff, diff_specs
 from esi_generator.errors import SpecError
 from esi_generator.facts import operation_facts
-from esi_generator.pin import DEFAULT_PIN_PATH, Pin, load_pin, update_pin
+from esi_generator.pin import CHECKOUT_ROOT, DEFAULT_PIN_PATH, Pin, load_pin, update_pin
 from esi_generator.renames import RENAMES_PATH, alias_source, applicable, load_renames
 from esi_generator.source import SpecSource, cache_spec, cached_spec, resolve_spec
 from esi_generator.transforms import normalise
@@ -63,7 +63,7 @@ def default_output_dir() -> Path:
     spec = importlib.util.find_spec("esi_client")
     if spec is not None and spec.origin is not None:
         return Path(spec.origin).parent
-    return GENERATOR_DIR.parent / "esi_client"
+    return CHECKOUT_ROOT / "esi_client"
 
 
 def generate(

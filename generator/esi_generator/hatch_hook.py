@@ -17,13 +17,16 @@ class GenerateClientHook(BuildHookInterface):  # type: ignore[misc]
         if version == "editable":
             return  # an editable install generates with `esi generate`, into the work tree
         root = Path(self.root)
-        sys.path.insert(0, str(root))
+        # the generator (generator/esi_generator) and the runtime it imports (esi_client)
+        paths = [str(root / "generator"), str(root)]
+        sys.path[:0] = paths
         try:
             from esi_generator.build import generate
 
             result = generate(output_dir=root / "esi_client", pin_path=root / "spec" / "pin.toml")
         finally:
-            sys.path.remove(str(root))
+            for path in paths:
+                sys.path.remove(path)
         # The spec the client was built from rides along, so `esi fake-server` and diffs work
         # offline after install (read only when its sha256 is the pin's).
         built_from = root / "spec" / ".cache" / f"{result.spec_sha256}.json"
