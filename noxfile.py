@@ -65,6 +65,7 @@ def lint(session: nox.Session) -> None:
         "esi_cli",
         "benchmarks",
         "tests",
+        "testbed",
         "examples",
         "docs/hooks.py",
         "noxfile.py",
@@ -75,7 +76,7 @@ def lint(session: nox.Session) -> None:
 def schemathesis(session: nox.Session) -> None:
     """Schemathesis's every check against `esi fake-server` with CCP's spec (run by CI)."""
     session.install("-e", ".[fake]", "schemathesis>=4.32,<5")
-    session.run("python", "-m", "tests.schemathesis_fake", *session.posargs, env=_spec_env())
+    session.run("python", "-m", "tests.support.schemathesis_fake", *session.posargs, env=_spec_env())
 
 
 @nox.session(python=PYTHON)
@@ -100,7 +101,7 @@ def mutants(session: nox.Session) -> None:
     Not in CI (it takes long): run it before a change to the core lands."""
     _install_and_generate(session)
     session.install("mutmut>=3.8,<4")
-    session.run("python", "-m", "tests.mutation_score", *session.posargs, env=_spec_env())
+    session.run("python", "-m", "tests.support.mutation_score", *session.posargs, env=_spec_env())
 
 
 def _django_esi_venv(session: nox.Session) -> dict[str, str]:
@@ -174,7 +175,7 @@ def newcomer(session: nox.Session) -> None:
     session.install("-e", ".[fake]", "pytest")  # the harness: the fake, services
     build(session)
     python = _fresh_venv(session, "newcomer-venv", str(_wheel()), "mypy>=1.15", "pytest>=8.3")
-    session.run("python", "-m", "tests.newcomer", str(python), env=_spec_env())
+    session.run("python", "-m", "tests.support.newcomer", str(python), env=_spec_env())
 
 
 @nox.session(python=PYTHON)
@@ -187,5 +188,11 @@ def extras(session: nox.Session) -> None:
     for extra in session.posargs or sorted(EXTRA_PAGES):
         python = _fresh_venv(session, f"extra-{extra}-venv", f"esikit[{extra}] @ {wheel.as_uri()}")
         session.run(
-            "python", "-m", "tests.newcomer", str(python), "--page", EXTRA_PAGES[extra], env=_spec_env()
+            "python",
+            "-m",
+            "tests.support.newcomer",
+            str(python),
+            "--page",
+            EXTRA_PAGES[extra],
+            env=_spec_env(),
         )

@@ -3,7 +3,7 @@
 `token_choice_100k_sql_ms`: the SQL store (secrets inline). `token_choice_100k_ms`: the default
 store's layout (metadata in SQLite, secrets in a keyring; here keyrings.alt's file backend, as
 no desktop keyring runs on a server). `token_choice_100k_pg_ms`: the SQL store on a throwaway
-PostgreSQL cluster (tests/services.py starts it). Baseline: fetching one token by primary key,
+PostgreSQL cluster (testbed/servers.py starts it). Baseline: fetching one token by primary key,
 same database.
 """
 
@@ -112,7 +112,7 @@ def run() -> dict[str, float]:
 
 
 def _postgres(rng: random.Random, query: str) -> dict[str, float]:
-    from tests.services import postgres_server
+    from testbed.servers import postgres_server
 
     server = postgres_server()
     try:

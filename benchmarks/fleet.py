@@ -30,7 +30,7 @@ from cryptography.fernet import Fernet
 from benchmarks._harness import save, spec_location
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 from esi_client.api.market import get_markets_region_id_orders
-from tests.services import fake_server_process, postgres_server, redis_server
+from testbed.servers import fake_server_process, postgres_server, redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "fleet-app"

@@ -34,7 +34,7 @@ DJANGO_ESI_PYTHON = "ESIKIT_DJANGO_ESI_PYTHON"
 
 def fake_server() -> AbstractContextManager[str]:
     """`esi fake-server` in its own process (the same helper the tests use)."""
-    from tests.services import fake_server_process
+    from testbed.servers import fake_server_process
 
     return fake_server_process(spec_location(), "--market-pages", str(PAGES))
 
@@ -197,7 +197,7 @@ def django_esi_column(url: str, typed_s: float, cached_us: float, cold_ms: float
 
 
 def _django_esi_runs(script: list[str], url: str) -> tuple[dict[str, float], dict[str, float], float]:
-    from tests.services import redis_server
+    from testbed.servers import redis_server
 
     with tempfile.TemporaryDirectory() as work:
         spec = Path(work) / "spec.json"  # CCP's spec with `servers` naming the fake ESI; deleted after

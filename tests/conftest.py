@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.no_silent_skips import skip_or_fail
+from tests.support.no_silent_skips import skip_or_fail
 
 if TYPE_CHECKING:
     from esi_auth.config import SSOConfig
@@ -86,7 +86,7 @@ def make_client(fake_esi: Any, esi_clock: Any) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on 127.0.0.1 for the session."""
-    from tests.services import redis_server
+    from testbed.servers import redis_server
 
     yield from redis_server(tmp_path_factory.mktemp("redis"))
 
@@ -95,7 +95,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on 127.0.0.1 for the session (a throwaway cluster), or the one
     $ESIKIT_TEST_POSTGRES_URL names (`nox -s mutants` starts one for all its test runs)."""
-    from tests.services import postgres_server
+    from testbed.servers import postgres_server
 
     given = os.environ.get("ESIKIT_TEST_POSTGRES_URL")
     if given:
@@ -107,7 +107,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def sso(fake_esi: Any) -> SSOState:
     """The fake SSO, with the token tests' app registered (a PKCE app)."""
-    from tests.auth_support import JWT_CLIENT_ID
+    from tests.support.auth_support import JWT_CLIENT_ID
 
     fake_esi.sso.apps[JWT_CLIENT_ID] = None
     state: SSOState = fake_esi.sso
@@ -118,7 +118,7 @@ def sso(fake_esi: Any) -> SSOState:
 def config(fake_esi: Any) -> SSOConfig:
     """The SSO configuration of the token tests' app, against the fake."""
     from esi_auth.config import SSOConfig
-    from tests.auth_support import JWT_CLIENT_ID
+    from tests.support.auth_support import JWT_CLIENT_ID
 
     return SSOConfig(client_id=JWT_CLIENT_ID, login_url=fake_esi.url)
 
@@ -152,8 +152,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def server() -> Iterator[Any]:
-    """A misbehaving ESI on 127.0.0.1, scripted at the byte level (tests/hostile_server.py)."""
-    from tests.hostile_server import hostile_server
+    """A misbehaving ESI on 127.0.0.1, scripted at the byte level (tests/support/hostile_server.py)."""
+    from tests.support.hostile_server import hostile_server
 
     with hostile_server() as running:
         yield running
@@ -187,7 +187,7 @@ STORE_KEY = "kLQ0YcXc0Cq2TUyXXx4u2rDxVHbDqJl-dgvA8m3TJQk="  # a Fernet key for t
 @pytest.fixture
 def cli_env(fake_esi: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The CLI pointed at the fake ESI + SSO through its environment, with a store of its own."""
-    from tests.services import free_port
+    from testbed.servers import free_port
 
     fake_esi.sso.apps["cli-app"] = None
     (tmp_path / "config.toml").touch()

@@ -14,8 +14,8 @@ import pytest
 
 from esi_client.clock import SystemClock
 from esi_fake import FakeESIServer, FakeState
-from tests.auth_support import keeps_the_newest, make_setup
-from tests.auth_workers import call_wallet
+from tests.support.auth_support import keeps_the_newest, make_setup
+from tests.support.auth_workers import call_wallet
 
 THREADS, PROCESSES, CALLS = 32, 4, 3
 

@@ -12,8 +12,14 @@ import pytest
 from esi_auth.errors import InvalidGrantError, LoginError, NoTokenError, SSOError
 from esi_auth.jwt import REFETCH_AFTER_SECONDS
 from esi_client.api.wallet import get_characters_character_id_wallet, get_corporations_corporation_id_wallets
-from tests.auth_support import CORP_WALLET_SCOPE, WALLET_SCOPE, AuthSetup, keeps_the_newest, make_setup
-from tests.loop_probe import loop_ticks
+from tests.support.auth_support import (
+    CORP_WALLET_SCOPE,
+    WALLET_SCOPE,
+    AuthSetup,
+    keeps_the_newest,
+    make_setup,
+)
+from tests.support.loop_probe import loop_ticks
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from esi_auth.refresh import TokenRefresher
 from esi_auth.sso import SSOClient
 from esi_client.clock import ManualClock, SystemClock
 from esi_fake import FakeESIServer, FakeState
-from tests.auth_support import keeps_the_newest, make_setup
-from tests.auth_workers import call_wallet, refresh_slowly
+from tests.support.auth_support import keeps_the_newest, make_setup
+from tests.support.auth_workers import call_wallet, refresh_slowly
 
 PROCESSES, CALLS = 4, 3
 

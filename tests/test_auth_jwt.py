@@ -19,7 +19,7 @@ from esi_auth.jwt import REFETCH_AFTER_SECONDS, JWKSCache, validate_access_token
 from esi_client.clock import ManualClock
 from esi_fake import SSOState
 from esi_fake._sso import Character
-from tests.auth_support import JWT_CLIENT_ID
+from tests.support.auth_support import JWT_CLIENT_ID
 
 CLIENT_ID = JWT_CLIENT_ID  # the app the `sso` and `config` fixtures register
 

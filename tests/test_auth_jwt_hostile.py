@@ -15,7 +15,7 @@ from esi_auth.config import SSOConfig
 from esi_auth.errors import TokenValidationError
 from esi_auth.jwt import JWKSCache, validate_access_token
 from esi_fake import SSOState
-from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server, silent
+from tests.support.hostile_server import HostileServer, RawRequest, answer, hostile_server, silent
 from tests.test_auth_jwt import CLIENT_ID, _claims, _sign
 
 

@@ -13,8 +13,8 @@ from attrs import evolve
 from esi_auth.errors import LoginError
 from esi_auth.login import LoginFlow
 from esi_auth.loopback import login_with_browser
-from tests.auth_support import WALLET_SCOPE, AuthSetup, make_setup
-from tests.services import free_port
+from testbed.servers import free_port
+from tests.support.auth_support import WALLET_SCOPE, AuthSetup, make_setup
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from attrs import evolve
 from esi_auth.errors import LoginError
 from esi_auth.login import LoginFlow
 from esi_auth.loopback import login_with_browser
-from tests.auth_support import WALLET_SCOPE, AuthSetup, make_setup
-from tests.services import free_port
+from testbed.servers import free_port
+from tests.support.auth_support import WALLET_SCOPE, AuthSetup, make_setup
 
 
 def _setup(fake_esi: Any, esi_clock: Any, tmp_path: Path, host: str = "127.0.0.1") -> AuthSetup:

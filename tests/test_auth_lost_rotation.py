@@ -12,7 +12,7 @@ import pytest
 
 from esi_auth.errors import InvalidGrantError, SSOError
 from esi_auth.sso import TokenAnswer
-from tests.auth_support import keeps_the_newest, make_setup, refresh_at
+from tests.support.auth_support import keeps_the_newest, make_setup, refresh_at
 
 
 def _refresh(fake: Any, client_id: str, refresh_token: str) -> httpx2.Response:

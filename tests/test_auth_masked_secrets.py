@@ -14,7 +14,7 @@ from esi_auth.refresh import TokenRefresher
 from esi_auth.secret import Secret, masked
 from esi_auth.sso import SSOClient
 from esi_client.clock import SystemClock
-from tests.auth_support import make_setup
+from tests.support.auth_support import make_setup
 
 
 def test_a_failed_refresh_reports_no_token_in_its_locals(fake_esi: Any, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from esi_auth import SSOApp
 from esi_auth.cleanup import cleanup_token
 from esi_auth.errors import InvalidGrantError
 from esi_fake._sso import Character
-from tests.auth_support import WALLET_SCOPE, AuthSetup, make_setup
+from tests.support.auth_support import WALLET_SCOPE, AuthSetup, make_setup
 
 
 def _log_in(setup: AuthSetup, owner: str | None, character: Character, fake: Any) -> Any:

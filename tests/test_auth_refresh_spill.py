@@ -19,8 +19,8 @@ from esi_auth.refresh import TokenRefresher
 from esi_auth.sso import SSOClient
 from esi_auth.token import Token
 from esi_client.api.wallet import get_characters_character_id_wallet
-from tests.auth_support import AuthSetup, make_setup
-from tests.services import PostgresCluster
+from testbed.servers import PostgresCluster
+from tests.support.auth_support import AuthSetup, make_setup
 
 KEY = Fernet.generate_key()
 

@@ -16,7 +16,7 @@ from esi_auth.errors import AuthError, InvalidGrantError, SSOError
 from esi_auth.store.secrets import KeyringSecrets
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
-from tests.auth_support import FileKeyring, make_setup
+from tests.support.auth_support import FileKeyring, make_setup
 
 A, B, C = "esi-a.v1", "esi-b.v1", "esi-c.v1"
 

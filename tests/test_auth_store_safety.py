@@ -24,7 +24,7 @@ from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
 from esi_client import ESIClient
 from esi_fake._sso import Character
-from tests.auth_support import WALLET_SCOPE, make_setup
+from tests.support.auth_support import WALLET_SCOPE, make_setup
 
 
 def _token(character_id: int, client_id: str = "app", created: float | None = None) -> Token:
@@ -325,7 +325,7 @@ def _facts(token: Token) -> tuple[Any, ...]:
 
 
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    from tests.services import free_port
+    from testbed.servers import free_port
 
     with pytest.raises(AuthError) as caught:
         SQLTokenStore(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none", secrets="plaintext")
@@ -400,7 +400,7 @@ def test_a_database_outage_is_one_line_in_the_cli(tmp_path: Path, monkeypatch: p
     from typer.testing import CliRunner
 
     from esi_cli.app import app as cli
-    from tests.services import free_port
+    from testbed.servers import free_port
 
     monkeypatch.setenv("ESI_CONFIG", os.devnull)
     monkeypatch.setenv("ESI_CLIENT_ID", "cli-app")

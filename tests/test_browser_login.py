@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from esi_auth import SQLTokenStore
-from tests.no_silent_skips import skip_or_fail
-from tests.services import free_port, require_binary
+from testbed.servers import free_port, require_binary
+from tests.support.no_silent_skips import skip_or_fail
 
 WALLET = "esi-wallet.read_character_wallet.v1"
 

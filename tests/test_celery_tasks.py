@@ -54,7 +54,7 @@ def test_cleanup_tasks_in_a_real_worker(
             "-m",
             "celery",
             "-A",
-            "tests.celery_worker_app",
+            "tests.support.celery_worker_app",
             "worker",
             "--pool=solo",
             "--loglevel=WARNING",
@@ -66,7 +66,7 @@ def test_cleanup_tasks_in_a_real_worker(
         text=True,
     )
     try:
-        from tests.celery_worker_app import app as celery
+        from tests.support.celery_worker_app import app as celery
 
         summary = celery.send_task("esi_auth.tasks.cleanup_token").get(timeout=90)
         assert summary == {"visited": 2, "refreshed": 1, "deleted": 1, "failed": 0}

@@ -16,7 +16,7 @@ from esi_client import (
     NotFoundError,
     ServerError,
 )
-from tests.recording_server import Reply, recording_server
+from tests.support.recording_server import Reply, recording_server
 
 STATUS = {"players": 31000, "server_version": "2345678", "start_time": "2026-11-24T11:00:00Z"}
 

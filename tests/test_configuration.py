@@ -19,7 +19,7 @@ from esi_cli.app import app as cli
 from esi_client import ConfigurationError, ESIClient
 from esi_client.api.status import get_status
 from esi_client.configuration import load_settings
-from tests.auth_support import FileKeyring
+from tests.support.auth_support import FileKeyring
 
 runner = CliRunner()
 

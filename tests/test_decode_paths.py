@@ -1,7 +1,7 @@
 """Both decode paths agree on wrong-typed bodies: each raises, naming the same JSON path, and
 that path is where the body was broken.
 
-Bodies come from each wire operation's schema (tests/schema_strategies.py); one scalar whose
+Bodies come from each wire operation's schema (tests/support/schema_strategies.py); one scalar whose
 schema is a plain type (not a union) is replaced by a value of another type.
 """
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from esi_client import BadResponseError
 from esi_client.decoding.fast_path import ModelParser, WireMismatch
-from tests.schema_strategies import _resolve, from_schema
+from tests.support.schema_strategies import _resolve, from_schema
 from tests.test_model_roundtrip import _json_operations
 
 WRONG = {"integer": "12", "number": "1.5", "boolean": 0, "string": 12}

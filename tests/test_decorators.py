@@ -16,7 +16,7 @@ from esi_auth import SQLTokenStore, SSOApp, SSOConfig, Token, TokenQuery
 from esi_auth.decorators import TokenChoiceError, single_use_token, token_required, tokens_required
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_fake._sso import Character
-from tests.services import free_port
+from testbed.servers import free_port
 
 WALLET = "esi-wallet.read_character_wallet.v1"
 
@@ -84,7 +84,7 @@ def test_several_at_a_terminal_asks(app: SSOApp, fake_esi: Any) -> None:
     app.login_with_browser(WALLET)
     _as(fake_esi, 90000002, "Second Pilot")
     app.login_with_browser(WALLET)
-    script = Path(__file__).with_name("decorator_prompt.py")
+    script = Path(__file__).parent / "support" / "decorator_prompt.py"
     child = pexpect.spawn(
         sys.executable,
         [str(script), app.store.url, app.config.login_url, app.config.client_id],

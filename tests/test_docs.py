@@ -1,5 +1,5 @@
 """Every code block of the README and the docs runs, as a reader would run it, against the fake
-ESI + SSO (tests/docs_blocks.py), with the services a page says it needs."""
+ESI + SSO (tests/support/docs_blocks.py), with the services a page says it needs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.docs_blocks import blocks, page_extras
-from tests.docs_env import docs_environment
+from tests.support.docs_blocks import blocks, page_extras
+from tests.support.docs_env import docs_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -43,7 +43,7 @@ def test_every_block_of_the_page_runs(
     postgres = request.getfixturevalue("postgres_url") if "postgres" in extras else None
     env = reader_environment(fake_esi.url, tmp_path, spec_path, redis, postgres)
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "docs_blocks.py"), str(page)],
+        [sys.executable, str(ROOT / "tests" / "support" / "docs_blocks.py"), str(page)],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -17,7 +17,7 @@ from esi_client.api.skills import get_characters_character_id_skills
 from esi_client.api.status import get_status
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_fake._state import ForcedReply
-from tests.auth_support import AuthSetup, make_setup
+from tests.support.auth_support import AuthSetup, make_setup
 
 WALLET = "esi-wallet.read_character_wallet.v1"
 SKILLS = "esi-skills.read_skills.v1"

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx2
 
-from tests.auth_support import refresh_at
+from tests.support.auth_support import refresh_at
 
 HEADERS = {"X-Compatibility-Date": "2026-08-04"}
 

@@ -2,7 +2,7 @@
 registered on its command line: django-esi 10, in a venv of its own, configured only through its
 own settings. It loads CCP's spec from the fake, calls status, reads every page of market orders,
 walks a cursor backwards to its end, logs in through its own views against the fake SSO, calls an
-authenticated operation and refreshes (tests/django_esi_probe.py)."""
+authenticated operation and refreshes (tests/support/django_esi_probe.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.services import fake_server_process
+from testbed.servers import fake_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".nox" / "conformance-django-esi"  # kept between runs: the install is the slow part
@@ -51,7 +51,7 @@ def standalone_fake(spec_path: Path) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_django_esi_uses_the_fake(django_esi_python: Path, standalone_fake: str, redis_url: str) -> None:
-    probe = Path(__file__).with_name("django_esi_probe.py")
+    probe = Path(__file__).parent / "support" / "django_esi_probe.py"
     result = subprocess.run(
         [str(django_esi_python), str(probe), standalone_fake, redis_url, CALLBACK],
         capture_output=True,

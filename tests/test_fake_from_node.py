@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.services import require_binary
+from testbed.servers import require_binary
 
 SCRIPT = Path(__file__).resolve().parent / "node" / "smoke.mjs"
 

@@ -15,7 +15,7 @@ from joserfc import jws
 
 from esi_client import ESIClient, ServerError
 from esi_client.api.status import get_status
-from tests.services import free_port, wait_for_port
+from testbed.servers import free_port, wait_for_port
 
 ESI = str(Path(sys.executable).with_name("esi"))
 

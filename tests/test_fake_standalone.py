@@ -12,8 +12,8 @@ import httpx2
 import pytest
 
 from esi_fake import ForcedReply
-from tests.auth_support import refresh_at
-from tests.services import fake_server_process
+from testbed.servers import fake_server_process
+from tests.support.auth_support import refresh_at
 
 
 @pytest.fixture(scope="module")

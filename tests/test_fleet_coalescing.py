@@ -15,7 +15,7 @@ import httpx2
 import pytest
 
 from esi_client.api.status import get_status
-from tests.hostile_server import HostileServer, RawRequest, answer, client_for
+from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for
 
 STATUS = {"players": 7, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
 FRESH = {"Expires": "Thu, 01 Jan 2099 00:00:00 GMT", "Cache-Control": "public"}

@@ -21,7 +21,7 @@ from esi_client.clock import SystemClock
 from esi_client.shared_limits import RedisLimits
 from esi_client.stats import ClientStats
 from esi_fake import FakeESIServer, FakeState
-from tests.services import free_port
+from testbed.servers import free_port
 
 WORKERS = 4
 
@@ -29,7 +29,7 @@ WORKERS = 4
 def _fleet(
     url: str, operation: str, calls: int, redis_url: str | None, *options: str
 ) -> list[dict[str, int]]:
-    command = [sys.executable, "-m", "tests.fleet_worker", url, operation, str(calls), *options]
+    command = [sys.executable, "-m", "tests.support.fleet_worker", url, operation, str(calls), *options]
     if redis_url:
         command += ["--redis", redis_url]
     processes = [

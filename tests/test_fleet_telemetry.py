@@ -18,7 +18,7 @@ from esi_client import NotFoundError
 from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_fake import ForcedReply
-from tests.auth_support import WALLET_SCOPE, make_setup
+from tests.support.auth_support import WALLET_SCOPE, make_setup
 
 _EXPORTER = InMemorySpanExporter()
 _READER = InMemoryMetricReader()

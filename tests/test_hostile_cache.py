@@ -25,7 +25,7 @@ from esi_client.api.wallet import get_corporations_corporation_id_wallets
 from esi_client.cache_stores import SQLiteCache
 from esi_client.clock import ManualClock
 from esi_client.runtime.cache.memory import ResponseCache, StoredResponse
-from tests.hostile_server import HostileServer, RawRequest, answer, hostile_server, replies
+from tests.support.hostile_server import HostileServer, RawRequest, answer, hostile_server, replies
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
 FRESH = {"Cache-Control": "max-age=300", "ETag": '"e1"'}

@@ -22,7 +22,7 @@ from esi_client.api.wallet import (
     get_characters_character_id_wallet_journal,
 )
 from esi_client.decoding.checks import UnknownEnumValue
-from tests.hostile_server import HostileServer, replies
+from tests.support.hostile_server import HostileServer, replies
 from tests.test_hostile_paging import order
 
 BIG = 400  # orders: over 32 KiB, the fast path

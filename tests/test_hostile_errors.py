@@ -16,7 +16,7 @@ from esi_client import (
 )
 from esi_client.api.status import get_status
 from esi_client.clock import ManualClock
-from tests.hostile_server import HostileServer, client_for, replies, silent
+from tests.support.hostile_server import HostileServer, client_for, replies, silent
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
 
@@ -50,7 +50,7 @@ def test_waits_are_counted_once_each_with_the_time_waited(server: HostileServer)
     calls = iter([429, 200])
 
     def handle(_request: object, conn: Any) -> None:
-        from tests.hostile_server import answer
+        from tests.support.hostile_server import answer
 
         status = next(calls)
         answer(conn, status, STATUS if status == 200 else {"error": "x"}, {"Retry-After": "5"})
@@ -67,7 +67,7 @@ async def test_error_budget_waits_are_not_counted_per_poll(server: HostileServer
     def handle(_request: object, conn: Any) -> None:
         import time
 
-        from tests.hostile_server import answer
+        from tests.support.hostile_server import answer
 
         time.sleep(0.05)
         answer(conn, 404, {"error": "x"}, {"X-ESI-Error-Limit-Remain": "12", "X-ESI-Error-Limit-Reset": "1"})

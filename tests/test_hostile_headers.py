@@ -12,7 +12,7 @@ from esi_client import BadResponseError, ESIError, NotFoundError, ServerError
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.paging import all_pages
-from tests.hostile_server import HostileServer, RawRequest, answer, client_for
+from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
 HUGE = "9" * 400

@@ -15,7 +15,7 @@ from esi_client.api.freelance_jobs import get_freelance_jobs_listing
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.clock import ManualClock
 from esi_client.paging import PagingError, aiter_cursor, all_pages, all_pages_async, iter_cursor
-from tests.hostile_server import HostileServer, RawRequest, answer, client_for, replies
+from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for, replies
 
 MODIFIED = "Thu, 01 Jan 2026 00:00:00 GMT"
 

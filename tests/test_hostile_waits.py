@@ -1,6 +1,6 @@
 """The runtime against a misbehaving ESI: it never wedges and never waits without bound.
 
-Every server here is a loopback socket scripted at the byte level (tests/hostile_server.py).
+Every server here is a loopback socket scripted at the byte level (tests/support/hostile_server.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.clock import ManualClock
 from esi_client.paging import all_pages_async
-from tests.hostile_server import (
+from tests.support.hostile_server import (
     HostileServer,
     RawRequest,
     answer,
@@ -383,7 +383,7 @@ def test_a_gzip_bomb_is_refused_while_inflating(server: HostileServer) -> None:
     import tracemalloc
 
     from esi_client import ResponseTooLargeError
-    from tests.hostile_server import gzip_bomb
+    from tests.support.hostile_server import gzip_bomb
 
     bomb = gzip_bomb(300_000_000)
     server.on("/dogma/attributes", replies(200, bomb, {"Content-Encoding": "gzip"}))

@@ -1,4 +1,4 @@
-"""Under CI a skipped test fails the run; locally it stays a skip (tests/no_silent_skips.py)."""
+"""Under CI a skipped test fails the run; locally it stays a skip (tests/support/no_silent_skips.py)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def _run(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
         env["CI"] = ci
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.no_silent_skips",
-         str(tmp_path / "test_sample.py")],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "-p", "tests.support.no_silent_skips", str(tmp_path / "test_sample.py")],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 import pytest
+from esi_generator import SpecError, generate, load_pin, resolve_spec
 from typer.testing import CliRunner
 
 from esi_cli.app import app
-from esi_generator import SpecError, generate, load_pin, resolve_spec
-from tests.hostile_server import HostileServer, silent
-from tests.recording_server import Reply, recording_server
+from tests.support.hostile_server import HostileServer, silent
+from tests.support.recording_server import Reply, recording_server
 from tests.test_generate_command import tree_digest
 
 runner = CliRunner()

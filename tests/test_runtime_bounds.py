@@ -18,7 +18,7 @@ from esi_client.api.status import get_status
 from esi_client.cache_stores import ResponseCache, SQLiteCache, StoredResponse
 from esi_client.clock import ManualClock
 from esi_client.paging import Walk, all_pages_async
-from tests.hostile_server import HostileServer, RawRequest, answer, client_for, silent
+from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for, silent
 from tests.test_hostile_paging import MODIFIED, order
 
 STATUS = {"players": 1, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}

@@ -16,7 +16,7 @@ from esi_client.api.status import get_status
 from esi_client.api.wars import get_wars_war_id
 from esi_client.cache_stores import SQLiteCache
 from esi_client.runtime.cache.memory import StoredResponse
-from tests.loop_probe import loop_ticks
+from tests.support.loop_probe import loop_ticks
 
 
 def test_fresh_hit_makes_no_request(fake_esi: Any, make_client: Any) -> None:

@@ -22,8 +22,8 @@ from esi_client.clock import ManualClock
 from esi_client.operations import get_operation
 from esi_client.stats import ClientStats
 from esi_fake import Character, ForcedReply
-from tests.auth_support import make_setup
-from tests.hostile_server import HostileServer, RawRequest, answer, client_for
+from tests.support.auth_support import make_setup
+from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for
 
 KILLMAIL = {
     "attackers": [{"damage_done": 1, "final_blow": True, "security_status": 0.5}],
@@ -55,7 +55,7 @@ def limits(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "local":
         return {}
     from esi_client import RedisLimits
-    from tests.services import free_port
+    from testbed.servers import free_port
 
     if request.param == "redis-down":
         return {
@@ -358,7 +358,7 @@ def test_a_429_in_one_process_pauses_the_bucket_for_the_whole_fleet(
 def test_without_redis_a_process_keeps_its_own_limits(server: HostileServer) -> None:
     """Redis unreachable: each process falls back to its own limits, which still hold."""
     from esi_client import RedisLimits
-    from tests.services import free_port
+    from testbed.servers import free_port
 
     _first_answered(server, 420, {"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "30"})
     unreachable = RedisLimits(f"redis://127.0.0.1:{free_port()}/0", app="nowhere")
@@ -402,7 +402,7 @@ def test_a_429_for_a_character_holds_only_that_characters_bucket_in_the_fleet(
     for one character holds that character's calls in every process of the app, not the other
     character's. With Redis down, each process holds its own the same way."""
     from esi_client import RedisLimits
-    from tests.services import free_port
+    from testbed.servers import free_port
 
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     fake_esi.sso.character = Character(90000101, "First Pilot", "owner-101")
@@ -462,7 +462,7 @@ def test_with_redis_down_each_slot_goes_back_to_the_bucket_it_came_from() -> Non
     process's own bucket: a slot given back elsewhere would, call by call, fill the bucket with
     requests that are not in flight until none could be sent."""
     from esi_client import RedisLimits
-    from tests.services import free_port
+    from testbed.servers import free_port
 
     wallet = get_operation("get_characters_character_id_wallet")
     down = RedisLimits(f"redis://127.0.0.1:{free_port()}/0", app=f"{DOWN}{uuid.uuid4().hex[:8]}")

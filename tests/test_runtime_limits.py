@@ -16,7 +16,7 @@ from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.status import get_status
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_fake import Character, ForcedReply
-from tests.auth_support import make_setup
+from tests.support.auth_support import make_setup
 
 
 def test_429_waits_retry_after(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:

@@ -13,7 +13,7 @@ from esi_client.api.status import get_status
 from esi_client.api.universe import post_universe_names
 from esi_client.clock import ManualClock
 from esi_fake import ForcedReply
-from tests.hostile_server import HostileServer, RawRequest, answer, client_for
+from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for
 
 
 def test_transient_5xx_is_retried(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from esi_client import BadResponseError, ESIClient, RetryPolicy
 from esi_client.api.market import get_markets_region_id_orders
-from tests.recording_server import RecordingServer, Reply, recording_server
+from tests.support.recording_server import RecordingServer, Reply, recording_server
 
 BIG = 400  # orders: ~94 KB, over the 32 KiB at which the fast path starts
 SMALL = 3

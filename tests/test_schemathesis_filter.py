@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.schemathesis_fake import Failure, allowed, errors
+from tests.support.schemathesis_fake import Failure, allowed, errors
 
 NEWEST = "2026-08-04"
 DATE_ENUM = "violates `enum` at /properties/X-Compatibility-Date"

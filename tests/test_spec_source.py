@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from esi_generator import PinMismatchError, SpecError, load_pin, resolve_spec
 from esi_generator.pin import Pin
-from tests.recording_server import Reply, recording_server
+
+from tests.support.recording_server import Reply, recording_server
 
 
 @pytest.fixture

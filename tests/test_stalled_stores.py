@@ -24,7 +24,7 @@ from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_client.cache_stores import RedisCache, ResponseCache, SQLiteCache, StoredResponse, UnusableEntry
 from esi_client.shared_limits import RedisLimits
-from tests.services import redis_server
+from testbed.servers import redis_server
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from esi_client import RedisLimits
 from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_client.cache_stores import RedisCache, ResponseCache
-from tests.services import free_port, redis_server
+from testbed.servers import free_port, redis_server
 
 
 def _cache_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -110,7 +110,7 @@ def test_a_broken_token_store_is_named_with_the_drivers_reason(
     """A store that answers with an error (here a file that is no longer a database): the refresh
     that needed it names the store, the driver's reason (its first line) and the token."""
     from esi_auth.errors import StoreUnavailableError
-    from tests.auth_support import make_setup
+    from tests.support.auth_support import make_setup
 
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     token = setup.log_in()

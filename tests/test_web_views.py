@@ -16,7 +16,7 @@ import pytest
 
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 from esi_fake._sso import Character
-from tests.services import free_port, require_binary, wait_for_port
+from testbed.servers import free_port, require_binary, wait_for_port
 
 ALICE_1, ALICE_2 = Character(91000001, "Alice One", "oa1"), Character(91000002, "Alice Two", "oa2")
 BOB_1, PASSER_BY = Character(92000001, "Bob One", "ob1"), Character(93000001, "Passer By", "op1")
@@ -83,7 +83,7 @@ def browser() -> Iterator[Any]:
     require_binary("chromium")
     from playwright.sync_api import sync_playwright
 
-    from tests.chromium_browser import CHROMIUM_FLAGS
+    from tests.support.chromium_browser import CHROMIUM_FLAGS
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)

@@ -25,8 +25,8 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-EQUIVALENT = Path(__file__).with_name("mutants_equivalent.toml")
+ROOT = Path(__file__).resolve().parents[2]
+EQUIVALENT = ROOT / "tests" / "mutants_equivalent.toml"
 AREAS = {"auth": "esi_auth.", "runtime": "esi_client."}
 THRESHOLD = 0.85
 # mutmut's exit codes (mutmut.stats.status_by_exit_code): a failing test run, an internal
@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
     # Stopped by a signal, the PostgreSQL server below is still removed (its `finally`).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from benchmarks._harness import save
-    from tests.services import postgres_server
+    from testbed.servers import postgres_server
 
     if argv[:1] == ["--again"]:
         argv = argv[1:]

@@ -1,7 +1,7 @@
 """A newcomer's first hour, automated (`nox -s newcomer`, `nox -s extras`).
 
-    python -m tests.newcomer VENV_PYTHON              the wheel alone: README, guides, mypy, --help
-    python -m tests.newcomer VENV_PYTHON --page PAGE  one page, in a venv holding one extra
+    python -m tests.support.newcomer VENV_PYTHON              the wheel alone: README, guides, mypy, --help
+    python -m tests.support.newcomer VENV_PYTHON --page PAGE  one page, in a venv holding one extra
 
 VENV_PYTHON is a fresh venv's interpreter holding the installed wheel (and nothing of this
 checkout). The fake ESI + SSO runs from this session's own environment; the venv only ever
@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from tests.docs_blocks import page_extras
-from tests.docs_env import docs_environment
-from tests.services import fake_server_process, postgres_server, redis_server
+from testbed.servers import fake_server_process, postgres_server, redis_server
+from tests.support.docs_blocks import page_extras
+from tests.support.docs_env import docs_environment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = Path(os.environ.get("ESI_SPEC") or ROOT.parent / "shared" / "spec" / "esi-openapi.json")
 # The pages a newcomer follows with no extra installed.
 BARE_PAGES = [
@@ -73,7 +73,7 @@ def run_page(python: Path, page: str) -> None:
     """The page's blocks, run by the venv's interpreter with the venv's `esi` first on PATH."""
     work = Path(tempfile.mkdtemp(prefix="esikit-newcomer-"))
     runner = work / "docs_blocks.py"  # a copy: nothing of the checkout is importable there
-    shutil.copy(ROOT / "tests" / "docs_blocks.py", runner)
+    shutil.copy(ROOT / "tests" / "support" / "docs_blocks.py", runner)
     try:
         with _services(_page_extras(page), work) as services, fake_server_process(SPEC) as fake:
             env = _reader_env(python, fake, work, page, services)
@@ -86,7 +86,7 @@ def type_check_a_users_script(python: Path) -> None:
     """mypy --strict on a user's script against the installed wheel alone."""
     work = Path(tempfile.mkdtemp(prefix="esikit-mypy-"))
     try:
-        shutil.copy(ROOT / "tests" / "newcomer_script.py", work / "my_script.py")
+        shutil.copy(ROOT / "tests" / "support" / "newcomer_script.py", work / "my_script.py")
         subprocess.run(
             [str(python), "-m", "mypy", "--strict", "--no-incremental", "my_script.py"], cwd=work, check=True
         )

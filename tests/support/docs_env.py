@@ -1,7 +1,7 @@
 """The environment a reader's machine has when they follow the docs, pointed at the fake ESI + SSO:
 a home of its own, the config file the docs describe (client id `your-client-id`, registered at
 the fake SSO), the default store, a stand-in browser that approves the login. It runs in the
-harness's Python; only tests/docs_blocks.py runs in the reader's venv."""
+harness's Python; only tests/support/docs_blocks.py runs in the reader's venv."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.services import free_port
+from testbed.servers import free_port
 
 DOCS_CLIENT_ID = "your-client-id"
 

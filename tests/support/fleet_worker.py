@@ -2,7 +2,7 @@
 limits in this process or in Redis, and prints what happened as JSON. It prints `ready` once
 set up and starts when it reads `go`.
 
-    python -m tests.fleet_worker URL OPERATION CALLS [--redis URL] [--lease S] [--max-wait S]
+    python -m tests.support.fleet_worker URL OPERATION CALLS [--redis URL] [--lease S] [--max-wait S]
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ Allowed, each because the fake follows ESI where CCP's spec says otherwise:
   /characters/{id}/contacts?contact_ids=...`): those members are what was deleted, and ESI
   answers the list with the others, never a 404.
 
-    python -m tests.schemathesis_fake [schemathesis options; default --max-examples 10 --seed 20261126]
+    python -m tests.support.schemathesis_fake [schemathesis options]
+    (default: --max-examples 10 --seed 20261126)
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ import httpx2
 
 from benchmarks._harness import spec_location
 from esi_fake._following import LANGUAGES
-from tests.services import fake_server_process
+from testbed.servers import fake_server_process
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AMBIGUOUS_UNION = "is valid under more than one of the schemas listed in the 'oneOf' keyword"
 NO_DOCUMENTED_ERRORS = {
     "GET /contracts/public/bids/{contract_id}",

@@ -6,7 +6,7 @@ prompts and `# comments` left out. A block preceded by `<!-- not run: reason -->
 with its reason (the set-up commands that are the test command itself). Standard library only:
 the newcomer check runs this with nothing but the installed wheel.
 
-    python -m tests.docs_blocks PAGE.md [PAGE.md ...]     (the environment points at the fake)
+    python -m tests.support.docs_blocks PAGE.md [PAGE.md ...]     (the environment points at the fake)
 """
 
 from __future__ import annotations
