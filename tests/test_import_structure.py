@@ -118,3 +118,16 @@ def test_no_function_on_the_call_path_is_above_complexity_10() -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert found.returncode == 0, found.stdout + found.stderr
+
+
+def test_the_benchmarks_never_import_the_tests() -> None:
+    """Benchmarks stand on the product and testbed/ alone: a test helper's change never moves a
+    figure."""
+    benchmarks = PACKAGE.parent / "benchmarks"
+    wrong = {
+        str(path.relative_to(PACKAGE.parent)): sorted(
+            i for i in _imports(path, False) if i.split(".")[0] == "tests"
+        )
+        for path in benchmarks.rglob("*.py")
+    }
+    assert sorted(benchmarks.glob("*.py")) and not any(wrong.values()), wrong
