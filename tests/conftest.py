@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock
+from tests.support.hostile_server import HostileServer, hostile_server
 from tests.support.no_silent_skips import skip_or_fail
 
 if TYPE_CHECKING:
     from esi_auth.config import SSOConfig
+    from esi_client import ESIClient
     from esi_fake import SSOState
 
 # The suite never reads a developer's own esikit config (~/.config/esikit/config.toml).
@@ -64,13 +67,13 @@ def generated_client(spec_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_client(fake_esi: Any, esi_clock: Any) -> Iterator[Any]:
+def make_client(fake_esi: FakeESIServer, esi_clock: ManualClock) -> Iterator[ClientFactory]:
     """ESIClient factory bound to the fake ESI and its manual clock; closes what it made."""
     from esi_client import ESIClient
 
     made: list[Any] = []
 
-    def make(**options: Any) -> Any:
+    def make(**options: Any) -> ESIClient:
         options.setdefault("clock", esi_clock)
         client = ESIClient(
             app_name="esikit-tests", contact="tests@example.invalid", base_url=fake_esi.url, **options
@@ -105,7 +108,7 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def sso(fake_esi: Any) -> SSOState:
+def sso(fake_esi: FakeESIServer) -> SSOState:
     """The fake SSO, with the token tests' app registered (a PKCE app)."""
     from tests.support.auth_support import JWT_CLIENT_ID
 
@@ -115,7 +118,7 @@ def sso(fake_esi: Any) -> SSOState:
 
 
 @pytest.fixture
-def config(fake_esi: Any) -> SSOConfig:
+def config(fake_esi: FakeESIServer) -> SSOConfig:
     """The SSO configuration of the token tests' app, against the fake."""
     from esi_auth.config import SSOConfig
     from tests.support.auth_support import JWT_CLIENT_ID
@@ -151,9 +154,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def server() -> Iterator[Any]:
+def server() -> Iterator[HostileServer]:
     """A misbehaving ESI on 127.0.0.1, scripted at the byte level (tests/support/hostile_server.py)."""
-    from tests.support.hostile_server import hostile_server
 
     with hostile_server() as running:
         yield running
@@ -185,7 +187,7 @@ STORE_KEY = "kLQ0YcXc0Cq2TUyXXx4u2rDxVHbDqJl-dgvA8m3TJQk="  # a Fernet key for t
 
 
 @pytest.fixture
-def cli_env(fake_esi: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def cli_env(fake_esi: FakeESIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The CLI pointed at the fake ESI + SSO through its environment, with a store of its own."""
     from testbed.servers import free_port
 

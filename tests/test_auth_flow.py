@@ -19,21 +19,22 @@ from tests.support.auth_support import (
     keeps_the_newest,
     make_setup,
 )
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock
 from tests.support.loop_probe import loop_ticks
 
 
 @pytest.fixture
-def pkce(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> AuthSetup:
+def pkce(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> AuthSetup:
     return make_setup(fake_esi, esi_clock, tmp_path)
 
 
 @pytest.fixture
-def web(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> AuthSetup:
+def web(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> AuthSetup:
     return make_setup(fake_esi, esi_clock, tmp_path, secret="s3cret-web-app")
 
 
 @pytest.mark.parametrize("kind", ["pkce", "web"])
-def test_login_store_and_call(kind: str, request: pytest.FixtureRequest, make_client: Any) -> None:
+def test_login_store_and_call(kind: str, request: pytest.FixtureRequest, make_client: ClientFactory) -> None:
     setup: AuthSetup = request.getfixturevalue(kind)
     pending = setup.login.start([WALLET_SCOPE, "esi-skills.read_skills.v1"])
     query = parse_qs(urlsplit(pending.url).query)
@@ -56,7 +57,7 @@ def test_scopes_as_string_or_list(pkce: AuthSetup) -> None:
     )
 
 
-def test_pending_login_states_are_checked(pkce: AuthSetup, esi_clock: Any) -> None:
+def test_pending_login_states_are_checked(pkce: AuthSetup, esi_clock: ManualClock) -> None:
     pending = pkce.login.start(WALLET_SCOPE)
     callback = httpx2.get(pending.url, follow_redirects=False).headers["location"]
     pkce.login.finish(callback)
@@ -72,7 +73,7 @@ def test_pending_login_states_are_checked(pkce: AuthSetup, esi_clock: Any) -> No
 
 
 def test_expired_token_is_refreshed_and_rotated(
-    pkce: AuthSetup, make_client: Any, esi_clock: Any, refresh_rotation: str
+    pkce: AuthSetup, make_client: ClientFactory, esi_clock: ManualClock, refresh_rotation: str
 ) -> None:
     pkce.fake.sso.refresh_rotation = refresh_rotation
     token = pkce.log_in()
@@ -90,7 +91,7 @@ def test_expired_token_is_refreshed_and_rotated(
 
 
 def test_401_refreshes_once_and_retries(
-    pkce: AuthSetup, make_client: Any, refresh_rotation: str, esi_clock: Any
+    pkce: AuthSetup, make_client: ClientFactory, refresh_rotation: str, esi_clock: ManualClock
 ) -> None:
     pkce.fake.sso.refresh_rotation = refresh_rotation
     token = pkce.log_in()
@@ -106,7 +107,9 @@ def test_401_refreshes_once_and_retries(
     assert (counted["requests"], counted["errors"], counted["retries"]) == (2, 1, 1)
 
 
-async def test_401_retry_is_the_runtimes_own_async(pkce: AuthSetup, make_client: Any, esi_clock: Any) -> None:
+async def test_401_retry_is_the_runtimes_own_async(
+    pkce: AuthSetup, make_client: ClientFactory, esi_clock: ManualClock
+) -> None:
     token = pkce.log_in()
     pkce.fake.sso.rotate_keys(grace=False)
     esi_clock.advance(REFETCH_AFTER_SECONDS)
@@ -118,7 +121,7 @@ async def test_401_retry_is_the_runtimes_own_async(pkce: AuthSetup, make_client:
     await client.aclose()
 
 
-def test_a_second_401_is_raised_not_retried_again(pkce: AuthSetup, make_client: Any) -> None:
+def test_a_second_401_is_raised_not_retried_again(pkce: AuthSetup, make_client: ClientFactory) -> None:
     """One refresh per call: a token refused twice is ESI's answer (UnauthorizedError), named."""
     from esi_client import UnauthorizedError
     from esi_fake import ForcedReply
@@ -133,7 +136,7 @@ def test_a_second_401_is_raised_not_retried_again(pkce: AuthSetup, make_client: 
     assert (counted["requests"], counted["errors"], counted["retries"]) == (2, 2, 1)
 
 
-def test_the_401_retry_is_bounded_by_the_calls_deadline(pkce: AuthSetup, make_client: Any) -> None:
+def test_the_401_retry_is_bounded_by_the_calls_deadline(pkce: AuthSetup, make_client: ClientFactory) -> None:
     """The refresh after a 401 takes longer than the call has left (on the client's own clock,
     a real one here): the retry is never sent, and the deadline's error names the call."""
     from esi_client import DeadlineExceededError
@@ -149,7 +152,7 @@ def test_the_401_retry_is_bounded_by_the_calls_deadline(pkce: AuthSetup, make_cl
     assert pkce.fake.state.stats.count("GetCharactersCharacterIdWallet") == 1  # the retry was not sent
 
 
-def test_invalid_grant_deletes_and_503_keeps(pkce: AuthSetup, esi_clock: Any) -> None:
+def test_invalid_grant_deletes_and_503_keeps(pkce: AuthSetup, esi_clock: ManualClock) -> None:
     revoked: list[dict[str, Any]] = []
     pkce.events.subscribe("token_revoked", lambda **details: revoked.append(details))
     kept, dead = pkce.log_in(), pkce.log_in()
@@ -173,7 +176,7 @@ def test_owner_change_removes_old_tokens(pkce: AuthSetup) -> None:
     assert [t.id for t in remaining] == [new.id]
 
 
-def test_owner_change_found_on_refresh(pkce: AuthSetup, esi_clock: Any) -> None:
+def test_owner_change_found_on_refresh(pkce: AuthSetup, esi_clock: ManualClock) -> None:
     token = pkce.log_in()
     pkce.fake.sso.character.owner = "sold-to-someone"
     esi_clock.advance(1300)
@@ -182,7 +185,7 @@ def test_owner_change_found_on_refresh(pkce: AuthSetup, esi_clock: Any) -> None:
     assert pkce.store.query().filter(character_id=token.character_id).count() == 0
 
 
-def test_owner_change_on_refresh_keeps_the_new_owners_token(pkce: AuthSetup, esi_clock: Any) -> None:
+def test_owner_change_on_refresh_keeps_the_new_owners_token(pkce: AuthSetup, esi_clock: ManualClock) -> None:
     """One rule for login and refresh: tokens of earlier owners go; the new owner's stays."""
     old = pkce.log_in()
     pkce.fake.sso.character.owner = "the-new-owner"
@@ -204,7 +207,7 @@ def test_subscribing_to_an_unknown_event_is_an_error(pkce: AuthSetup) -> None:
         pkce.events.subscribe("token_refreshd", lambda **_details: None)  # type: ignore[arg-type]
 
 
-def test_missing_token_names_character_and_scopes(pkce: AuthSetup, make_client: Any) -> None:
+def test_missing_token_names_character_and_scopes(pkce: AuthSetup, make_client: ClientFactory) -> None:
     client = make_client(auth=pkce.auth)
     with pytest.raises(
         NoTokenError,
@@ -215,7 +218,7 @@ def test_missing_token_names_character_and_scopes(pkce: AuthSetup, make_client: 
     assert client.error_budget.in_flight == 0  # the failed call released its slot
 
 
-def test_corporation_route_uses_the_named_character(pkce: AuthSetup, make_client: Any) -> None:
+def test_corporation_route_uses_the_named_character(pkce: AuthSetup, make_client: ClientFactory) -> None:
     token = pkce.log_in([CORP_WALLET_SCOPE])
     client = make_client(auth=pkce.auth)
     with pytest.raises(NoTokenError, match=r"client\.for_character\(character_id\)"):
@@ -227,7 +230,7 @@ def test_corporation_route_uses_the_named_character(pkce: AuthSetup, make_client
 
 
 async def test_async_call_and_app_facade(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, make_client: Any
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path, make_client: ClientFactory
 ) -> None:
     from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 
@@ -253,7 +256,7 @@ async def test_async_call_and_app_facade(
 
 
 async def test_async_refresh_leaves_the_event_loop_free(
-    pkce: AuthSetup, make_client: Any, esi_clock: Any
+    pkce: AuthSetup, make_client: ClientFactory, esi_clock: ManualClock
 ) -> None:
     token = pkce.log_in()
     esi_clock.advance(1300)  # expired: the call refreshes first
@@ -270,7 +273,7 @@ async def test_async_refresh_leaves_the_event_loop_free(
     assert ticks.count >= 20, ticks.count
 
 
-def test_a_single_use_token_is_refreshed_in_memory_only(pkce: AuthSetup, esi_clock: Any) -> None:
+def test_a_single_use_token_is_refreshed_in_memory_only(pkce: AuthSetup, esi_clock: ManualClock) -> None:
     pending = pkce.login.start(WALLET_SCOPE)
     callback = httpx2.get(pending.url, follow_redirects=False).headers["location"]
     token = pkce.login.complete(callback, store_token=False).token
@@ -295,7 +298,7 @@ def _refreshes(setup: AuthSetup) -> int:
     return sum(setup.fake.sso.refreshes.values())
 
 
-def test_a_refresh_is_announced_with_whose_token_it_was(pkce: AuthSetup, esi_clock: Any) -> None:
+def test_a_refresh_is_announced_with_whose_token_it_was(pkce: AuthSetup, esi_clock: ManualClock) -> None:
     heard: list[dict[str, Any]] = []
     pkce.events.subscribe("token_refreshed", lambda **details: heard.append(details))
     token = pkce.log_in()
@@ -304,7 +307,7 @@ def test_a_refresh_is_announced_with_whose_token_it_was(pkce: AuthSetup, esi_clo
     assert heard == [{"character_id": token.character_id, "token_id": token.id}]
 
 
-def test_a_refresh_not_needed_asks_sso_nothing(pkce: AuthSetup, esi_clock: Any) -> None:
+def test_a_refresh_not_needed_asks_sso_nothing(pkce: AuthSetup, esi_clock: ManualClock) -> None:
     """Unforced, a token good for more than the margin is handed back; forced (after a 401),
     a token another process has refreshed since this one was read is not refreshed again."""
     token = pkce.log_in()
@@ -321,7 +324,9 @@ def test_a_refresh_not_needed_asks_sso_nothing(pkce: AuthSetup, esi_clock: Any) 
 
 
 @pytest.mark.parametrize("why", ["deleted", "no refresh token", "new owner"])
-def test_a_token_found_dead_here_says_so_not_as_sso(pkce: AuthSetup, esi_clock: Any, why: str) -> None:
+def test_a_token_found_dead_here_says_so_not_as_sso(
+    pkce: AuthSetup, esi_clock: ManualClock, why: str
+) -> None:
     token = pkce.log_in()
     esi_clock.advance(1300)
     said = {

@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ PROCESSES, CALLS = 4, 3
 
 
 @pytest.fixture
-def fake(spec_document: dict[str, Any]) -> Any:
+def fake(spec_document: dict[str, Any]) -> Iterator[FakeESIServer]:
     with FakeESIServer(spec_document, state=FakeState(clock=SystemClock())) as server:
         from esi_client.api.wallet import get_characters_character_id_wallet
 
@@ -41,7 +41,7 @@ def fake(spec_document: dict[str, Any]) -> Any:
 
 @pytest.mark.slow
 def test_processes_sharing_only_the_database_refresh_once(
-    fake: Any, store_url: str, tmp_path: Path, refresh_rotation: str
+    fake: FakeESIServer, store_url: str, tmp_path: Path, refresh_rotation: str
 ) -> None:
     fake.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake, SystemClock(), tmp_path, url=store_url)
@@ -76,7 +76,7 @@ def test_processes_sharing_only_the_database_refresh_once(
     assert fake.sso.revoked == 0 and fake.sso.replays == 0
 
 
-def test_an_unreachable_jwks_keeps_the_rotated_refresh_token(fake: Any, tmp_path: Path) -> None:
+def test_an_unreachable_jwks_keeps_the_rotated_refresh_token(fake: FakeESIServer, tmp_path: Path) -> None:
     setup = make_setup(fake, SystemClock(), tmp_path)
     token = setup.log_in()
     fake.sso.jwks_fail = True
@@ -90,7 +90,9 @@ def test_an_unreachable_jwks_keeps_the_rotated_refresh_token(fake: Any, tmp_path
     assert again.expires_at > time.time() and fake.sso.revoked == 0
 
 
-def test_a_key_rotation_within_the_refetch_interval_loses_nothing(fake: Any, tmp_path: Path) -> None:
+def test_a_key_rotation_within_the_refetch_interval_loses_nothing(
+    fake: FakeESIServer, tmp_path: Path
+) -> None:
     """CCP rotates its key just after this process fetched the JWKS: the refreshed token's kid
     is unknown and the JWKS is not fetched again within 10 s (a flood of made-up kids must not
     make the client hammer SSO). The refresh fails, the rotated refresh token is kept; after the
@@ -112,7 +114,7 @@ def test_a_key_rotation_within_the_refetch_interval_loses_nothing(fake: Any, tmp
     assert sum(fake.sso.refreshes.values()) == asked and fake.sso.revoked == 0
 
 
-def _kill_a_refresh_midway(fake: Any, setup: Any, token_id: int, *, in_validation: bool) -> None:
+def _kill_a_refresh_midway(fake: FakeESIServer, setup: Any, token_id: int, *, in_validation: bool) -> None:
     """A child process refreshes the token and is SIGKILLed once SSO has rotated it: while the
     answer is on the wire, or (`in_validation`) once its JWKS request has arrived (the child is
     validating SSO's answer). Both moments are read off the fake SSO's own counters."""
@@ -140,7 +142,7 @@ def _wait_until(happened: Callable[[], bool], failure: str, seconds: float = 60)
 
 @pytest.mark.slow
 def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(
-    fake: Any, tmp_path: Path, refresh_rotation: str
+    fake: FakeESIServer, tmp_path: Path, refresh_rotation: str
 ) -> None:
     fake.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake, SystemClock(), tmp_path)
@@ -160,7 +162,7 @@ def test_kill_9_between_the_sso_answer_and_the_end_of_the_refresh(
 
 @pytest.mark.slow
 def test_kill_9_after_sso_rotated_and_before_the_answer_arrived(
-    fake: Any, tmp_path: Path, refresh_rotation: str
+    fake: FakeESIServer, tmp_path: Path, refresh_rotation: str
 ) -> None:
     fake.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake, SystemClock(), tmp_path)

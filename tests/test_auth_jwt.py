@@ -101,7 +101,7 @@ REASONS = {
 
 
 @pytest.mark.parametrize("case", sorted(REASONS))
-def test_rejections(case: str, sso: SSOState, config: SSOConfig, esi_clock: Any) -> None:
+def test_rejections(case: str, sso: SSOState, config: SSOConfig, esi_clock: ManualClock) -> None:
     token = _forged(sso)[case]()
     with pytest.raises(TokenValidationError) as caught:
         validate_access_token(token, config, JWKSCache(config.jwks_url), now=time.time())

@@ -18,6 +18,7 @@ from esi_auth.config import SSOConfig
 from esi_auth.errors import TokenValidationError
 from esi_auth.jwt import JWKSCache, validate_access_token
 from esi_fake import SSOState
+from tests.support.fixtures import FakeESIServer
 from tests.support.hostile_server import answer, hostile_server
 from tests.test_auth_jwt import CLIENT_ID, _claims
 
@@ -163,7 +164,7 @@ def test_what_a_published_ec_key_says_is_checked(
     assert caught.value.reason == reason
 
 
-def test_the_fake_esi_accepts_an_es256_bearer(sso: SSOState, fake_esi: Any) -> None:
+def test_the_fake_esi_accepts_an_es256_bearer(sso: SSOState, fake_esi: FakeESIServer) -> None:
     sso.signing_algorithm = "ES256"
     character = sso.character.character_id
     token = sso.issue_access_token(CLIENT_ID, sso.character, ("esi-skills.read_skills.v1",))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -15,10 +14,11 @@ from esi_auth.login import LoginFlow
 from esi_auth.loopback import login_with_browser
 from testbed.servers import free_port
 from tests.support.auth_support import WALLET_SCOPE, AuthSetup, make_setup
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 
 @pytest.fixture
-def setup(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> AuthSetup:
+def setup(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> AuthSetup:
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     setup.sso.config = evolve(setup.sso.config, callback_url=f"http://127.0.0.1:{free_port()}/callback")
     setup.login = LoginFlow(setup.store, setup.sso)

@@ -8,7 +8,6 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -19,16 +18,21 @@ from esi_auth.login import LoginFlow
 from esi_auth.loopback import login_with_browser
 from testbed.servers import free_port
 from tests.support.auth_support import WALLET_SCOPE, AuthSetup, make_setup
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 
-def _setup(fake_esi: Any, esi_clock: Any, tmp_path: Path, host: str = "127.0.0.1") -> AuthSetup:
+def _setup(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path, host: str = "127.0.0.1"
+) -> AuthSetup:
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     setup.sso.config = evolve(setup.sso.config, callback_url=f"http://{host}:{free_port()}/callback")
     setup.login = LoginFlow(setup.store, setup.sso)
     return setup
 
 
-def test_a_stray_request_does_not_end_the_login(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_a_stray_request_does_not_end_the_login(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
+) -> None:
     setup = _setup(fake_esi, esi_clock, tmp_path)
     pages: list[tuple[int, str]] = []
 
@@ -48,7 +52,9 @@ def test_a_stray_request_does_not_end_the_login(fake_esi: Any, esi_clock: Any, t
     assert all("Logged in" not in text for _, text in pages)
 
 
-def test_an_idle_connection_does_not_hold_the_login(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_an_idle_connection_does_not_hold_the_login(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
+) -> None:
     setup = _setup(fake_esi, esi_clock, tmp_path)
     port = int(setup.sso.config.callback_url.split(":")[2].split("/")[0])
     idle: list[socket.socket] = []
@@ -68,7 +74,7 @@ def test_an_idle_connection_does_not_hold_the_login(fake_esi: Any, esi_clock: An
         connection.close()
 
 
-def test_an_ipv6_loopback_callback(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_an_ipv6_loopback_callback(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> None:
     setup = _setup(fake_esi, esi_clock, tmp_path, host="[::1]")
 
     def browser(url: str) -> bool:
@@ -83,7 +89,9 @@ def test_an_ipv6_loopback_callback(fake_esi: Any, esi_clock: Any, tmp_path: Path
     assert token.id is not None
 
 
-def test_logged_in_is_shown_only_after_the_check(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_logged_in_is_shown_only_after_the_check(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
+) -> None:
     setup = _setup(fake_esi, esi_clock, tmp_path)
     shown: list[str] = []
 
@@ -101,7 +109,7 @@ def test_logged_in_is_shown_only_after_the_check(fake_esi: Any, esi_clock: Any, 
 
 
 def test_an_sso_error_with_brackets_is_reported_as_text(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     setup = _setup(fake_esi, esi_clock, tmp_path)
 

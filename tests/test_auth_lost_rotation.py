@@ -13,14 +13,15 @@ import pytest
 from esi_auth.errors import InvalidGrantError, SSOError
 from esi_auth.sso import TokenAnswer
 from tests.support.auth_support import keeps_the_newest, make_setup, refresh_at
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 
-def _refresh(fake: Any, client_id: str, refresh_token: str) -> httpx2.Response:
+def _refresh(fake: FakeESIServer, client_id: str, refresh_token: str) -> httpx2.Response:
     return refresh_at(fake.url, client_id, refresh_token)
 
 
 def test_a_dropped_refresh_answer_is_retried_and_loses_nothing(
-    fake_esi: Any, esi_clock: Any, tmp_path: Any, refresh_rotation: str
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Any, refresh_rotation: str
 ) -> None:
     fake_esi.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake_esi, esi_clock, tmp_path)
@@ -39,7 +40,7 @@ def test_a_dropped_refresh_answer_is_retried_and_loses_nothing(
     assert _refresh(fake_esi, token.client_id, stored.refresh_token or "").status_code == 200
 
 
-def _the_grant_is_lost(fake: Any, setup: Any, token: Any) -> None:
+def _the_grant_is_lost(fake: FakeESIServer, setup: Any, token: Any) -> None:
     """Strict reuse detection's cost: the retry presents the rotated-away token, SSO revokes the
     grant, and the character must log in again; the error says so and the token is gone."""
     with pytest.raises(InvalidGrantError, match="Log in again"):
@@ -49,7 +50,7 @@ def _the_grant_is_lost(fake: Any, setup: Any, token: Any) -> None:
 
 
 def test_answers_lost_until_the_retries_run_out_keep_the_grant_for_next_time(
-    fake_esi: Any, esi_clock: Any, tmp_path: Any, refresh_rotation: str
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Any, refresh_rotation: str
 ) -> None:
     fake_esi.sso.refresh_rotation = refresh_rotation
     setup = make_setup(fake_esi, esi_clock, tmp_path)
@@ -69,7 +70,7 @@ def test_answers_lost_until_the_retries_run_out_keep_the_grant_for_next_time(
     assert fake_esi.sso.revoked == 0
 
 
-def test_a_replay_after_the_successor_was_used_revokes_the_grant(fake_esi: Any) -> None:
+def test_a_replay_after_the_successor_was_used_revokes_the_grant(fake_esi: FakeESIServer) -> None:
     fake_esi.sso.apps["replay-app"] = None
     first = fake_esi.sso.grant(
         "replay-app", fake_esi.sso.character, ("esi-wallet.read_character_wallet.v1",), "f1"
@@ -82,7 +83,7 @@ def test_a_replay_after_the_successor_was_used_revokes_the_grant(fake_esi: Any) 
     assert _refresh(fake_esi, "replay-app", third).status_code == 400  # the whole family is gone
 
 
-def test_a_thief_replaying_first_is_caught_when_the_owner_refreshes(fake_esi: Any) -> None:
+def test_a_thief_replaying_first_is_caught_when_the_owner_refreshes(fake_esi: FakeESIServer) -> None:
     fake_esi.sso.apps["replay-app"] = None
     first = fake_esi.sso.grant(
         "replay-app", fake_esi.sso.character, ("esi-wallet.read_character_wallet.v1",), "f2"
@@ -95,7 +96,7 @@ def test_a_thief_replaying_first_is_caught_when_the_owner_refreshes(fake_esi: An
     assert _refresh(fake_esi, "replay-app", thief.json()["refresh_token"]).status_code == 400
 
 
-def test_a_replay_window_can_be_set_and_then_expires(fake_esi: Any, esi_clock: Any) -> None:
+def test_a_replay_window_can_be_set_and_then_expires(fake_esi: FakeESIServer, esi_clock: ManualClock) -> None:
     fake_esi.sso.apps["replay-app"] = None
     fake_esi.sso.refresh_replay_seconds = 30.0
     first = fake_esi.sso.grant(
@@ -107,7 +108,7 @@ def test_a_replay_window_can_be_set_and_then_expires(fake_esi: Any, esi_clock: A
     assert late.status_code == 400 and fake_esi.sso.revoked == 1
 
 
-def test_invalid_grant_is_not_retried(fake_esi: Any, esi_clock: Any, tmp_path: Any) -> None:
+def test_invalid_grant_is_not_retried(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Any) -> None:
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     token = setup.log_in()
     fake_esi.sso.fail_refresh = "invalid_grant"
@@ -118,7 +119,7 @@ def test_invalid_grant_is_not_retried(fake_esi: Any, esi_clock: Any, tmp_path: A
 
 @pytest.mark.parametrize("left", ["margin-and-a-second", "margin"])
 def test_an_answer_saved_by_a_process_that_died_is_used_while_good_for_the_margin(
-    fake_esi: Any, esi_clock: Any, tmp_path: Any, left: str
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Any, left: str
 ) -> None:
     """A process saved SSO's answer and died before validating it: the next refresh validates
     that saved answer instead of asking SSO, keeping its refresh token, while its access token

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,9 +14,10 @@ from esi_auth.secret import Secret, masked
 from esi_auth.sso import SSOClient
 from esi_client.clock import SystemClock
 from tests.support.auth_support import make_setup
+from tests.support.fixtures import FakeESIServer
 
 
-def test_a_failed_refresh_reports_no_token_in_its_locals(fake_esi: Any, tmp_path: Path) -> None:
+def test_a_failed_refresh_reports_no_token_in_its_locals(fake_esi: FakeESIServer, tmp_path: Path) -> None:
     setup = make_setup(fake_esi, SystemClock(), tmp_path)
     token = setup.log_in()
     before = (token.refresh_token, token.access_token)

@@ -14,9 +14,10 @@ from esi_auth.cleanup import cleanup_token
 from esi_auth.errors import InvalidGrantError
 from esi_fake._sso import Character
 from tests.support.auth_support import WALLET_SCOPE, AuthSetup, make_setup
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 
-def _log_in(setup: AuthSetup, owner: str | None, character: Character, fake: Any) -> Any:
+def _log_in(setup: AuthSetup, owner: str | None, character: Character, fake: FakeESIServer) -> Any:
     fake.sso.character = character
     pending = setup.login.start(WALLET_SCOPE, owner=owner, return_to="/wallet?x=1")
     callback = httpx2.get(pending.url, follow_redirects=False).headers["location"]
@@ -24,7 +25,7 @@ def _log_in(setup: AuthSetup, owner: str | None, character: Character, fake: Any
 
 
 def test_each_user_sees_only_their_tokens(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, store_url: str
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path, store_url: str
 ) -> None:
     setup = make_setup(fake_esi, esi_clock, tmp_path, url=store_url)
     app = SSOApp(setup.sso.config, setup.store, clock=esi_clock)
@@ -40,7 +41,7 @@ def test_each_user_sees_only_their_tokens(
 
 
 def test_refresh_and_cleanup_keep_the_owner(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, store_url: str
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path, store_url: str
 ) -> None:
     setup = make_setup(fake_esi, esi_clock, tmp_path, url=store_url)
     done = _log_in(setup, "alice", Character(91000001, "A One", "oa1"), fake_esi)
@@ -52,7 +53,7 @@ def test_refresh_and_cleanup_keep_the_owner(
 
 
 def test_an_owner_change_removes_only_this_apps_tokens(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, store_url: str
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path, store_url: str
 ) -> None:
     """Two apps share one database. The character is sold; what one app learns (at login or at
     refresh) removes its own earlier-owner tokens, never the other app's."""
@@ -76,7 +77,7 @@ def test_an_owner_change_removes_only_this_apps_tokens(
 
 
 def test_an_owner_change_is_announced_with_what_it_removed(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     from esi_auth.owners import remove_earlier_owners
 

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -21,6 +20,7 @@ from esi_auth.token import Token
 from esi_client.api.wallet import get_characters_character_id_wallet
 from testbed.servers import PostgresCluster
 from tests.support.auth_support import AuthSetup, make_setup
+from tests.support.fixtures import ClientFactory, FakeESIServer
 
 KEY = Fernet.generate_key()
 
@@ -62,13 +62,13 @@ def _down_mid_refresh(setup: AuthSetup, cluster: PostgresCluster, token: Token) 
     return raised[0]
 
 
-def _setup(fake: Any, tmp_path: Path, cluster: PostgresCluster) -> AuthSetup:
+def _setup(fake: FakeESIServer, tmp_path: Path, cluster: PostgresCluster) -> AuthSetup:
     fake.sso.refresh_rotation = "strict"  # a lost answer would cost the grant
     return make_setup(fake, fake.sso.clock, tmp_path, url=cluster.url, secret_key=KEY)
 
 
 def test_an_answer_the_store_cannot_take_is_kept_and_written_when_it_is_back(
-    fake_esi: Any, tmp_path: Path, cluster: PostgresCluster
+    fake_esi: FakeESIServer, tmp_path: Path, cluster: PostgresCluster
 ) -> None:
     setup = _setup(fake_esi, tmp_path, cluster)
     token = setup.log_in()
@@ -94,7 +94,7 @@ def test_an_answer_the_store_cannot_take_is_kept_and_written_when_it_is_back(
 
 
 def test_another_process_finds_the_kept_answer_in_the_spill_file(
-    fake_esi: Any, tmp_path: Path, cluster: PostgresCluster
+    fake_esi: FakeESIServer, tmp_path: Path, cluster: PostgresCluster
 ) -> None:
     setup = _setup(fake_esi, tmp_path, cluster)
     token = setup.log_in()
@@ -110,7 +110,7 @@ def test_another_process_finds_the_kept_answer_in_the_spill_file(
 
 
 def test_while_the_store_is_down_the_kept_answer_serves_and_others_get_a_named_error(
-    fake_esi: Any, tmp_path: Path, cluster: PostgresCluster, make_client: Any
+    fake_esi: FakeESIServer, tmp_path: Path, cluster: PostgresCluster, make_client: ClientFactory
 ) -> None:
     setup = _setup(fake_esi, tmp_path, cluster)
     token, other = setup.log_in(), setup.log_in()

@@ -17,6 +17,7 @@ from esi_auth.store.secrets import KeyringSecrets
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
 from tests.support.auth_support import FileKeyring, make_setup
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock
 
 A, B, C = "esi-a.v1", "esi-b.v1", "esi-c.v1"
 
@@ -97,7 +98,7 @@ def test_the_owner_default_reads_as_anyone() -> None:
     assert "owner: 'str | Anyone | None' = ANYONE" in str(inspect.signature(TokenQuery.filter))
 
 
-def test_require_valid(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_require_valid(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> None:
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     fresh, expired, dead = setup.log_in(), setup.log_in(), setup.log_in()
     setup.store.save(expired)
@@ -281,7 +282,11 @@ def test_a_secure_backend_is_accepted_whatever_its_priority_says() -> None:
 
 
 def test_no_secret_in_logs_reprs_or_errors(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, make_client: Any, caplog: pytest.LogCaptureFixture
+    fake_esi: FakeESIServer,
+    esi_clock: ManualClock,
+    tmp_path: Path,
+    make_client: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from esi_client.api.wallet import get_characters_character_id_wallet
 
@@ -325,7 +330,7 @@ def test_no_secret_in_logs_reprs_or_errors(
 
 
 def test_require_valid_leaves_out_what_sso_cannot_refresh_now(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     """SSO down (transient): the token is left out and kept. SSO refusing the app itself (not
     the grant): that is the caller's to know, raised, and the token is kept too."""

@@ -25,6 +25,7 @@ from esi_auth.token import Token
 from esi_client import ESIClient
 from esi_fake._sso import Character
 from tests.support.auth_support import WALLET_SCOPE, make_setup
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock
 
 
 def _token(character_id: int, client_id: str = "app", created: float | None = None) -> Token:
@@ -71,7 +72,7 @@ def test_ids_are_never_reused(store_url: str) -> None:
 
 
 def test_a_deleted_tokens_view_never_sends_another_token(
-    fake_esi: Any, esi_clock: Any, store_url: str, tmp_path: Path
+    fake_esi: FakeESIServer, esi_clock: ManualClock, store_url: str, tmp_path: Path
 ) -> None:
     setup = make_setup(fake_esi, esi_clock, tmp_path, url=store_url)
     setup.log_in()
@@ -153,7 +154,9 @@ def test_two_finishes_of_one_login_one_wins(store_url: str) -> None:
     assert taken.count(None) == 7
 
 
-def test_cleanup_visits_only_this_apps_tokens(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_cleanup_visits_only_this_apps_tokens(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
+) -> None:
     mine = make_setup(fake_esi, esi_clock, tmp_path)
     theirs_app = make_setup(fake_esi, esi_clock, tmp_path)  # the same database, another client id
     mine.log_in()
@@ -167,7 +170,7 @@ def test_cleanup_visits_only_this_apps_tokens(fake_esi: Any, esi_clock: Any, tmp
 
 
 def test_the_next_candidate_is_used_when_the_newest_is_dead(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, make_client: Any
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path, make_client: ClientFactory
 ) -> None:
     from esi_client.api.wallet import get_characters_character_id_wallet
 
@@ -183,7 +186,7 @@ def test_the_next_candidate_is_used_when_the_newest_is_dead(
 
 
 def test_a_single_use_token_is_refreshed_in_memory(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, make_client: Any
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path, make_client: ClientFactory
 ) -> None:
     from esi_client.api.wallet import get_characters_character_id_wallet
 
@@ -200,7 +203,7 @@ def test_a_single_use_token_is_refreshed_in_memory(
     assert setup.store.query().count() == 0
 
 
-def test_reprs_hide_every_secret(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_reprs_hide_every_secret(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> None:
     setup = make_setup(fake_esi, esi_clock, tmp_path, secret="the-client-secret")
     pending = setup.login.start(WALLET_SCOPE)
     import httpx2
@@ -334,7 +337,7 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
 
 def test_another_apps_token_is_refused_by_the_cli(
-    fake_esi: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_esi: FakeESIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from typer.testing import CliRunner
 

@@ -8,19 +8,19 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from esi_auth import SQLTokenStore
 from testbed.servers import free_port, require_binary
+from tests.support.fixtures import FakeESIServer
 from tests.support.no_silent_skips import skip_or_fail
 
 WALLET = "esi-wallet.read_character_wallet.v1"
 
 
 @pytest.mark.slow
-def test_esi_login_through_headless_chromium(fake_esi: Any, tmp_path: Path) -> None:
+def test_esi_login_through_headless_chromium(fake_esi: FakeESIServer, tmp_path: Path) -> None:
     require_binary("chromium")
     try:
         import playwright  # noqa: F401  (a dev dependency; the test drives it in a subprocess)

@@ -7,12 +7,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
 
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 WALLET = "esi-wallet.read_character_wallet.v1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_cleanup_tasks_in_a_real_worker(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
+    fake_esi: FakeESIServer,
+    esi_clock: ManualClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,
 ) -> None:
     fake_esi.sso.apps["celery-app"] = None
     db_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"

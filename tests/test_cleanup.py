@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
 
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig, Token
 from esi_auth.cleanup import cleanup_callbackredirect, cleanup_token, cleanup_token_subset
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 WALLET = "esi-wallet.read_character_wallet.v1"
 
 
 @pytest.fixture
-def app(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> SSOApp:
+def app(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> SSOApp:
     client_id = f"cleanup-app-{len(fake_esi.sso.apps)}"
     fake_esi.sso.apps[client_id] = None
     config = SSOConfig(client_id=client_id, login_url=fake_esi.url)
@@ -30,7 +30,7 @@ def _log_in(app: SSOApp) -> Token:
     return app.finish_login(httpx2.get(pending.url, follow_redirects=False).headers["location"])
 
 
-def test_old_pending_logins_are_removed(app: SSOApp, esi_clock: Any) -> None:
+def test_old_pending_logins_are_removed(app: SSOApp, esi_clock: ManualClock) -> None:
     old = app.start_login(WALLET)
     esi_clock.advance(200)
     recent = app.start_login(WALLET)
@@ -41,7 +41,9 @@ def test_old_pending_logins_are_removed(app: SSOApp, esi_clock: Any) -> None:
     assert app.store.take_pending_login(recent.state) is not None
 
 
-def test_cleanup_token_refreshes_deletes_and_keeps(app: SSOApp, fake_esi: Any, esi_clock: Any) -> None:
+def test_cleanup_token_refreshes_deletes_and_keeps(
+    app: SSOApp, fake_esi: FakeESIServer, esi_clock: ManualClock
+) -> None:
     valid, dead, unlucky = _log_in(app), _log_in(app), _log_in(app)
     fake_esi.sso.fail_refresh_for = {
         dead.refresh_token or "": "invalid_grant",
@@ -102,7 +104,7 @@ def test_subset_rotation_visits_each_token_once_per_cycle(app: SSOApp) -> None:
     assert present_all_cycle <= first_cycle
 
 
-def test_a_subset_spreads_its_refreshes(app: SSOApp, esi_clock: Any, fake_esi: Any) -> None:
+def test_a_subset_spreads_its_refreshes(app: SSOApp, esi_clock: ManualClock, fake_esi: FakeESIServer) -> None:
     """Refreshes go out `spread_seconds` apart in all, not as one burst (on the manual clock)."""
     for _ in range(5):
         _log_in(app)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from esi_cli.app import app
 from tests.conftest import STORE_KEY
+from tests.support.fixtures import FakeESIServer
 
 runner = CliRunner()
 WALLET = "esi-wallet.read_character_wallet.v1"
@@ -63,7 +64,7 @@ def test_missing_token_is_one_line(cli_env: dict[str, str]) -> None:
     ]
 
 
-def test_public_call_typed_and_paged(cli_env: dict[str, str], fake_esi: Any) -> None:
+def test_public_call_typed_and_paged(cli_env: dict[str, str], fake_esi: FakeESIServer) -> None:
     status = esi("call", "GetStatus", "--json")
     assert status.exit_code == 0 and json.loads(status.stdout)["players"] > 0
     orders = esi("call", "get_markets_region_id_orders", "--region-id", "10000002", "--all-pages", "--json")

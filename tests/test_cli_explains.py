@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from esi_cli.app import app
+from tests.support.fixtures import FakeESIServer
 
 runner = CliRunner()
 WALLET = "esi-wallet.read_character_wallet.v1"
@@ -69,7 +70,7 @@ def test_one_scope_is_one_scope(cli_env: dict[str, str]) -> None:
     assert "1 scope;" in login.output
 
 
-def test_an_unknown_scope_fails_before_any_login(cli_env: dict[str, str], fake_esi: Any) -> None:
+def test_an_unknown_scope_fails_before_any_login(cli_env: dict[str, str], fake_esi: FakeESIServer) -> None:
     started = time.monotonic()
     refused = esi("login", "--scopes", "esi-wallet.read_character_walet.v1")
     assert refused.exit_code == 2
@@ -89,14 +90,18 @@ def test_a_refused_client_id_fails_at_once_with_sso_reason(
     assert time.monotonic() - started < 30  # not the login's 300 s
 
 
-def test_a_value_the_spec_refuses_exits_2_sending_nothing(cli_env: dict[str, str], fake_esi: Any) -> None:
+def test_a_value_the_spec_refuses_exits_2_sending_nothing(
+    cli_env: dict[str, str], fake_esi: FakeESIServer
+) -> None:
     bad = esi("call", "GetMarketsRegionIdOrders", "--region-id", "10000002", "--order-type", "both")
     assert bad.exit_code == 2
     assert "order_type='both' is refused by the spec" in bad.output
     assert fake_esi.state.stats.requests == 0
 
 
-def test_a_dead_grant_in_the_cli_says_the_token_was_removed(cli_env: dict[str, str], fake_esi: Any) -> None:
+def test_a_dead_grant_in_the_cli_says_the_token_was_removed(
+    cli_env: dict[str, str], fake_esi: FakeESIServer
+) -> None:
     assert esi("login", "-s", WALLET).exit_code == 0
     fake_esi.sso.fail_refresh = "invalid_grant"
     refreshed = esi("tokens", "refresh", "1")

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pexpect
 
@@ -25,7 +24,7 @@ def _esi(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_piped_ops_lists_every_id_whole_one_per_line(generated_client: Any) -> None:
+def test_piped_ops_lists_every_id_whole_one_per_line(generated_client: Path) -> None:
     result = _esi("ops")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -34,7 +33,7 @@ def test_piped_ops_lists_every_id_whole_one_per_line(generated_client: Any) -> N
     assert all(len(line.split("\t")) == 4 for line in lines)
 
 
-def test_ops_at_80_columns_never_truncates_an_id(generated_client: Any) -> None:
+def test_ops_at_80_columns_never_truncates_an_id(generated_client: Path) -> None:
     child = pexpect.spawn(
         sys.executable,
         ["-m", "esi_cli", "ops", "wallet"],
@@ -62,7 +61,7 @@ def test_piped_output_does_not_wrap_long_lines(
     assert "up to date" in line and len(line) > 80
 
 
-def test_errors_are_words_with_the_closest_ids(generated_client: Any) -> None:
+def test_errors_are_words_with_the_closest_ids(generated_client: Path) -> None:
     unknown = _esi("call", "GetMarketRegionOrders")
     assert unknown.returncode == 2
     assert "LookupError" not in unknown.stderr and "error:" in unknown.stderr

@@ -20,6 +20,7 @@ from esi_client import ConfigurationError, ESIClient
 from esi_client.api.status import get_status
 from esi_client.configuration import load_settings
 from tests.support.auth_support import FileKeyring
+from tests.support.fixtures import FakeESIServer
 
 runner = CliRunner()
 
@@ -71,7 +72,7 @@ def test_a_named_config_file_that_does_not_exist_is_an_error(
 
 
 def test_one_setting_name_points_client_and_sso_anywhere(
-    fake_esi: Any, config_file: Path, monkeypatch: pytest.MonkeyPatch
+    fake_esi: FakeESIServer, config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ESI_BASE_URL / ESI_LOGIN_URL (or base_url / login_url in the file) reach ESIClient and
     SSOConfig without a word in the code."""
@@ -88,7 +89,7 @@ def test_one_setting_name_points_client_and_sso_anywhere(
 
 
 def test_ssoapp_opens_the_store_the_cli_uses(
-    fake_esi: Any, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_esi: FakeESIServer, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     config_file.write_text(
@@ -106,7 +107,7 @@ def test_ssoapp_opens_the_store_the_cli_uses(
     assert listed.exit_code == 0 and str(minted.character_id) in listed.output
 
 
-def fake_esi_token(fake_esi: Any, client_id: str) -> Token:
+def fake_esi_token(fake_esi: FakeESIServer, client_id: str) -> Token:
     import httpx2
 
     from esi_auth.sso import SSOClient, TokenAnswer
@@ -119,7 +120,7 @@ def fake_esi_token(fake_esi: Any, client_id: str) -> Token:
     return sso.validate(TokenAnswer(answer["access_token"], answer["refresh_token"])).to_token()
 
 
-def test_the_default_store_works_headless_with_a_key_file(tmp_path: Path, fake_esi: Any) -> None:
+def test_the_default_store_works_headless_with_a_key_file(tmp_path: Path, fake_esi: FakeESIServer) -> None:
     """No usable keyring (a server, a container, CI): SQLite with secrets encrypted by a key file
     created 0600 beside it; opened again, the same key reads the same tokens."""
     previous = keyring.get_keyring()
@@ -175,7 +176,7 @@ def test_the_default_store_uses_a_usable_keyring(tmp_path: Path) -> None:
 
 
 def test_ssoapp_opens_an_encrypted_store_with_the_configured_key(
-    fake_esi: Any, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_esi: FakeESIServer, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cryptography.fernet import Fernet
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pexpect
@@ -17,12 +16,13 @@ from esi_auth.decorators import TokenChoiceError, single_use_token, token_requir
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_fake._sso import Character
 from testbed.servers import free_port
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock
 
 WALLET = "esi-wallet.read_character_wallet.v1"
 
 
 @pytest.fixture
-def app(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> SSOApp:
+def app(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> SSOApp:
     client_id = f"decorator-app-{len(fake_esi.sso.apps)}"
     fake_esi.sso.apps[client_id] = None
     config = SSOConfig(
@@ -43,7 +43,7 @@ def app(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> SSOApp:
     return app
 
 
-def _as(fake: Any, character_id: int, name: str) -> None:
+def _as(fake: FakeESIServer, character_id: int, name: str) -> None:
     fake.sso.character = Character(character_id, name, f"owner-{character_id}")
 
 
@@ -66,7 +66,9 @@ def test_one_stored_is_used(app: SSOApp) -> None:
     assert run() == 90000001 and app.logins == 1  # type: ignore[attr-defined]
 
 
-def test_several_non_interactive_lists_them_and_character_id_picks(app: SSOApp, fake_esi: Any) -> None:
+def test_several_non_interactive_lists_them_and_character_id_picks(
+    app: SSOApp, fake_esi: FakeESIServer
+) -> None:
     app.login_with_browser(WALLET)
     _as(fake_esi, 90000002, "Second Pilot")
     app.login_with_browser(WALLET)
@@ -80,7 +82,7 @@ def test_several_non_interactive_lists_them_and_character_id_picks(app: SSOApp, 
     assert run(character_id=90000001) == 90000001
 
 
-def test_several_at_a_terminal_asks(app: SSOApp, fake_esi: Any) -> None:
+def test_several_at_a_terminal_asks(app: SSOApp, fake_esi: FakeESIServer) -> None:
     app.login_with_browser(WALLET)
     _as(fake_esi, 90000002, "Second Pilot")
     app.login_with_browser(WALLET)
@@ -111,7 +113,7 @@ def test_new_always_logs_in(app: SSOApp) -> None:
 
 
 async def test_async_function_and_token_used_by_the_client(
-    app: SSOApp, fake_esi: Any, make_client: Any
+    app: SSOApp, fake_esi: FakeESIServer, make_client: ClientFactory
 ) -> None:
     @token_required(scopes=WALLET, app=app)
     async def run(token: Token) -> float:
@@ -123,7 +125,7 @@ async def test_async_function_and_token_used_by_the_client(
     assert isinstance(await run(), float)
 
 
-def test_tokens_required_gets_a_query(app: SSOApp, fake_esi: Any) -> None:
+def test_tokens_required_gets_a_query(app: SSOApp, fake_esi: FakeESIServer) -> None:
     app.login_with_browser(WALLET)
     _as(fake_esi, 90000002, "Second Pilot")
     app.login_with_browser([WALLET, "esi-skills.read_skills.v1"])
@@ -136,7 +138,7 @@ def test_tokens_required_gets_a_query(app: SSOApp, fake_esi: Any) -> None:
     assert run() == (2, 1) and app.logins == 3  # type: ignore[attr-defined]
 
 
-def test_single_use_token_is_not_stored(app: SSOApp, make_client: Any) -> None:
+def test_single_use_token_is_not_stored(app: SSOApp, make_client: ClientFactory) -> None:
     @single_use_token(scopes=WALLET, app=app)
     def run(token: Token) -> float:
         client = make_client(auth=app.auth).with_token(token)
@@ -146,7 +148,7 @@ def test_single_use_token_is_not_stored(app: SSOApp, make_client: Any) -> None:
     assert app.tokens().count() == 0
 
 
-def test_typer_command(app: SSOApp, fake_esi: Any) -> None:
+def test_typer_command(app: SSOApp, fake_esi: FakeESIServer) -> None:
     app.login_with_browser(WALLET)
     _as(fake_esi, 90000002, "Second Pilot")
     app.login_with_browser(WALLET)

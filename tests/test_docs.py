@@ -7,12 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.docs_blocks import blocks, page_extras
 from tests.support.docs_env import docs_environment
+from tests.support.fixtures import FakeESIServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -36,7 +36,7 @@ def reader_environment(
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
 def test_every_block_of_the_page_runs(
-    page: Path, fake_esi: Any, tmp_path: Path, spec_path: Path, request: pytest.FixtureRequest
+    page: Path, fake_esi: FakeESIServer, tmp_path: Path, spec_path: Path, request: pytest.FixtureRequest
 ) -> None:
     extras = page_extras(page)
     redis = request.getfixturevalue("redis_url") if extras & {"redis", "celery"} else None

@@ -18,18 +18,19 @@ from esi_client.api.status import get_status
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_fake._state import ForcedReply
 from tests.support.auth_support import AuthSetup, make_setup
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock
 
 WALLET = "esi-wallet.read_character_wallet.v1"
 SKILLS = "esi-skills.read_skills.v1"
 
 
 @pytest.fixture
-def pkce(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> AuthSetup:
+def pkce(fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path) -> AuthSetup:
     return make_setup(fake_esi, esi_clock, tmp_path)
 
 
 def test_a_dead_grant_names_the_call_the_character_and_the_way_back(
-    pkce: AuthSetup, make_client: Any, esi_clock: Any
+    pkce: AuthSetup, make_client: ClientFactory, esi_clock: ManualClock
 ) -> None:
     token = pkce.log_in(WALLET)
     client = make_client(auth=pkce.auth)
@@ -46,7 +47,9 @@ def test_a_dead_grant_names_the_call_the_character_and_the_way_back(
     assert dead.value.operation_id == "GetCharactersCharacterIdWallet"
 
 
-def test_a_missing_scope_names_what_the_stored_token_lacks(pkce: AuthSetup, make_client: Any) -> None:
+def test_a_missing_scope_names_what_the_stored_token_lacks(
+    pkce: AuthSetup, make_client: ClientFactory
+) -> None:
     token = pkce.log_in(WALLET)
     client = make_client(auth=pkce.auth)
     with pytest.raises(NoTokenError) as missing:
@@ -76,7 +79,7 @@ def test_a_missing_scope_names_what_the_stored_token_lacks(pkce: AuthSetup, make
     ],
 )
 def test_a_value_the_spec_refuses_is_never_sent(
-    make_client: Any, fake_esi: Any, call: Any, parameter: str, expected: str
+    make_client: ClientFactory, fake_esi: FakeESIServer, call: Any, parameter: str, expected: str
 ) -> None:
     client = make_client()
     with pytest.raises(InvalidArgumentError) as refused:
@@ -87,14 +90,16 @@ def test_a_value_the_spec_refuses_is_never_sent(
     assert fake_esi.state.stats.requests == 0  # not even the error budget was touched
 
 
-def test_values_inside_the_bounds_pass(make_client: Any, fake_esi: Any) -> None:
+def test_values_inside_the_bounds_pass(make_client: ClientFactory, fake_esi: FakeESIServer) -> None:
     client = make_client()
     orders = get_markets_region_id_orders.sync(10000002, client=client, order_type="sell", page=2)
     assert orders and all(not order.is_buy_order for order in orders)
     assert fake_esi.state.stats.requests == 1
 
 
-def test_a_call_held_back_locally_says_it_was_not_sent(make_client: Any, fake_esi: Any) -> None:
+def test_a_call_held_back_locally_says_it_was_not_sent(
+    make_client: ClientFactory, fake_esi: FakeESIServer
+) -> None:
     fake_esi.state.faults.forced = [ForcedReply(420, count=1)]
     client = make_client(max_wait=5)
     with pytest.raises(ErrorLimitedError) as first:
@@ -121,7 +126,7 @@ def test_a_call_held_back_locally_says_it_was_not_sent(make_client: Any, fake_es
     ],
 )
 def test_a_parser_failure_names_the_field_only_when_the_body_has_it(
-    make_client: Any, raised: Exception, field: str | None
+    make_client: ClientFactory, raised: Exception, field: str | None
 ) -> None:
     """A model's own TypeError or ValueError (a converter, a check in the model) still becomes
     one BadResponseError naming the operation; it names a field only when the body has one by

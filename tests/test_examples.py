@@ -7,12 +7,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx2
 
 from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
+from tests.support.fixtures import ClientFactory, FakeESIServer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -26,7 +26,9 @@ def _run(name: str) -> str:
     return result.stdout
 
 
-def test_async_public_calls_prints_what_esi_said(generated_client: object, make_client: Any) -> None:
+def test_async_public_calls_prints_what_esi_said(
+    generated_client: object, make_client: ClientFactory
+) -> None:
     client = make_client()
     players = get_status.sync(client=client).players
     names = {
@@ -40,7 +42,7 @@ def test_async_public_calls_prints_what_esi_said(generated_client: object, make_
     assert (stats["requests"], stats["errors"], stats["cache_hits"]) == (5, 1, 0)
 
 
-def test_decorators_and_cleanup_prints_the_wallet(generated_client: object, fake_esi: Any) -> None:
+def test_decorators_and_cleanup_prints_the_wallet(generated_client: object, fake_esi: FakeESIServer) -> None:
     token = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": "all"}).json()
     wallet = httpx2.get(
         f"{fake_esi.url}/characters/{token['character_id']}/wallet",

@@ -13,11 +13,12 @@ from typing import Any
 import httpx2
 
 from tests.support.auth_support import refresh_at
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 HEADERS = {"X-Compatibility-Date": "2026-08-04"}
 
 
-def test_duplicates_in_flight_and_while_fresh_are_counted(fake_esi: Any) -> None:
+def test_duplicates_in_flight_and_while_fresh_are_counted(fake_esi: FakeESIServer) -> None:
     fake_esi.state.faults.delay_s = 0.3
     fake_esi.state.faults.delay_operations = frozenset({"GetStatus"})
     url = f"{fake_esi.url}/status"
@@ -36,7 +37,7 @@ def test_duplicates_in_flight_and_while_fresh_are_counted(fake_esi: Any) -> None
     assert stats["duplicates"] == 3 and stats["duplicates_by_operation"] == {"GetStatus": 3}
 
 
-def test_access_tokens_used_are_counted_per_character(fake_esi: Any) -> None:
+def test_access_tokens_used_are_counted_per_character(fake_esi: FakeESIServer) -> None:
     scope = "esi-wallet.read_character_wallet.v1"
     for _ in range(2):
         minted = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": [scope]}).json()
@@ -47,7 +48,7 @@ def test_access_tokens_used_are_counted_per_character(fake_esi: Any) -> None:
     assert stats["access_tokens_used"] == {str(minted["character_id"]): 2}
 
 
-def test_short_cache_ages_and_group_spend_for_short_runs(fake_esi: Any) -> None:
+def test_short_cache_ages_and_group_spend_for_short_runs(fake_esi: FakeESIServer) -> None:
     assert httpx2.post(f"{fake_esi.url}/_fake/faults", json={"max_cache_age": 2}).status_code == 200
     answer = httpx2.get(f"{fake_esi.url}/status", headers=HEADERS)
     expires = email.utils.parsedate_to_datetime(answer.headers["expires"])
@@ -57,7 +58,7 @@ def test_short_cache_ages_and_group_spend_for_short_runs(fake_esi: Any) -> None:
     assert stats["rate_tokens_spent"] == {"status": 2} and stats["sso_refreshes"] == 0
 
 
-def test_a_refresh_keeps_its_own_characters_owner(fake_esi: Any) -> None:
+def test_a_refresh_keeps_its_own_characters_owner(fake_esi: FakeESIServer) -> None:
     """Logging a second character in must not make the first one's refreshes look sold."""
     first = httpx2.post(
         f"{fake_esi.url}/_fake/token", json={"scopes": ["esi-wallet.read_character_wallet.v1"]}
@@ -70,7 +71,9 @@ def test_a_refresh_keeps_its_own_characters_owner(fake_esi: Any) -> None:
     assert claims["sub"].endswith(str(first["character_id"])) and claims["owner"] == "owner-hash-1"
 
 
-def test_scaled_rate_windows_show_in_the_headers_and_refill(fake_esi: Any, esi_clock: Any) -> None:
+def test_scaled_rate_windows_show_in_the_headers_and_refill(
+    fake_esi: FakeESIServer, esi_clock: ManualClock
+) -> None:
     """A run of minutes sees windows refill: the fake scales them, says so in X-Ratelimit-Limit,
     and counts every token spent in the run with the span it was spent over."""
     faults = {"rate_window_scale": 1 / 90, "rate_limit_overrides": {"status": 4}}
@@ -93,7 +96,7 @@ def test_scaled_rate_windows_show_in_the_headers_and_refill(fake_esi: Any, esi_c
     assert httpx2.get(f"{fake_esi.url}/status", headers=HEADERS).headers["x-ratelimit-limit"] == "4/2m"
 
 
-def test_a_character_s_newest_refresh_counts_as_unused_until_a_call_uses_it(fake_esi: Any) -> None:
+def test_a_character_s_newest_refresh_counts_as_unused_until_a_call_uses_it(fake_esi: FakeESIServer) -> None:
     scope = "esi-wallet.read_character_wallet.v1"
     minted = httpx2.post(f"{fake_esi.url}/_fake/token", json={"client_id": "acct", "scopes": [scope]}).json()
     wallet = f"{fake_esi.url}/characters/{minted['character_id']}/wallet"

@@ -7,21 +7,23 @@ from typing import Any
 
 import httpx2
 
+from tests.support.fixtures import FakeESIServer
+
 HEADERS = {"X-Compatibility-Date": "2026-08-04"}
 
 
-def test_ids_in_the_path_come_back(fake_esi: Any) -> None:
+def test_ids_in_the_path_come_back(fake_esi: FakeESIServer) -> None:
     answer = httpx2.get(f"{fake_esi.url}/universe/types/34", headers=HEADERS).json()
     assert answer["type_id"] == 34
 
 
-def test_market_filters_are_applied(fake_esi: Any) -> None:
+def test_market_filters_are_applied(fake_esi: FakeESIServer) -> None:
     params = {"order_type": "buy", "type_id": "34"}
     orders = httpx2.get(f"{fake_esi.url}/markets/10000002/orders", params=params, headers=HEADERS).json()
     assert orders and all(o["type_id"] == 34 and o["is_buy_order"] for o in orders)
 
 
-def test_names_are_of_the_ids_asked(fake_esi: Any) -> None:
+def test_names_are_of_the_ids_asked(fake_esi: FakeESIServer) -> None:
     url = f"{fake_esi.url}/universe/names"
     first = httpx2.post(url, json=[34, 35, 30000142], headers=HEADERS)
     assert sorted(item["id"] for item in first.json()) == [34, 35, 30000142]
@@ -29,7 +31,7 @@ def test_names_are_of_the_ids_asked(fake_esi: Any) -> None:
     assert other.status_code == 200 and [item["id"] for item in other.json()] == [36]
 
 
-def test_names_follow_accept_language(fake_esi: Any) -> None:
+def test_names_follow_accept_language(fake_esi: FakeESIServer) -> None:
     url = f"{fake_esi.url}/universe/types/34"
     german = httpx2.get(url, headers={**HEADERS, "Accept-Language": "de"})
     english = httpx2.get(url, headers={**HEADERS, "Accept-Language": "en"})
@@ -37,7 +39,7 @@ def test_names_follow_accept_language(fake_esi: Any) -> None:
     assert german.json()["name"] != english.json()["name"]
 
 
-def _walk(fake: Any, direction: str) -> tuple[list[dict[str, Any]], list[str], int]:
+def _walk(fake: FakeESIServer, direction: str) -> tuple[list[dict[str, Any]], list[str], int]:
     url = f"{fake.url}/freelance-jobs"
     token, seen, records, requests = "0", [], [], 0
     while requests < 50:
@@ -51,7 +53,7 @@ def _walk(fake: Any, direction: str) -> tuple[list[dict[str, Any]], list[str], i
     return records, seen, requests
 
 
-def test_cursor_walks_follow_ccps_contract(fake_esi: Any) -> None:
+def test_cursor_walks_follow_ccps_contract(fake_esi: FakeESIServer) -> None:
     backwards, tokens, requests = _walk(fake_esi, "before")
     assert requests < 50, "the backward walk never reached its empty page"
     assert len(backwards) == fake_esi.state.cursor_records
@@ -65,7 +67,7 @@ def test_cursor_walks_follow_ccps_contract(fake_esi: Any) -> None:
     assert bad.status_code == 404 and "cursor" in bad.json()["error"]
 
 
-def test_after_returns_what_changed_since_the_token(fake_esi: Any) -> None:
+def test_after_returns_what_changed_since_the_token(fake_esi: FakeESIServer) -> None:
     url = f"{fake_esi.url}/freelance-jobs"
     first, _, _ = _walk(fake_esi, "after")
     last = httpx2.get(url, params={"after": "0", "limit": "100"}, headers=HEADERS).json()["cursor"]["after"]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from testbed.servers import require_binary
+from tests.support.fixtures import FakeESIServer
 
 SCRIPT = Path(__file__).resolve().parent / "node" / "smoke.mjs"
 
 
-def test_node_fetch_with_its_defaults(fake_esi: Any) -> None:
+def test_node_fetch_with_its_defaults(fake_esi: FakeESIServer) -> None:
     node = require_binary("node")
     done = subprocess.run(
         [node, str(SCRIPT), fake_esi.url], capture_output=True, text=True, timeout=120, check=False

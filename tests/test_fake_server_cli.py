@@ -7,7 +7,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -39,7 +38,7 @@ def served(spec_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def test_served_process_answers_and_takes_faults(served: str, generated_client: Any) -> None:
+def test_served_process_answers_and_takes_faults(served: str, generated_client: Path) -> None:
     client = ESIClient(app_name="t", contact="t", base_url=served)
     assert get_status.sync(client=client).players > 0
     assert httpx2.post(f"{served}/_fake/faults", json={"forced": [{"status": 503, "count": 9}]}).json() == {

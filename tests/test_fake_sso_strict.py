@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
 
 from esi_auth.pkce import challenge_for
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 
-def _authorize(fake: Any, redirect_uri: str) -> httpx2.Response:
+def _authorize(fake: FakeESIServer, redirect_uri: str) -> httpx2.Response:
     query = {
         "response_type": "code",
         "client_id": "strict-app",
@@ -23,7 +23,7 @@ def _authorize(fake: Any, redirect_uri: str) -> httpx2.Response:
     return httpx2.get(f"{fake.url}/v2/oauth/authorize?{urlencode(query)}", follow_redirects=False)
 
 
-def _exchange(fake: Any, code: str, **extra: str) -> httpx2.Response:
+def _exchange(fake: FakeESIServer, code: str, **extra: str) -> httpx2.Response:
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -33,7 +33,7 @@ def _exchange(fake: Any, code: str, **extra: str) -> httpx2.Response:
     return httpx2.post(f"{fake.url}/v2/oauth/token", data={**form, **extra})
 
 
-def test_redirect_uri_must_match_the_registered_callback(fake_esi: Any) -> None:
+def test_redirect_uri_must_match_the_registered_callback(fake_esi: FakeESIServer) -> None:
     fake_esi.sso.apps["strict-app"] = None
     fake_esi.sso.callbacks["strict-app"] = "http://localhost:8080/callback"
     stolen = _authorize(fake_esi, "https://attacker.example/steal")
@@ -44,7 +44,7 @@ def test_redirect_uri_must_match_the_registered_callback(fake_esi: Any) -> None:
     assert other.status_code == 400 and other.json()["error"] == "invalid_grant"
 
 
-def test_codes_expire_and_are_single_use(fake_esi: Any, esi_clock: Any) -> None:
+def test_codes_expire_and_are_single_use(fake_esi: FakeESIServer, esi_clock: ManualClock) -> None:
     fake_esi.sso.apps["strict-app"] = None
     location = _authorize(fake_esi, "http://localhost:8080/callback").headers["location"]
     code = parse_qs(urlsplit(location).query)["code"][0]
@@ -56,7 +56,7 @@ def test_codes_expire_and_are_single_use(fake_esi: Any, esi_clock: Any) -> None:
     assert expired.status_code == 400 and "expired" in expired.json()["error_description"]
 
 
-def _authorize_with(fake: Any, **changes: str) -> httpx2.Response:
+def _authorize_with(fake: FakeESIServer, **changes: str) -> httpx2.Response:
     query = {
         "response_type": "code",
         "client_id": "strict-app",
@@ -71,7 +71,7 @@ def _authorize_with(fake: Any, **changes: str) -> httpx2.Response:
     return httpx2.get(f"{fake.url}/v2/oauth/authorize?{urlencode(query)}", follow_redirects=False)
 
 
-def test_unknown_scopes_plain_pkce_and_absent_state(fake_esi: Any) -> None:
+def test_unknown_scopes_plain_pkce_and_absent_state(fake_esi: FakeESIServer) -> None:
     fake_esi.sso.apps["strict-app"] = None
     unknown = _authorize_with(fake_esi, scope="esi-wallet.read_character_wallet.v1 esi-made-up.v1")
     assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_scope"
@@ -81,7 +81,7 @@ def test_unknown_scopes_plain_pkce_and_absent_state(fake_esi: Any) -> None:
     assert "state=" not in stateless.headers["location"]
 
 
-def test_tokens_and_keys_look_like_ccps(fake_esi: Any) -> None:
+def test_tokens_and_keys_look_like_ccps(fake_esi: FakeESIServer) -> None:
     import uuid
 
     from joserfc import jwt
@@ -98,7 +98,7 @@ def test_tokens_and_keys_look_like_ccps(fake_esi: Any) -> None:
     assert "max-age" in published.headers["cache-control"]
 
 
-def test_a_key_rotation_keeps_outstanding_tokens_working(fake_esi: Any) -> None:
+def test_a_key_rotation_keeps_outstanding_tokens_working(fake_esi: FakeESIServer) -> None:
     fake_esi.sso.apps["strict-app"] = None
     location = _authorize_with(fake_esi).headers["location"]
     token = _exchange(fake_esi, parse_qs(urlsplit(location).query)["code"][0]).json()["access_token"]
@@ -109,26 +109,26 @@ def test_a_key_rotation_keeps_outstanding_tokens_working(fake_esi: Any) -> None:
     assert httpx2.get(wallet, headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
-def _refresh(fake: Any, token: str) -> httpx2.Response:
+def _refresh(fake: FakeESIServer, token: str) -> httpx2.Response:
     form = {"grant_type": "refresh_token", "refresh_token": token, "client_id": "strict-app"}
     return httpx2.post(f"{fake.url}/v2/oauth/token", data=form)
 
 
-def _first_grant(fake: Any, mode: str, family: str = "f") -> str:
+def _first_grant(fake: FakeESIServer, mode: str, family: str = "f") -> str:
     assert httpx2.post(f"{fake.url}/_fake/sso", json={"refresh_rotation": mode}).status_code == 200
     fake.sso.apps["strict-app"] = None
     grant = fake.sso.grant("strict-app", fake.sso.character, ("esi-wallet.read_character_wallet.v1",), family)
     return str(grant["refresh_token"])
 
 
-def test_no_rotation_answers_the_same_refresh_token_for_ever(fake_esi: Any) -> None:
+def test_no_rotation_answers_the_same_refresh_token_for_ever(fake_esi: FakeESIServer) -> None:
     first = _first_grant(fake_esi, "none")
     answers = [_refresh(fake_esi, first) for _ in range(3)]
     assert [a.json()["refresh_token"] for a in answers] == [first] * 3
     assert len({a.json()["access_token"] for a in answers}) == 3 and fake_esi.sso.revoked == 0
 
 
-def test_take_back_forgives_an_unheard_answer_and_strict_does_not(fake_esi: Any) -> None:
+def test_take_back_forgives_an_unheard_answer_and_strict_does_not(fake_esi: FakeESIServer) -> None:
     first = _first_grant(fake_esi, "take-back")
     _refresh(fake_esi, first)  # rotated; suppose the answer was lost
     again = _refresh(fake_esi, first)
@@ -141,7 +141,7 @@ def test_take_back_forgives_an_unheard_answer_and_strict_does_not(fake_esi: Any)
     assert fake_esi.sso.revoked == 1
 
 
-def test_an_unknown_rotation_mode_is_refused_by_name(fake_esi: Any) -> None:
+def test_an_unknown_rotation_mode_is_refused_by_name(fake_esi: FakeESIServer) -> None:
     refused = httpx2.post(f"{fake_esi.url}/_fake/sso", json={"refresh_rotation": "sometimes"})
     assert refused.status_code == 400 and "none, take-back, strict" in refused.json()["error"]
     assert fake_esi.sso.refresh_rotation == "take-back"

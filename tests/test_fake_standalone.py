@@ -14,6 +14,7 @@ import pytest
 from esi_fake import ForcedReply
 from testbed.servers import fake_server_process
 from tests.support.auth_support import refresh_at
+from tests.support.fixtures import FakeESIServer
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +115,7 @@ def test_unknown_routes_and_bad_input_are_esi_shaped_and_counted(standalone: str
         assert client.get("/status").status_code == 200  # the same connection still works
 
 
-def test_a_forced_420_reports_no_errors_left(fake_esi: Any) -> None:
+def test_a_forced_420_reports_no_errors_left(fake_esi: FakeESIServer) -> None:
     fake_esi.state.faults.forced = [ForcedReply(420, count=1)]
     answer = httpx2.get(f"{fake_esi.url}/status")
     assert answer.status_code == 420 and answer.headers["x-esi-error-limit-remain"] == "0"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx2
 import pytest
+
+from tests.support.fixtures import FakeESIServer
 
 HEADERS = {"X-Compatibility-Date": "2026-08-04"}
 
@@ -32,7 +32,7 @@ HEADERS = {"X-Compatibility-Date": "2026-08-04"}
     ],
 )
 def test_bad_requests_are_400(
-    fake_esi: Any,
+    fake_esi: FakeESIServer,
     method: str,
     path: str,
     params: dict[str, str],
@@ -48,13 +48,13 @@ def test_bad_requests_are_400(
     assert fake_esi.state.error_limit.snapshot()[0] == before - 1
 
 
-def test_a_missing_compatibility_date_is_not_an_error(fake_esi: Any) -> None:
+def test_a_missing_compatibility_date_is_not_an_error(fake_esi: FakeESIServer) -> None:
     answer = httpx2.get(f"{fake_esi.url}/status")
     assert answer.status_code == 200
     assert answer.headers["x-compatibility-date"] == fake_esi.spec["info"]["version"]  # what it served
 
 
-def test_the_compatibility_dates_route_is_as_strict_as_the_others(fake_esi: Any) -> None:
+def test_the_compatibility_dates_route_is_as_strict_as_the_others(fake_esi: FakeESIServer) -> None:
     url = f"{fake_esi.url}/meta/compatibility-dates"
     assert httpx2.get(url, headers={"X-Compatibility-Date": "{}"}).status_code == 400
     dates = httpx2.get(url, headers=HEADERS)
@@ -62,7 +62,7 @@ def test_the_compatibility_dates_route_is_as_strict_as_the_others(fake_esi: Any)
     assert "x-esi-error-limit-remain" in dates.headers
 
 
-def test_arrays_in_the_query_read_repeated_or_comma_separated(fake_esi: Any) -> None:
+def test_arrays_in_the_query_read_repeated_or_comma_separated(fake_esi: FakeESIServer) -> None:
     """OpenAPI's default repeats the name (`ids=1&ids=2`); ESI's clients also send `ids=1,2`."""
     token = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": "all"}).json()
     headers = {**HEADERS, "Authorization": f"Bearer {token['access_token']}"}
@@ -81,7 +81,7 @@ def test_arrays_in_the_query_read_repeated_or_comma_separated(fake_esi: Any) -> 
     assert set(httpx2.get(search + "&categories=station", headers=headers).json()) == {"station"}
 
 
-def test_an_integer_written_with_a_zero_fraction_is_an_integer(fake_esi: Any) -> None:
+def test_an_integer_written_with_a_zero_fraction_is_an_integer(fake_esi: FakeESIServer) -> None:
     """JSON Schema's reading: 34.0 is the integer 34 (schemathesis sends such ids)."""
     answer = httpx2.get(f"{fake_esi.url}/universe/types/34.0", headers=HEADERS)
     assert answer.status_code == 200 and answer.json()["type_id"] == 34
@@ -100,7 +100,7 @@ def test_an_integer_written_with_a_zero_fraction_is_an_integer(fake_esi: Any) ->
         ("ja;q=x", "en"),
     ],
 )
-def test_accept_language_is_a_preference(fake_esi: Any, wanted: str, served: str) -> None:
+def test_accept_language_is_a_preference(fake_esi: FakeESIServer, wanted: str, served: str) -> None:
     """ESI reads Accept-Language as a preference: anything it cannot serve is answered in English."""
     with httpx2.Client(base_url=fake_esi.url, headers={**HEADERS, "Accept-Language": wanted}) as client:
         answer = client.get("/universe/types/34")

@@ -15,6 +15,7 @@ import httpx2
 import pytest
 
 from esi_client.api.status import get_status
+from tests.support.fixtures import FakeESIServer, ManualClock
 from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for
 
 STATUS = {"players": 7, "server_version": "1", "start_time": "2026-01-01T00:00:00Z"}
@@ -206,7 +207,7 @@ def test_processes_sharing_a_redis_cache_wait_for_the_one_in_flight(
 
 
 def test_a_stale_entry_in_memory_does_not_hide_a_fresh_one_another_process_stored(
-    fake_esi: Any, redis_url: str, esi_clock: Any
+    fake_esi: FakeESIServer, redis_url: str, esi_clock: ManualClock
 ) -> None:
     """Process B's memory holds a stale answer; process A has since stored a fresh one in the
     shared cache: B answers from it instead of asking ESI again."""
@@ -234,7 +235,7 @@ def test_a_stale_entry_in_memory_does_not_hide_a_fresh_one_another_process_store
     b.close()
 
 
-def test_a_failed_leader_lets_go_of_its_claim_at_once(fake_esi: Any, redis_url: str) -> None:
+def test_a_failed_leader_lets_go_of_its_claim_at_once(fake_esi: FakeESIServer, redis_url: str) -> None:
     """Others waiting for a process's answer must not sit out its claim when its call fails."""
     import pytest
 

@@ -50,7 +50,7 @@ def _fleet(
     return results
 
 
-def _failing_status(fake: Any, budget: int) -> None:
+def _failing_status(fake: FakeESIServer, budget: int) -> None:
     """GetStatus always fails (a 503) and the error limit allows `budget` errors a window."""
     fake.state.error_limit.budget = budget
     fake.state.faults.server_error_rate = 1.0
@@ -58,7 +58,7 @@ def _failing_status(fake: Any, budget: int) -> None:
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["per-process", "redis"])
-def test_the_error_limit_is_kept_by_the_fleet(fake_esi: Any, redis_url: str, shared: bool) -> None:
+def test_the_error_limit_is_kept_by_the_fleet(fake_esi: FakeESIServer, redis_url: str, shared: bool) -> None:
     _failing_status(fake_esi, budget=40)
     _fleet(fake_esi.url, "GetStatus", 30, f"{redis_url.rsplit('/', 1)[0]}/1" if shared else None)
     by_status = fake_esi.state.stats.by_status
@@ -70,7 +70,7 @@ def test_the_error_limit_is_kept_by_the_fleet(fake_esi: Any, redis_url: str, sha
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["per-process", "redis"])
-def test_a_rate_bucket_is_kept_by_the_fleet(fake_esi: Any, redis_url: str, shared: bool) -> None:
+def test_a_rate_bucket_is_kept_by_the_fleet(fake_esi: FakeESIServer, redis_url: str, shared: bool) -> None:
     group = get_status.OPERATION.rate_limit.group  # type: ignore[union-attr]
     fake_esi.state.rate_limits.overrides[group] = 120  # tokens; a 200 costs 2
     _fleet(fake_esi.url, "GetStatus", 40, f"{redis_url.rsplit('/', 1)[0]}/2" if shared else None)
@@ -128,7 +128,9 @@ def test_a_killed_workers_slots_come_back(redis_url: str) -> None:
         time.sleep(0.2)
 
 
-def test_redis_down_means_local_limits_and_a_warning(fake_esi: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_redis_down_means_local_limits_and_a_warning(
+    fake_esi: FakeESIServer, caplog: pytest.LogCaptureFixture
+) -> None:
     dead = f"redis://127.0.0.1:{free_port()}/0"
     client = ESIClient(
         app_name="fleet-test",
@@ -184,7 +186,7 @@ class _SlowProxy:
         self.listener.close()
 
 
-def test_a_slow_redis_keeps_the_limits_shared(fake_esi: Any, redis_url: str) -> None:
+def test_a_slow_redis_keeps_the_limits_shared(fake_esi: FakeESIServer, redis_url: str) -> None:
     """Redis answering in 0.6 s is slow, not down: falling back would un-share the fleet's
     limits (and overdraw them), so the client waits for the answer."""
     host_port = redis_url.split("//", 1)[1].split("/", 1)[0]

@@ -19,13 +19,17 @@ from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_fake import ForcedReply
 from tests.support.auth_support import WALLET_SCOPE, make_setup
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock
 
 _EXPORTER = InMemorySpanExporter()
 _READER = InMemoryMetricReader()
 
 
+Telemetry = tuple[InMemorySpanExporter, InMemoryMetricReader]  # the spans and the metrics recorded
+
+
 @pytest.fixture
-def telemetry() -> Iterator[tuple[InMemorySpanExporter, InMemoryMetricReader]]:
+def telemetry() -> Iterator[Telemetry]:
     if not isinstance(trace.get_tracer_provider(), TracerProvider):  # global: set once per process
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
@@ -67,7 +71,9 @@ STATUS = {"esi.operation_id": "GetStatus"}
 CACHED = ["miss", "hit", "revalidated"]
 
 
-def test_a_span_per_call_with_cache_results(fake_esi: Any, make_client: Any, telemetry: Any) -> None:
+def test_a_span_per_call_with_cache_results(
+    fake_esi: FakeESIServer, make_client: ClientFactory, telemetry: Telemetry
+) -> None:
     exporter, reader = telemetry
     client = make_client()
     before, requests_before = _values(reader), fake_esi.state.stats.requests
@@ -79,11 +85,11 @@ def test_a_span_per_call_with_cache_results(fake_esi: Any, make_client: Any, tel
         get_universe_types_type_id.sync(34, client=client)
     last = get_status.sync_detailed(client=client.revalidating())  # another 304, its headers read
     spans = exporter.get_finished_spans()
-    status_spans = [span for span in spans if span.name == "ESI GetStatus"]
-    assert [span.attributes["esi.cache"] for span in status_spans] == [*CACHED, "revalidated"]
-    assert status_spans[0].attributes["http.response.status_code"] == 200
-    assert status_spans[0].attributes["esi.requests"] == 1
-    assert status_spans[0].kind == trace.SpanKind.CLIENT
+    status_spans = [dict(span.attributes or {}) for span in spans if span.name == "ESI GetStatus"]
+    assert [attributes["esi.cache"] for attributes in status_spans] == [*CACHED, "revalidated"]
+    assert status_spans[0]["http.response.status_code"] == 200
+    assert status_spans[0]["esi.requests"] == 1
+    assert {span.kind for span in spans if span.name == "ESI GetStatus"} == {trace.SpanKind.CLIENT}
     [failed] = [span for span in spans if span.name == "ESI GetUniverseTypesTypeId"]
     assert failed.status.status_code == trace.StatusCode.ERROR and failed.events  # the exception
     after = _values(reader)
@@ -105,7 +111,9 @@ def test_a_span_per_call_with_cache_results(fake_esi: Any, make_client: Any, tel
     assert remaining == int(last.headers["x-ratelimit-remaining"])
 
 
-def test_token_refreshes_are_counted(fake_esi: Any, esi_clock: Any, tmp_path: Any, telemetry: Any) -> None:
+def test_token_refreshes_are_counted(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Any, telemetry: Telemetry
+) -> None:
     _, reader = telemetry
     setup = make_setup(fake_esi, esi_clock, tmp_path)
     token = setup.log_in(WALLET_SCOPE)
@@ -118,7 +126,11 @@ def test_token_refreshes_are_counted(fake_esi: Any, esi_clock: Any, tmp_path: An
 
 
 def test_a_characters_bucket_is_the_gauge_of_its_calls(
-    fake_esi: Any, esi_clock: Any, tmp_path: Any, make_client: Any, telemetry: Any
+    fake_esi: FakeESIServer,
+    esi_clock: ManualClock,
+    tmp_path: Any,
+    make_client: ClientFactory,
+    telemetry: Telemetry,
 ) -> None:
     """An authenticated call's bucket is the character's: the gauge holds what its answer said."""
     from esi_client.api.wallet import get_characters_character_id_wallet

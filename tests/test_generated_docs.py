@@ -7,7 +7,6 @@ from __future__ import annotations
 import inspect
 import re
 from pathlib import Path
-from typing import Any
 
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.wallet import get_characters_character_id_wallet, get_corporations_corporation_id_wallets
@@ -33,6 +32,6 @@ def test_operation_facts_agree_with_the_signature() -> None:
         assert parameter.required != has_default, name
 
 
-def test_corporation_routes_say_to_call_for_a_character(generated_client: Any) -> None:
+def test_corporation_routes_say_to_call_for_a_character(generated_client: Path) -> None:
     doc = inspect.getdoc(get_corporations_corporation_id_wallets.sync) or ""
     assert "client.for_character(character_id)" in doc

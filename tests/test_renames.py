@@ -10,16 +10,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from esi_generator.renames import applicable, load_renames, record_renames
 from typer.testing import CliRunner
 
 from esi_cli.app import app
-from esi_generator.renames import applicable, load_renames, record_renames
+from tests.support.fixtures import FakeESIServer
 
 OLD_MODULE = "esi_client.api.character.get_characters_character_id"
 NEW_MODULE = "esi_client.api.character.get_characters_detail"
 
 
-def test_the_old_module_is_the_new_one_with_one_warning(fake_esi: Any) -> None:
+def test_the_old_module_is_the_new_one_with_one_warning(fake_esi: FakeESIServer) -> None:
     """In a fresh interpreter: both import forms give the new module, warned about once."""
     script = f"""
 import warnings, json
@@ -30,6 +31,7 @@ with warnings.catch_warnings(record=True) as caught:
     from {OLD_MODULE} import sync, OPERATION
 import {NEW_MODULE} as new
 from esi_client import ESIClient
+from tests.support.fixtures import FakeESIServer
 client = ESIClient(app_name="t", contact="t@example.invalid", base_url={fake_esi.url!r})
 print(json.dumps({{
     "same": old is new and again is new and sync is new.sync,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -16,10 +15,11 @@ from esi_client.api.status import get_status
 from esi_client.api.wars import get_wars_war_id
 from esi_client.cache_stores import SQLiteCache
 from esi_client.runtime.cache.memory import StoredResponse
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock, cache_of
 from tests.support.loop_probe import loop_ticks
 
 
-def test_fresh_hit_makes_no_request(fake_esi: Any, make_client: Any) -> None:
+def test_fresh_hit_makes_no_request(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     client = make_client()
     first = get_status.sync_detailed(client=client)
     second = get_status.sync_detailed(client=client)
@@ -29,7 +29,7 @@ def test_fresh_hit_makes_no_request(fake_esi: Any, make_client: Any) -> None:
     assert client.stats.cache_hits == 1 and client.stats.requests == 1
 
 
-async def test_fresh_hit_async(fake_esi: Any, make_client: Any) -> None:
+async def test_fresh_hit_async(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     client = make_client()
     first = await get_status.asyncio(client=client)
     assert await get_status.asyncio(client=client) == first
@@ -38,7 +38,10 @@ async def test_fresh_hit_async(fake_esi: Any, make_client: Any) -> None:
 
 
 def test_stale_entry_revalidates_with_304(
-    fake_esi: Any, make_client: Any, esi_clock: Any, caplog: pytest.LogCaptureFixture
+    fake_esi: FakeESIServer,
+    make_client: ClientFactory,
+    esi_clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = make_client()
     first = get_status.sync_detailed(client=client)
@@ -56,7 +59,9 @@ def test_stale_entry_revalidates_with_304(
     assert third.from_cache and fake_esi.state.stats.count("GetStatus") == 2
 
 
-def test_changed_data_replaces_the_entry(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+def test_changed_data_replaces_the_entry(
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock
+) -> None:
     client = make_client()
     first = get_status.sync(client=client)
     esi_clock.advance(31)
@@ -66,7 +71,9 @@ def test_changed_data_replaces_the_entry(fake_esi: Any, make_client: Any, esi_cl
     assert fake_esi.state.stats.not_modified == 0
 
 
-def test_persistent_cache_survives_a_new_client(fake_esi: Any, make_client: Any, tmp_path: Path) -> None:
+def test_persistent_cache_survives_a_new_client(
+    fake_esi: FakeESIServer, make_client: ClientFactory, tmp_path: Path
+) -> None:
     path = tmp_path / "cache.sqlite"
     first = get_wars_war_id.sync(587, client=make_client(cache=SQLiteCache(path)))
     again = make_client(cache=SQLiteCache(path))
@@ -77,7 +84,7 @@ def test_persistent_cache_survives_a_new_client(fake_esi: Any, make_client: Any,
 
 
 def test_persistent_entry_revalidates_after_restart(
-    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     path = tmp_path / "cache.sqlite"
     get_status.sync(client=make_client(cache=SQLiteCache(path)))
@@ -86,19 +93,19 @@ def test_persistent_entry_revalidates_after_restart(
     assert response.from_cache and fake_esi.state.stats.not_modified == 1
 
 
-def test_memory_cache_is_bounded(fake_esi: Any, make_client: Any) -> None:
+def test_memory_cache_is_bounded(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     from esi_client.cache_stores import ResponseCache
 
     client = make_client(cache=ResponseCache(max_entries=3))
     for war_id in (1, 2, 3, 4):
         get_wars_war_id.sync(war_id, client=client)
-    assert len(client.cache) == 3
+    assert len(cache_of(client)) == 3
     get_wars_war_id.sync(4, client=client)  # still there
     get_wars_war_id.sync(1, client=client)  # evicted: asked again
     assert fake_esi.state.stats.count("GetWarsWarId") == 5
 
 
-def test_uncacheable_route_keeps_the_etag(fake_esi: Any, make_client: Any) -> None:
+def test_uncacheable_route_keeps_the_etag(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     client = make_client()  # GetMetaStatus has no cache age (nor a time of day): every call asks, by ETag
     first = get_meta_status.sync(client=client)
     second = get_meta_status.sync_detailed(client=client)
@@ -106,14 +113,16 @@ def test_uncacheable_route_keeps_the_etag(fake_esi: Any, make_client: Any) -> No
     assert fake_esi.state.stats.count("GetMetaStatus") == 2
 
 
-def test_cache_can_be_turned_off(fake_esi: Any, make_client: Any) -> None:
+def test_cache_can_be_turned_off(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     client = make_client(cache=False)
     get_status.sync(client=client)
     get_status.sync(client=client)
     assert fake_esi.state.stats.count("GetStatus") == 2
 
 
-def test_debug_log_and_counters(fake_esi: Any, make_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_debug_log_and_counters(
+    fake_esi: FakeESIServer, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     client = make_client()
     with caplog.at_level(logging.DEBUG, logger="esi_client"):
         get_status.sync(client=client)
@@ -124,7 +133,9 @@ def test_debug_log_and_counters(fake_esi: Any, make_client: Any, caplog: pytest.
     assert client.stats.snapshot()["requests"] == 1
 
 
-def test_redis_cache_is_shared_between_clients(fake_esi: Any, make_client: Any, redis_url: str) -> None:
+def test_redis_cache_is_shared_between_clients(
+    fake_esi: FakeESIServer, make_client: ClientFactory, redis_url: str
+) -> None:
     from esi_client.cache_stores import RedisCache
 
     prefix = f"test-{id(fake_esi)}-{fake_esi.state.stats.requests}:"
@@ -135,7 +146,9 @@ def test_redis_cache_is_shared_between_clients(fake_esi: Any, make_client: Any, 
     assert fake_esi.state.stats.count("GetWarsWarId") == 1
 
 
-def test_redis_cache_keeps_big_bodies_as_sent(fake_esi: Any, make_client: Any, redis_url: str) -> None:
+def test_redis_cache_keeps_big_bodies_as_sent(
+    fake_esi: FakeESIServer, make_client: ClientFactory, redis_url: str
+) -> None:
     import redis
 
     from esi_client.api.market import get_markets_region_id_orders
@@ -169,7 +182,7 @@ class SlowStore(SQLiteCache):
 
 
 async def test_async_calls_use_a_slow_store_off_the_event_loop(
-    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     path = tmp_path / "slow.sqlite"
     client = make_client(cache=SlowStore(path))
@@ -198,7 +211,11 @@ class BrokenStore(SQLiteCache):
 
 
 async def test_a_failing_store_never_fails_a_call(
-    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fake_esi: FakeESIServer,
+    make_client: ClientFactory,
+    esi_clock: ManualClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = make_client(cache=BrokenStore(tmp_path / "broken.sqlite"))
     with caplog.at_level(logging.WARNING, logger="esi_client"):
@@ -211,7 +228,7 @@ async def test_a_failing_store_never_fails_a_call(
     await client.aclose()
     assert first.parsed is not None and revalidated.parsed == first.parsed
     # the first failure leaves the store alone for a while: the other three are not even tried
-    assert client.cache.store_errors == 1 and client.cache.guard.skipped == 3
+    assert cache_of(client).store_errors == 1 and cache_of(client).guard.skipped == 3
     failures = [record.getMessage() for record in caplog.records if "cache store" in record.getMessage()]
     # one WARNING for the outage, however many operations it spans
     assert len(failures) == 1 and "ConnectionError: store unreachable" in failures[0]

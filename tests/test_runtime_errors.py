@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 
@@ -19,6 +18,7 @@ from esi_client import (
 )
 from esi_client.api.status import get_status
 from esi_fake import ForcedReply
+from tests.support.fixtures import ClientFactory, FakeESIServer
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ from esi_fake import ForcedReply
     ],
 )
 def test_status_maps_to_exception(
-    status: int, error_type: type[ESIResponseError], fake_esi: Any, make_client: Any
+    status: int, error_type: type[ESIResponseError], fake_esi: FakeESIServer, make_client: ClientFactory
 ) -> None:
     fake_esi.state.faults.forced = [ForcedReply(status, count=1, operation_id="GetStatus")]
     with pytest.raises(error_type) as caught:
@@ -45,13 +45,13 @@ def test_status_maps_to_exception(
     assert error.request_id and uuid.UUID(error.request_id).version == 4  # ESI's are UUIDs
 
 
-def test_malformed_body(fake_esi: Any, make_client: Any) -> None:
+def test_malformed_body(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     fake_esi.state.faults.malformed_rate = 1.0
     with pytest.raises(BadResponseError, match="GetStatus: response body is not valid JSON"):
         get_status.sync(client=make_client())
 
 
-def test_authenticated_route_without_token(fake_esi: Any, make_client: Any) -> None:
+def test_authenticated_route_without_token(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     from esi_client.api.wallet import get_characters_character_id_wallet
 
     with pytest.raises(UnauthorizedError, match="GetCharactersCharacterIdWallet: HTTP 401"):

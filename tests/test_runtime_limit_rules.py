@@ -15,7 +15,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from esi_client import ErrorLimitedError, ESIError, ESIResponseError, RateLimitedError
+from esi_client import ErrorLimitedError, ESIError, ESIResponseError, RateLimitedError, RedisLimits
 from esi_client.api.killmails import get_killmails_killmail_id_killmail_hash
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_client.clock import ManualClock
@@ -23,6 +23,7 @@ from esi_client.operations import get_operation
 from esi_client.stats import ClientStats
 from esi_fake import Character, ForcedReply
 from tests.support.auth_support import make_setup
+from tests.support.fixtures import ClientFactory, FakeESIServer
 from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for
 
 KILLMAIL = {
@@ -49,7 +50,7 @@ def _errors(remain: int) -> dict[str, str]:
 
 
 @pytest.fixture(params=["local", "shared", "redis-down"])
-def limits(request: pytest.FixtureRequest) -> dict[str, Any]:
+def limits(request: pytest.FixtureRequest) -> dict[str, RedisLimits]:
     """The client options of a process keeping its own limits, of one keeping the fleet's, or of
     one whose Redis cannot be reached (it falls back to its own limits, which keep every rule)."""
     if request.param == "local":
@@ -126,7 +127,9 @@ def _two_at_once_then_one(
     return None
 
 
-def test_rate_answers_are_believed_at_their_lowest(server: HostileServer, limits: dict[str, Any]) -> None:
+def test_rate_answers_are_believed_at_their_lowest(
+    server: HostileServer, limits: dict[str, RedisLimits]
+) -> None:
     """6 tokens left arrives first, 140 (an older answer) after it: 6 is believed, and 6 is
     under the room kept for a 4xx, so the third request waits for spent tokens to return."""
     release_stale = _out_of_order(server, stale=_rate(140), newest=_rate(6))
@@ -135,7 +138,9 @@ def test_rate_answers_are_believed_at_their_lowest(server: HostileServer, limits
     assert refused.retry_after is not None and refused.retry_after > WINDOW / 2
 
 
-def test_error_answers_are_believed_at_their_lowest(server: HostileServer, limits: dict[str, Any]) -> None:
+def test_error_answers_are_believed_at_their_lowest(
+    server: HostileServer, limits: dict[str, RedisLimits]
+) -> None:
     """Within one window, 10 errors left (the threshold) arrives first and 90 after it: the
     client waits for the window's reset before the next request."""
     release_stale = _out_of_order(server, stale=_errors(90), newest=_errors(10))
@@ -156,7 +161,7 @@ def test_error_answers_are_believed_at_their_lowest(server: HostileServer, limit
     ],
 )
 def test_a_bucket_keeps_room_for_a_4xx(
-    server: HostileServer, limits: dict[str, Any], limit: int, remaining: int, waits: bool
+    server: HostileServer, limits: dict[str, RedisLimits], limit: int, remaining: int, waits: bool
 ) -> None:
     server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, _rate(remaining, limit)))
     client = _client(server, limits)
@@ -184,7 +189,7 @@ def test_a_bucket_keeps_room_for_a_4xx(
 )
 def test_esis_word_on_the_bucket_is_read_within_its_bounds(
     server: HostileServer,
-    limits: dict[str, Any],
+    limits: dict[str, RedisLimits],
     limit: str,
     remaining: int,
     held_for: tuple[float, float] | None,
@@ -396,7 +401,12 @@ def test_a_420_whose_window_already_reset_holds_nothing(server: HostileServer) -
 
 @pytest.mark.parametrize("redis_up", [True, False], ids=["redis", "redis-down"])
 def test_a_429_for_a_character_holds_only_that_characters_bucket_in_the_fleet(
-    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path, redis_url: str, redis_up: bool
+    fake_esi: FakeESIServer,
+    make_client: ClientFactory,
+    esi_clock: ManualClock,
+    tmp_path: Path,
+    redis_url: str,
+    redis_up: bool,
 ) -> None:
     """ESI's bucket for an authenticated call is the (group, application + character)'s: a 429
     for one character holds that character's calls in every process of the app, not the other
@@ -483,7 +493,7 @@ def test_with_redis_down_each_slot_goes_back_to_the_bucket_it_came_from() -> Non
 
 @pytest.mark.parametrize(("remain", "waits"), [(4, False), (3, True)])
 def test_the_error_threshold_is_the_clients(
-    server: HostileServer, limits: dict[str, Any], remain: int, waits: bool
+    server: HostileServer, limits: dict[str, RedisLimits], remain: int, waits: bool
 ) -> None:
     """`error_threshold=3`: 4 errors left may be risked by one request, 3 may not."""
     server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, _errors(remain)))
@@ -500,7 +510,7 @@ def test_the_error_threshold_is_the_clients(
 
 
 def test_an_error_count_without_its_reset_is_not_believed(
-    server: HostileServer, limits: dict[str, Any]
+    server: HostileServer, limits: dict[str, RedisLimits]
 ) -> None:
     """X-ESI-Error-Limit-Remain without -Reset says nothing of when the window ends: ignored
     (not a stuck budget, and not a script error that un-shares the fleet's limits)."""
@@ -517,7 +527,7 @@ def test_an_error_count_without_its_reset_is_not_believed(
     ids=["429-retry-after-0", "420-reset-0"],
 )
 def test_a_limit_that_is_already_over_holds_nothing(
-    server: HostileServer, limits: dict[str, Any], status: int, headers: dict[str, str]
+    server: HostileServer, limits: dict[str, RedisLimits], status: int, headers: dict[str, str]
 ) -> None:
     """ESI's wait of 0 s is no wait, in the fleet too (on Redis's clock, so in real time here)."""
     _first_answered(server, status, headers)
@@ -531,7 +541,7 @@ def test_a_limit_that_is_already_over_holds_nothing(
 
 
 def test_a_lone_request_finds_out_whether_tokens_came_back(
-    server: HostileServer, limits: dict[str, Any]
+    server: HostileServer, limits: dict[str, RedisLimits]
 ) -> None:
     """5 tokens left, none spent by this client (another of the app's clients spent them): one
     request goes alone to find out, and its answer is believed even though it is higher (the
@@ -570,7 +580,7 @@ def test_a_call_held_by_a_limit_says_which_and_for_how_long(
 
 
 def test_an_operation_without_a_rate_limit_group_takes_no_bucket(
-    server: HostileServer, limits: dict[str, Any]
+    server: HostileServer, limits: dict[str, RedisLimits]
 ) -> None:
     """An operation without `x-rate-limit` (GetAlliances): only the error budget gates it, even
     when ESI sends rate headers."""
@@ -593,7 +603,7 @@ def test_an_operation_without_a_rate_limit_group_takes_no_bucket(
     ids=["errors", "rate"],
 )
 def test_a_count_of_more_than_9_digits_is_unreadable(
-    server: HostileServer, limits: dict[str, Any], headers: dict[str, str]
+    server: HostileServer, limits: dict[str, RedisLimits], headers: dict[str, str]
 ) -> None:
     """Ten characters, even zero-padded: no budget that large, so not believed (it would hold)."""
     server.on("*", lambda _request, conn: answer(conn, 200, KILLMAIL, headers))
@@ -661,7 +671,7 @@ def test_a_retry_with_half_a_second_of_its_deadline_left_is_sent(server: Hostile
 
 
 def test_while_the_error_budget_is_unknown_max_concurrency_requests_go_at_once(
-    server: HostileServer, limits: dict[str, Any]
+    server: HostileServer, limits: dict[str, RedisLimits]
 ) -> None:
     """No error-limit headers yet: up to max_concurrency (20 here, more than the default 16)
     requests are in flight together, in one process and across the fleet's."""
@@ -683,7 +693,7 @@ def test_while_the_error_budget_is_unknown_max_concurrency_requests_go_at_once(
 
 
 def test_a_bucket_keeps_the_size_esi_said_when_a_later_answer_omits_it(
-    server: HostileServer, limits: dict[str, Any]
+    server: HostileServer, limits: dict[str, RedisLimits]
 ) -> None:
     """ESI said 150/15m (the spec says 3600/15m for killmails): 100 left is far above the room
     kept for a 4xx in 150 (7), though not in 3600 (180), even after an answer without the size."""
@@ -809,7 +819,7 @@ def test_an_error_window_said_to_reset_now_holds_nothing() -> None:
 
 
 def test_with_the_cache_off_a_characters_429_still_holds_only_its_own_bucket(
-    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     """The principal a bucket belongs to does not come from the cache: without one, the
     characters' buckets are still theirs, not the public one."""

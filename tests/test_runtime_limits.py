@@ -6,7 +6,6 @@ Time is the manual clock the fake ESI also keeps: waits are recorded, never slep
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,9 +16,12 @@ from esi_client.api.status import get_status
 from esi_client.api.wallet import get_characters_character_id_wallet
 from esi_fake import Character, ForcedReply
 from tests.support.auth_support import make_setup
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock
 
 
-def test_429_waits_retry_after(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+def test_429_waits_retry_after(
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock
+) -> None:
     fake_esi.state.faults.forced = [ForcedReply(429, count=1, retry_after=7)]
     client = make_client()
     assert get_status.sync(client=client).players > 0
@@ -27,7 +29,7 @@ def test_429_waits_retry_after(fake_esi: Any, make_client: Any, esi_clock: Any) 
     assert client.stats.retries == 1 and client.stats.waits == 1
 
 
-def test_429_gives_up_after_the_retry_bound(fake_esi: Any, make_client: Any) -> None:
+def test_429_gives_up_after_the_retry_bound(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     fake_esi.state.faults.forced = [ForcedReply(429, count=10, retry_after=2)]
     client = make_client()
     with pytest.raises(RateLimitedError) as caught:
@@ -38,7 +40,9 @@ def test_429_gives_up_after_the_retry_bound(fake_esi: Any, make_client: Any) -> 
     assert fake_esi.state.stats.by_status[429] >= 4
 
 
-def test_slows_down_before_the_rate_limit(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+def test_slows_down_before_the_rate_limit(
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock
+) -> None:
     fake_esi.state.rate_limits.overrides["killmail"] = 30  # 15 successful calls' worth
     client = make_client(max_wait=3600)
     for killmail_id in range(40):
@@ -50,7 +54,9 @@ def test_slows_down_before_the_rate_limit(fake_esi: Any, make_client: Any, esi_c
     assert all(s <= 3600 for s in long_waits)  # never longer than the group's window
 
 
-def test_the_window_is_the_one_esi_sends(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+def test_the_window_is_the_one_esi_sends(
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock
+) -> None:
     """The spec says 15 minutes; X-Ratelimit-Limit says 30 s (limits change between dates): the
     client waits for the window ESI keeps."""
     fake_esi.state.rate_limits.overrides["killmail"] = 30
@@ -64,7 +70,9 @@ def test_the_window_is_the_one_esi_sends(fake_esi: Any, make_client: Any, esi_cl
     assert sum(esi_clock.sleeps) >= 30.0  # 80 tokens of a 30-token bucket: two refills at least
 
 
-def test_pauses_under_the_error_budget(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+def test_pauses_under_the_error_budget(
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock
+) -> None:
     fake_esi.state.error_limit.budget = 20
     client = make_client(error_threshold=5)
     for _ in range(40):
@@ -76,7 +84,9 @@ def test_pauses_under_the_error_budget(fake_esi: Any, make_client: Any, esi_cloc
     assert any(s >= 1 for s in esi_clock.sleeps)
 
 
-def test_420_raises_and_then_pauses(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+def test_420_raises_and_then_pauses(
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock
+) -> None:
     fake_esi.state.faults.forced = [ForcedReply(420, count=1)]
     client = make_client()
     with pytest.raises(ErrorLimitedError):
@@ -86,7 +96,7 @@ def test_420_raises_and_then_pauses(fake_esi: Any, make_client: Any, esi_clock: 
     assert esi_clock.sleeps and esi_clock.sleeps[0] >= 1
 
 
-async def test_error_budget_async(fake_esi: Any, make_client: Any) -> None:
+async def test_error_budget_async(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     import asyncio
 
     fake_esi.state.error_limit.budget = 15
@@ -104,7 +114,7 @@ async def test_error_budget_async(fake_esi: Any, make_client: Any) -> None:
 
 
 def test_a_429_for_a_character_pauses_that_characters_bucket(
-    fake_esi: Any, make_client: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     """ESI keeps a bucket per group and character: the retry after a character's 429 waits for
     the Retry-After that character's bucket was given, and the group's other buckets do not."""

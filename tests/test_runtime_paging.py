@@ -11,13 +11,14 @@ from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.military_campaigns import get_military_campaigns_objectives_listing
 from esi_client.api.wars import get_wars_war_id_killmails
 from esi_client.paging import PagingError, Walk, aiter_cursor, all_pages, iter_cursor
+from tests.support.fixtures import ClientFactory, FakeESIServer
 
 
 def _order_ids(orders: list[Any]) -> list[int]:
     return [order.order_id for order in orders]
 
 
-def test_all_pages_in_order(fake_esi: Any, make_client: Any) -> None:
+def test_all_pages_in_order(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     progress: list[tuple[int, int]] = []
     orders = Walk(on_page=lambda d, t: progress.append((d, t))).all_pages(
         get_markets_region_id_orders.sync_detailed, 10000002, client=make_client()
@@ -29,7 +30,7 @@ def test_all_pages_in_order(fake_esi: Any, make_client: Any) -> None:
     assert progress[0] == (1, pages) and progress[-1] == (pages, pages) and len(progress) == pages
 
 
-async def test_all_pages_async_in_order(fake_esi: Any, make_client: Any) -> None:
+async def test_all_pages_async_in_order(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     client = make_client(max_concurrency=3)
     progress: list[tuple[int, int]] = []
     orders = await Walk(on_page=lambda d, t: progress.append((d, t))).all_pages_async(
@@ -43,7 +44,7 @@ async def test_all_pages_async_in_order(fake_esi: Any, make_client: Any) -> None
     await client.aclose()
 
 
-def test_small_pages_of_a_generic_operation(fake_esi: Any, make_client: Any) -> None:
+def test_small_pages_of_a_generic_operation(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     fake_esi.state.page_count, fake_esi.state.page_size = 4, 7
     killmails = all_pages(get_wars_war_id_killmails.sync_detailed, 100, client=make_client())
     assert len(killmails) == 28
@@ -51,7 +52,9 @@ def test_small_pages_of_a_generic_operation(fake_esi: Any, make_client: Any) -> 
 
 
 @pytest.mark.parametrize("use_async", [False, True])
-async def test_restart_when_data_changes_mid_walk(fake_esi: Any, make_client: Any, use_async: bool) -> None:
+async def test_restart_when_data_changes_mid_walk(
+    fake_esi: FakeESIServer, make_client: ClientFactory, use_async: bool
+) -> None:
     fake_esi.state.faults.change_data_after = 3  # pages 1-2 of the old data, 3-5 of the new
     client = make_client(max_concurrency=1)
     if use_async:
@@ -70,8 +73,8 @@ async def test_restart_when_data_changes_mid_walk(fake_esi: Any, make_client: An
 @pytest.mark.parametrize("use_async", [False, True])
 @pytest.mark.parametrize("max_restarts", [None, 1])  # None: the default, 3
 async def test_gives_up_when_data_never_settles(
-    fake_esi: Any,
-    make_client: Any,
+    fake_esi: FakeESIServer,
+    make_client: ClientFactory,
     monkeypatch: pytest.MonkeyPatch,
     use_async: bool,
     max_restarts: int | None,
@@ -98,7 +101,7 @@ async def test_gives_up_when_data_never_settles(
     assert state.stats.count("GetMarketsRegionIdOrders") == state.market_pages * walks  # every walk, whole
 
 
-def test_cursor_walk_forwards(fake_esi: Any, make_client: Any) -> None:
+def test_cursor_walk_forwards(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     records = list(
         iter_cursor(
             get_military_campaigns_objectives_listing.sync,
@@ -112,7 +115,7 @@ def test_cursor_walk_forwards(fake_esi: Any, make_client: Any) -> None:
     assert fake_esi.state.stats.count("GetMilitaryCampaignsObjectivesListing") == 4  # 10 + 10 + 5 + empty
 
 
-async def test_cursor_walk_backwards_async(fake_esi: Any, make_client: Any) -> None:
+async def test_cursor_walk_backwards_async(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     client = make_client()
     forwards = list(
         iter_cursor(
@@ -136,7 +139,7 @@ async def test_cursor_walk_backwards_async(fake_esi: Any, make_client: Any) -> N
     await client.aclose()
 
 
-def test_wrong_kind_of_paging_is_refused(make_client: Any) -> None:
+def test_wrong_kind_of_paging_is_refused(make_client: ClientFactory) -> None:
     with pytest.raises(TypeError) as wrong_paging:
         all_pages(get_military_campaigns_objectives_listing.sync_detailed, UUID(int=1), client=make_client())  # type: ignore[arg-type]
     assert (
@@ -145,7 +148,7 @@ def test_wrong_kind_of_paging_is_refused(make_client: Any) -> None:
     )
 
 
-def test_a_walk_is_given_the_generated_function_that_answers_a_response(make_client: Any) -> None:
+def test_a_walk_is_given_the_generated_function_that_answers_a_response(make_client: ClientFactory) -> None:
     """`sync` answers the items of one page, not the Response (headers) a walk reads: refused."""
     with pytest.raises(TypeError) as wrong_form:
         all_pages(get_markets_region_id_orders.sync, 10000002, client=make_client())  # type: ignore[arg-type]
@@ -157,7 +160,9 @@ def test_a_walk_is_given_the_generated_function_that_answers_a_response(make_cli
         all_pages(get_markets_region_id_orders.sync_detailed, 10000002, client=None)  # type: ignore[arg-type]
 
 
-async def test_a_cursor_walk_of_the_wrong_operation_or_both_directions_is_refused(make_client: Any) -> None:
+async def test_a_cursor_walk_of_the_wrong_operation_or_both_directions_is_refused(
+    make_client: ClientFactory,
+) -> None:
     from esi_client.api.freelance_jobs import get_freelance_jobs_listing
 
     client = make_client()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Any
+from pathlib import Path
 
 import pytest
 
@@ -13,10 +13,13 @@ from esi_client.api.status import get_status
 from esi_client.api.universe import post_universe_names
 from esi_client.clock import ManualClock
 from esi_fake import ForcedReply
+from tests.support.fixtures import ClientFactory, FakeESIServer
 from tests.support.hostile_server import HostileServer, RawRequest, answer, client_for
 
 
-def test_transient_5xx_is_retried(fake_esi: Any, make_client: Any, esi_clock: Any) -> None:
+def test_transient_5xx_is_retried(
+    fake_esi: FakeESIServer, make_client: ClientFactory, esi_clock: ManualClock
+) -> None:
     fake_esi.state.faults.forced = [ForcedReply(503, count=2)]
     client = make_client()
     assert get_status.sync(client=client).players > 0
@@ -25,7 +28,7 @@ def test_transient_5xx_is_retried(fake_esi: Any, make_client: Any, esi_clock: An
     assert len(esi_clock.sleeps) == 2 and esi_clock.sleeps[1] >= 0.25
 
 
-def test_retries_stop_at_the_bound(fake_esi: Any, make_client: Any) -> None:
+def test_retries_stop_at_the_bound(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     fake_esi.state.faults.forced = [ForcedReply(502, count=10)]
     with pytest.raises(ServerError) as caught:
         get_status.sync(client=make_client())
@@ -33,14 +36,14 @@ def test_retries_stop_at_the_bound(fake_esi: Any, make_client: Any) -> None:
     assert fake_esi.state.stats.count("GetStatus") == 4
 
 
-def test_post_is_not_retried(fake_esi: Any, make_client: Any) -> None:
+def test_post_is_not_retried(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     fake_esi.state.faults.forced = [ForcedReply(503, count=1)]
     with pytest.raises(ServerError):
         post_universe_names.sync(client=make_client(), body=[34, 35])
     assert fake_esi.state.stats.count("PostUniverseNames") == 1
 
 
-def test_connection_errors_are_retried_then_raised(generated_client: Any) -> None:
+def test_connection_errors_are_retried_then_raised(generated_client: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -53,7 +56,7 @@ def test_connection_errors_are_retried_then_raised(generated_client: Any) -> Non
     assert client.stats.requests == 4 and len(clock.sleeps) == 3
 
 
-def test_timeouts_are_retried(fake_esi: Any, make_client: Any) -> None:
+def test_timeouts_are_retried(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     fake_esi.state.faults.delay_s = 0.3
     client = make_client(timeout=0.05)
     with pytest.raises(TransportError, match="ReadTimeout"):
@@ -96,7 +99,9 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize(("retries", "said"), [(0, ""), (1, " after 1 retry"), (2, " after 2 retries")])
-def test_a_connection_failure_says_what_and_how_often(generated_client: Any, retries: int, said: str) -> None:
+def test_a_connection_failure_says_what_and_how_often(
+    generated_client: Path, retries: int, said: str
+) -> None:
     client = ESIClient(
         app_name="t",
         contact="t",
@@ -121,7 +126,7 @@ def test_a_base_url_that_is_not_http_is_refused_at_once(base_url: str) -> None:
 
 @pytest.mark.parametrize("jitter", ["highest", "lowest"])
 def test_retries_back_off_exponentially_with_jitter_up_to_the_cap(
-    generated_client: Any, monkeypatch: pytest.MonkeyPatch, jitter: str
+    generated_client: Path, monkeypatch: pytest.MonkeyPatch, jitter: str
 ) -> None:
     """Attempt n waits base/2 plus a random share of min(cap, base * 2**(n-1)) (full jitter)."""
     import random

@@ -71,7 +71,7 @@ def fallbacks(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_big_page_parses_to_the_same_models_as_small_pages(
-    market: Any, caplog: pytest.LogCaptureFixture
+    market: tuple[RecordingServer, ESIClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     server, client = market
     items = orders(BIG)
@@ -92,7 +92,9 @@ def test_big_page_parses_to_the_same_models_as_small_pages(
     assert big[3].additional_properties == {}
 
 
-def test_key_the_spec_lacks_is_kept(market: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_key_the_spec_lacks_is_kept(
+    market: tuple[RecordingServer, ESIClient], caplog: pytest.LogCaptureFixture
+) -> None:
     server, client = market
     items = orders(BIG)
     items[250]["x_new_field"] = {"added": "later"}
@@ -107,7 +109,7 @@ def test_key_the_spec_lacks_is_kept(market: Any, caplog: pytest.LogCaptureFixtur
     assert parsed[250].order_id == 6_000_000_250 and parsed[249].additional_properties == {}
 
 
-def test_missing_required_field_names_it(market: Any) -> None:
+def test_missing_required_field_names_it(market: tuple[RecordingServer, ESIClient]) -> None:
     server, client = market
     items = orders(BIG)
     del items[321]["volume_total"]
@@ -118,7 +120,7 @@ def test_missing_required_field_names_it(market: Any) -> None:
     assert caught.value.field == "volume_total"
 
 
-def test_value_of_another_type_fails_as_a_small_body_would(market: Any) -> None:
+def test_value_of_another_type_fails_as_a_small_body_would(market: tuple[RecordingServer, ESIClient]) -> None:
     server, client = market
     items = orders(BIG)
     items[7]["type_id"] = "34"
@@ -133,14 +135,14 @@ def test_value_of_another_type_fails_as_a_small_body_would(market: Any) -> None:
     assert big.value.expected == small.value.expected == "integer"
 
 
-def test_truncated_big_body(market: Any) -> None:
+def test_truncated_big_body(market: tuple[RecordingServer, ESIClient]) -> None:
     server, client = market
     serve(server, orjson.dumps(orders(BIG))[:-100])
     with pytest.raises(BadResponseError, match="GetMarketsRegionIdOrders: response body is not valid JSON"):
         fetch(client)
 
 
-def test_nested_models_take_the_fast_path_too(market: Any) -> None:
+def test_nested_models_take_the_fast_path_too(market: tuple[RecordingServer, ESIClient]) -> None:
     from esi_client.api.industry import get_industry_systems
 
     server, client = market

@@ -12,6 +12,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from esi_client.api.universe import get_universe_types_type_id
 from esi_client.cache_stores import RedisCache, ResponseCache, SQLiteCache, StoredResponse, UnusableEntry
 from esi_client.shared_limits import RedisLimits
 from testbed.servers import redis_server
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock, cache_of
 
 
 @pytest.fixture
@@ -65,7 +67,9 @@ def _down(cache: ResponseCache) -> bool:
 STALL_SECONDS = 30
 
 
-def test_a_stalled_redis_cache_costs_one_short_wait_then_none(make_client: Any, own_redis: str) -> None:
+def test_a_stalled_redis_cache_costs_one_short_wait_then_none(
+    make_client: ClientFactory, own_redis: str
+) -> None:
     client = make_client(cache=RedisCache(own_redis), deadline=3.0)
     assert get_universe_types_type_id.sync(34, client=client).type_id == 34  # Redis works
     _pause(own_redis, STALL_SECONDS)
@@ -73,12 +77,12 @@ def test_a_stalled_redis_cache_costs_one_short_wait_then_none(make_client: Any, 
     for type_id in range(35, 45):
         assert get_universe_types_type_id.sync(type_id, client=client).type_id == type_id
     # one store operation waits out its timeout; the store is then left alone
-    assert client.cache.store_errors == 1 and client.cache.guard.skipped >= 10 * 3
+    assert cache_of(client).store_errors == 1 and cache_of(client).guard.skipped >= 10 * 3
     assert time.monotonic() - started < 10, "a call waited for the stalled store"
 
 
 def test_a_stalled_store_costs_each_operation_one_timeout_never_the_stall(
-    make_client: Any, own_redis: str, caplog: pytest.LogCaptureFixture
+    make_client: ClientFactory, own_redis: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     cache = ResponseCache(store=RedisCache(own_redis), store_retry_seconds=0.0)  # never left alone
     client = make_client(cache=cache, deadline=2.0)
@@ -91,11 +95,11 @@ def test_a_stalled_store_costs_each_operation_one_timeout_never_the_stall(
     failed = [record.getMessage() for record in caplog.records if "cache store" in record.getMessage()]
     assert re.match(r"cache store failed \(load of \S*/universe/types/34\S*: TimeoutError", failed[0]), failed
     assert any(re.match(r"cache store claim of \S*/universe/types/34\S* failed: ", line) for line in failed)
-    assert client.cache.store_errors == len(failed) and took < len(failed) * 0.5 + 5, took
+    assert cache_of(client).store_errors == len(failed) and took < len(failed) * 0.5 + 5, took
 
 
 def test_a_restarted_redis_is_used_again_by_itself(
-    make_client: Any, own_redis: str, caplog: pytest.LogCaptureFixture
+    make_client: ClientFactory, own_redis: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     cache = ResponseCache(store=RedisCache(own_redis), store_retry_seconds=0.5)
     client = make_client(cache=cache)
@@ -119,15 +123,15 @@ def test_a_restarted_redis_is_used_again_by_itself(
 
 
 async def test_calls_stuck_on_a_dead_store_leave_other_clients_their_threads(
-    fake_esi: Any, esi_clock: Any, own_redis: str, tmp_path: Path
+    fake_esi: FakeESIServer, esi_clock: ManualClock, own_redis: str, tmp_path: Path
 ) -> None:
     """Sixty calls of one client stalled on a paused Redis (each store call waits up to 5 s) do
     not hold up a call of another client that needs a worker thread for its own healthy store:
     it is answered before any stalled store call has even timed out."""
-    options = {"app_name": "t", "contact": "t@example.invalid", "base_url": fake_esi.url, "clock": esi_clock}
+    made = partial(ESIClient, app_name="t", contact="t@x.invalid", base_url=fake_esi.url, clock=esi_clock)
     patient = redis.Redis.from_url(own_redis, socket_timeout=5.0)
-    stuck = ESIClient(cache=RedisCache(patient), max_concurrency=4, **options)
-    healthy = ESIClient(cache=SQLiteCache(tmp_path / "healthy.sqlite"), **options)
+    stuck = made(cache=RedisCache(patient), max_concurrency=4)
+    healthy = made(cache=SQLiteCache(tmp_path / "healthy.sqlite"))
     _pause(own_redis, 30)
     tasks = [
         asyncio.ensure_future(get_universe_types_type_id.asyncio(34 + n % 5, client=stuck)) for n in range(60)
@@ -135,7 +139,7 @@ async def test_calls_stuck_on_a_dead_store_leave_other_clients_their_threads(
     await _all_store_threads_busy(stuck, 4)  # the stalled calls hold every thread they may
     status = await get_status.asyncio(client=healthy)
     assert status is not None
-    assert stuck.cache is not None and stuck.cache.store_errors == 0, (
+    assert stuck.cache is not None and cache_of(stuck).store_errors == 0, (
         "the healthy call waited for a stalled store call to time out"
     )
     assert not any(task.done() for task in tasks)
@@ -162,7 +166,7 @@ BAD_FIELDS = [
 
 @pytest.mark.parametrize(("field", "value"), BAD_FIELDS)
 def test_a_redis_entry_of_any_shape_is_a_counted_miss(
-    make_client: Any, own_redis: str, field: str, value: Any
+    make_client: ClientFactory, own_redis: str, field: str, value: Any
 ) -> None:
     client = make_client(cache=RedisCache(own_redis))
     assert get_universe_types_type_id.sync(34, client=client).type_id == 34
@@ -174,15 +178,15 @@ def test_a_redis_entry_of_any_shape_is_a_counted_miss(
     connection.set(key, orjson.dumps(data) + b"\n" + body)
     again = make_client(cache=RedisCache(own_redis))
     assert get_universe_types_type_id.sync(34, client=again).type_id == 34
-    assert again.cache.store_errors >= 1 and not again.cache.guard.down
+    assert cache_of(again).store_errors >= 1 and not cache_of(again).guard.down
     healed = make_client(cache=RedisCache(own_redis))  # the answer replaced the bad entry
     assert get_universe_types_type_id.sync(34, client=healed).type_id == 34
-    assert healed.cache.store_errors == 0  # read back and used (served, or revalidated by its ETag)
+    assert cache_of(healed).store_errors == 0  # read back and used (served, or revalidated by its ETag)
 
 
 @pytest.mark.parametrize("raw", [b"not json\nbody", b'{"status": 200}\nbody', b"[1, 2]\n", b"\xff\xfe"])
 def test_an_unreadable_redis_entry_is_a_miss_not_an_outage(
-    make_client: Any, own_redis: str, raw: bytes
+    make_client: ClientFactory, own_redis: str, raw: bytes
 ) -> None:
     client = make_client(cache=RedisCache(own_redis))
     assert get_universe_types_type_id.sync(34, client=client).type_id == 34
@@ -191,7 +195,7 @@ def test_an_unreadable_redis_entry_is_a_miss_not_an_outage(
     connection.set(key, raw)
     again = make_client(cache=RedisCache(own_redis))
     assert get_universe_types_type_id.sync(34, client=again).type_id == 34
-    assert again.cache.store_errors >= 1 and not again.cache.guard.down
+    assert cache_of(again).store_errors >= 1 and not cache_of(again).guard.down
 
 
 @pytest.mark.parametrize(
@@ -204,7 +208,12 @@ def test_an_unreadable_redis_entry_is_a_miss_not_an_outage(
     ],
 )
 def test_a_sqlite_entry_of_any_shape_is_a_counted_miss(
-    make_client: Any, tmp_path: Path, column: str, value: Any, reason: str, caplog: pytest.LogCaptureFixture
+    make_client: ClientFactory,
+    tmp_path: Path,
+    column: str,
+    value: Any,
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     path = tmp_path / "cache.sqlite"
     assert get_universe_types_type_id.sync(34, client=make_client(cache=SQLiteCache(path))).type_id == 34
@@ -212,12 +221,12 @@ def test_a_sqlite_entry_of_any_shape_is_a_counted_miss(
         db.execute(f"UPDATE esi_cache SET {column} = ?", (value,))
     again = make_client(cache=SQLiteCache(path))
     assert get_universe_types_type_id.sync(34, client=again).type_id == 34
-    assert again.cache.store_errors == 1 and not again.cache.guard.down
+    assert cache_of(again).store_errors == 1 and not cache_of(again).guard.down
     (warned,) = [r.getMessage() for r in caplog.records if "is unusable" in r.getMessage()]
     assert f"is unusable ({reason}" in warned, warned
     healed = make_client(cache=SQLiteCache(path))
     assert get_universe_types_type_id.sync(34, client=healed).type_id == 34
-    assert healed.cache.store_errors == 0  # read back and used (served, or revalidated by its ETag)
+    assert cache_of(healed).store_errors == 0  # read back and used (served, or revalidated by its ETag)
 
 
 # -- the shared limits' keys may hold anything too ------------------------------------------------
@@ -241,7 +250,7 @@ def _plant(connection: Any, key: Any, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["string", "list", "hash-garbage", "zset-garbage"])
 def test_garbage_in_the_shared_limit_keys_is_replaced(
-    make_client: Any, own_redis: str, caplog: pytest.LogCaptureFixture, kind: str
+    make_client: ClientFactory, own_redis: str, caplog: pytest.LogCaptureFixture, kind: str
 ) -> None:
     limits = RedisLimits(own_redis, app="garbage-test")
     client = make_client(limits=limits, cache=False)

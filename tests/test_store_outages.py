@@ -7,7 +7,6 @@ import logging
 import uuid
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,6 +15,7 @@ from esi_client.api.status import get_status
 from esi_client.api.universe import get_universe_types_type_id
 from esi_client.cache_stores import RedisCache, ResponseCache
 from testbed.servers import free_port, redis_server
+from tests.support.fixtures import ClientFactory, FakeESIServer, ManualClock, cache_of
 
 
 def _cache_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -27,7 +27,7 @@ def _cache_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_a_redis_outage_is_told_once_and_its_end_once(
-    make_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_client: ClientFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     port = free_port()
     first: Generator[str, None, None] = redis_server(tmp_path / "up", port)  # type: ignore[assignment]
@@ -43,7 +43,7 @@ def test_a_redis_outage_is_told_once_and_its_end_once(
     down = _cache_warnings(caplog)
     assert len(down) == 1, down
     assert "calls go on without it" in down[0]
-    failures = client.cache.store_errors
+    failures = cache_of(client).store_errors
     assert failures >= 20  # every failed load and save counted
     (tmp_path / "again").mkdir()
     second: Generator[str, None, None] = redis_server(tmp_path / "again", port)  # type: ignore[assignment]
@@ -53,7 +53,7 @@ def test_a_redis_outage_is_told_once_and_its_end_once(
         assert get_universe_types_type_id.sync(60, client=client).type_id == 60
         back = _cache_warnings(caplog)
         assert len(back) == 1 and "answers again" in back[0], back
-        assert client.cache.store_errors == failures
+        assert cache_of(client).store_errors == failures
     finally:
         second.close()
 
@@ -68,7 +68,7 @@ def _limit_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 @pytest.mark.parametrize("retry_seconds", [0.0, 600.0], ids=["tried-each-call", "left-alone"])
 def test_a_redis_outage_of_the_shared_limits_is_told_once_and_its_end_once(
-    make_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, retry_seconds: float
+    make_client: ClientFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture, retry_seconds: float
 ) -> None:
     """Down: one WARNING, then this process's own limits (counted) until Redis is tried again,
     `retry_seconds` after the failure; back: one WARNING, and the limits are Redis's again."""
@@ -105,7 +105,7 @@ def test_a_redis_outage_of_the_shared_limits_is_told_once_and_its_end_once(
 
 
 def test_a_broken_token_store_is_named_with_the_drivers_reason(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     """A store that answers with an error (here a file that is no longer a database): the refresh
     that needed it names the store, the driver's reason (its first line) and the token."""

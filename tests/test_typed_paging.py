@@ -8,30 +8,30 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from esi_client.api.market import get_markets_region_id_orders
 from esi_client.api.military_campaigns import get_military_campaigns_objectives_listing
 from esi_client.models import MarketsRegionIdOrdersGetItem
+from tests.support.fixtures import ClientFactory, FakeESIServer
 
 CAMPAIGN = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 
 
-def test_all_pages_of_a_module_returns_its_items(fake_esi: Any, make_client: Any) -> None:
+def test_all_pages_of_a_module_returns_its_items(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     orders = get_markets_region_id_orders.all_pages(10000002, client=make_client(), order_type="all")
     assert len(orders) == fake_esi.state.market_pages * fake_esi.state.market_page_size
     assert all(isinstance(order, MarketsRegionIdOrdersGetItem) for order in orders)
 
 
-async def test_all_pages_async_of_a_module(fake_esi: Any, make_client: Any) -> None:
+async def test_all_pages_async_of_a_module(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     client = make_client()
     orders = await get_markets_region_id_orders.all_pages_async(10000002, client=client, order_type="buy")
     assert orders and all(order.is_buy_order for order in orders)
     await client.aclose()
 
 
-async def test_cursor_walks_of_a_module(fake_esi: Any, make_client: Any) -> None:
+async def test_cursor_walks_of_a_module(fake_esi: FakeESIServer, make_client: ClientFactory) -> None:
     client = make_client()
     walk = get_military_campaigns_objectives_listing.iter_cursor(UUID(CAMPAIGN), client=client, limit=10)
     forwards = list(walk)
@@ -46,7 +46,7 @@ async def test_cursor_walks_of_a_module(fake_esi: Any, make_client: Any) -> None
     await client.aclose()
 
 
-def test_mypy_sees_the_item_types(tmp_path: Path, generated_client: Any) -> None:
+def test_mypy_sees_the_item_types(tmp_path: Path, generated_client: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text(
         textwrap.dedent(

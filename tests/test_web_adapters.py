@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +18,7 @@ import pytest
 
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig, Token
 from esi_fake import Character
+from tests.support.fixtures import FakeESIServer
 from tests.test_web_views import ALICE_1, ALICE_2, BOB_1, PASSER_BY, _example, web_app_config
 
 SITE = "http://site.test"
@@ -92,10 +93,11 @@ def _form(page: httpx2.Response, choose: str) -> dict[str, str]:
     return {**fields, "token": choice.group(1)}
 
 
+Site = tuple[Callable[[], Browser], SQLTokenStore, list[Any]]  # new browsers, the store, the processes
+
+
 @pytest.fixture(params=["fastapi", "flask"])
-def site(
-    request: pytest.FixtureRequest, fake_esi: Any, tmp_path: Path
-) -> Iterator[tuple[Any, SQLTokenStore, list[Any]]]:
+def site(request: pytest.FixtureRequest, fake_esi: FakeESIServer, tmp_path: Path) -> Iterator[Site]:
     kind = str(request.param)
     config = web_app_config(fake_esi, f"web-inproc-{kind}", SITE)
     store = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", secrets="plaintext")
@@ -117,13 +119,13 @@ def site(
         loop.close()
 
 
-def _signed_in(site: Any, user: str) -> Browser:
+def _signed_in(site: Site, user: str) -> Browser:
     browser: Browser = site[0]()
     assert browser.go("GET", f"/signin?user={user}").status_code == 200
     return browser
 
 
-def test_a_site_users_tokens_selection_and_choice(site: Any, fake_esi: Any) -> None:
+def test_a_site_users_tokens_selection_and_choice(site: Site, fake_esi: FakeESIServer) -> None:
     store: SQLTokenStore = site[1]
     alice = _signed_in(site, "alice")
     fake_esi.sso.character = ALICE_1
@@ -166,7 +168,7 @@ def test_a_site_users_tokens_selection_and_choice(site: Any, fake_esi: Any) -> N
     ]  # fmt: skip
 
 
-def test_a_choice_posted_with_a_wrong_csrf_or_token_is_refused(site: Any, fake_esi: Any) -> None:
+def test_a_choice_posted_with_a_wrong_csrf_or_token_is_refused(site: Site, fake_esi: FakeESIServer) -> None:
     alice = _signed_in(site, "alice")
     for character in (ALICE_1, ALICE_2):
         fake_esi.sso.character = character
@@ -179,7 +181,9 @@ def test_a_choice_posted_with_a_wrong_csrf_or_token_is_refused(site: Any, fake_e
     assert _text(alice.go("POST", "/sso/select", data=form), "character") == "Alice Two (91000002)"
 
 
-def test_a_users_only_token_serves_them_in_another_browser_without_a_login(site: Any, fake_esi: Any) -> None:
+def test_a_users_only_token_serves_them_in_another_browser_without_a_login(
+    site: Site, fake_esi: FakeESIServer
+) -> None:
     fake_esi.sso.character = ALICE_1
     assert _text(_signed_in(site, "alice").go("GET", "/wallet"), "character") == "Alice One (91000001)"
     elsewhere = _signed_in(site, "alice")  # another browser: nothing of that login in its session
@@ -187,7 +191,9 @@ def test_a_users_only_token_serves_them_in_another_browser_without_a_login(site:
     assert _text(page, "character") == "Alice One (91000001)" and elsewhere.hops == []
 
 
-def test_each_session_has_its_own_csrf_and_another_sessions_is_refused(site: Any, fake_esi: Any) -> None:
+def test_each_session_has_its_own_csrf_and_another_sessions_is_refused(
+    site: Site, fake_esi: FakeESIServer
+) -> None:
     forms = {}
     for user, characters in (
         ("alice", (ALICE_1, ALICE_2)),
@@ -206,7 +212,7 @@ def test_each_session_has_its_own_csrf_and_another_sessions_is_refused(site: Any
 
 
 def test_a_single_use_token_is_never_stored_and_a_forged_callback_is_refused(
-    site: Any, fake_esi: Any
+    site: Site, fake_esi: FakeESIServer
 ) -> None:
     store: SQLTokenStore = site[1]
     passer_by = site[0]()  # never signs in to the site
@@ -233,7 +239,9 @@ def test_a_single_use_token_is_never_stored_and_a_forged_callback_is_refused(
     assert store.query().count() == 0
 
 
-def test_a_flask_view_without_the_blueprint_says_what_to_register(fake_esi: Any, tmp_path: Path) -> None:
+def test_a_flask_view_without_the_blueprint_says_what_to_register(
+    fake_esi: FakeESIServer, tmp_path: Path
+) -> None:
     import flask
 
     from esi_auth.web.flask import token_required
@@ -263,7 +271,7 @@ def _error_page(page: httpx2.Response) -> tuple[int, str, bool]:
     return page.status_code, html.unescape(found.group(1)), bool(again)
 
 
-def _started_login(site: Any, user: str) -> tuple[Browser, str]:
+def _started_login(site: Site, user: str) -> tuple[Browser, str]:
     """A browser whose site user started a login (stopped before EVE SSO): the login's state."""
     browser = _signed_in(site, user)
     to_sso = browser.site("GET", "/wallet")
@@ -284,7 +292,7 @@ MALFORMED = (400, "The callback's parameters are malformed; nothing was stored."
     ],
     ids=["21-fields", "20-fields", "lenient", "no-state"],
 )  # fmt: skip
-def test_a_callback_this_browser_did_not_start_is_refused(site: Any, query: str, expected: Any) -> None:
+def test_a_callback_this_browser_did_not_start_is_refused(site: Site, query: str, expected: Any) -> None:
     browser, _ = _started_login(site, "alice")
     assert _error_page(browser.go("GET", f"/sso/callback?{query}")) == expected
 
@@ -300,7 +308,7 @@ def test_a_callback_this_browser_did_not_start_is_refused(site: Any, query: str,
     ids=["declined", "refused", "unknown-code"],
 )  # fmt: skip
 def test_a_login_that_fails_at_eve_sso_says_why_and_offers_to_start_again(
-    site: Any, answer: str, expected: Any
+    site: Site, answer: str, expected: Any
 ) -> None:
     store: SQLTokenStore = site[1]
     browser, state = _started_login(site, "alice")
@@ -309,7 +317,9 @@ def test_a_login_that_fails_at_eve_sso_says_why_and_offers_to_start_again(
     assert store.query().count() == 0
 
 
-def test_a_login_finished_after_another_site_user_signed_in_is_refused(site: Any, fake_esi: Any) -> None:
+def test_a_login_finished_after_another_site_user_signed_in_is_refused(
+    site: Site, fake_esi: FakeESIServer
+) -> None:
     store: SQLTokenStore = site[1]
     browser, state = _started_login(site, "alice")
     assert browser.go("GET", "/signin?user=bob").status_code == 200  # the same browser, another user
@@ -318,7 +328,9 @@ def test_a_login_finished_after_another_site_user_signed_in_is_refused(site: Any
     assert store.query().count() == 0
 
 
-def test_a_login_eve_sso_could_not_finish_says_so_and_offers_to_start_again(site: Any, fake_esi: Any) -> None:
+def test_a_login_eve_sso_could_not_finish_says_so_and_offers_to_start_again(
+    site: Site, fake_esi: FakeESIServer
+) -> None:
     """Not the login's fault (CCP's keys could not be read): the reason, and a way back."""
     store: SQLTokenStore = site[1]
     browser = _signed_in(site, "alice")
@@ -338,7 +350,7 @@ CHOICE_REFUSED = {
 }
 
 
-def test_a_choice_is_checked_before_it_is_remembered(site: Any, fake_esi: Any) -> None:
+def test_a_choice_is_checked_before_it_is_remembered(site: Site, fake_esi: FakeESIServer) -> None:
     """Every way a posted choice can be wrong has its own page (400); a right one is remembered."""
     store: SQLTokenStore = site[1]
     alice = _signed_in(site, "alice")
@@ -368,7 +380,7 @@ def test_a_choice_is_checked_before_it_is_remembered(site: Any, fake_esi: Any) -
     assert _text(alice.go("POST", "/sso/select", data=form), "character") == "Alice Two (91000002)"
 
 
-def test_a_page_of_all_ones_characters_needs_a_site_user(site: Any) -> None:
+def test_a_page_of_all_ones_characters_needs_a_site_user(site: Site) -> None:
     stranger = site[0]()
     expected = (403, "Sign in to the site first: this page needs your EVE characters.", False)
     assert _error_page(stranger.go("GET", "/characters")) == expected
@@ -409,7 +421,9 @@ def test_the_selection_page_lists_the_characters_and_the_scopes() -> None:
     assert page.endswith("<p><button type=submit>Use this character</button></p></form></html>")
 
 
-def test_a_single_use_ticket_taken_to_another_process_starts_a_new_login(site: Any, fake_esi: Any) -> None:
+def test_a_single_use_ticket_taken_to_another_process_starts_a_new_login(
+    site: Site, fake_esi: FakeESIServer
+) -> None:
     """The token waits in the memory of the process that handled the callback; another process
     (no sticky sessions) cannot redeem the ticket, so the page starts a login there, no error."""
     browser: Browser = site[0]()
@@ -426,7 +440,7 @@ def test_a_single_use_ticket_taken_to_another_process_starts_a_new_login(site: A
     assert urlsplit(moved.headers["location"]).path == "/v2/oauth/authorize"
 
 
-def test_the_flask_blueprint_is_named_for_url_for(fake_esi: Any, tmp_path: Path) -> None:
+def test_the_flask_blueprint_is_named_for_url_for(fake_esi: FakeESIServer, tmp_path: Path) -> None:
     import flask
 
     from esi_auth.web import WebSSO
@@ -443,7 +457,7 @@ def test_the_flask_blueprint_is_named_for_url_for(fake_esi: Any, tmp_path: Path)
         assert flask.url_for("esi_sso.select") == "/sso/select"
 
 
-def test_flask_views_may_ask_for_no_scope(fake_esi: Any, tmp_path: Path) -> None:
+def test_flask_views_may_ask_for_no_scope(fake_esi: FakeESIServer, tmp_path: Path) -> None:
     """Logging in only to know who is there: the Flask decorators' scopes default to none."""
     from esi_auth.web.flask import single_use_token, token_required, tokens_required
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 from esi_auth.store._schema import pending_logins
 from esi_auth.web import WebSSO
 from esi_auth.web.core import MAX_STATES, Page, Redirect, _local
 from tests.conftest import STORE_KEY
+from tests.support.fixtures import FakeESIServer, ManualClock
 from tests.test_web_views import BOB_1, _signed_in, browser, serve  # noqa: F401 (fixture)
 
 WALLET = "esi-wallet.read_character_wallet.v1"
@@ -26,8 +30,8 @@ WALLET = "esi-wallet.read_character_wallet.v1"
 @pytest.mark.parametrize("kind", ["fastapi", "flask"])
 def test_a_login_finished_by_another_site_user_is_refused(
     kind: str,
-    fake_esi: Any,
-    browser: Any,  # noqa: F811 (the fixture imported above)
+    fake_esi: FakeESIServer,
+    browser: Browser,  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
 ) -> None:
     """Alice starts a login; Bob signs in to the site in the same browser and approves his
@@ -54,14 +58,18 @@ def test_a_login_finished_by_another_site_user_is_refused(
         assert [(t.owner, t.character_id) for t in store.query()] == [("bob", BOB_1.character_id)]
 
 
-def _web(fake_esi: Any, esi_clock: Any, tmp_path: Path, users: list[str | None], **store: Any) -> WebSSO:
+def _web(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path, users: list[str | None], **store: Any
+) -> WebSSO:
     fake_esi.sso.apps["web-unit"] = None
     sql = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", **(store or {"secrets": "plaintext"}))
     app = SSOApp(SSOConfig(client_id="web-unit", login_url=fake_esi.url), sql, clock=esi_clock)
     return WebSSO(app, current_user=lambda request: users[0])
 
 
-def test_the_site_user_is_checked_at_the_callback(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_the_site_user_is_checked_at_the_callback(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
+) -> None:
     import httpx2
 
     for after in ("bob", None):  # another user, or signed out
@@ -80,7 +88,9 @@ def test_the_site_user_is_checked_at_the_callback(fake_esi: Any, esi_clock: Any,
         assert isinstance(again, Page) and again.status == 400
 
 
-def test_pending_logins_are_bounded_per_browser(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_pending_logins_are_bounded_per_browser(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
+) -> None:
     web = _web(fake_esi, esi_clock, tmp_path, ["alice"])
     session: dict[str, Any] = {}
     for n in range(MAX_STATES * 3):
@@ -89,7 +99,9 @@ def test_pending_logins_are_bounded_per_browser(fake_esi: Any, esi_clock: Any, t
     assert web.app.store.count_pending_logins() == MAX_STATES  # the dropped ones left the store too
 
 
-def test_pending_logins_expire_in_all(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_pending_logins_expire_in_all(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
+) -> None:
     web = _web(fake_esi, esi_clock, tmp_path, ["alice"])
     for n in range(5):
         web.token_for(None, {}, f"/w{n}", WALLET)  # five browsers, never finished
@@ -100,7 +112,7 @@ def test_pending_logins_expire_in_all(fake_esi: Any, esi_clock: Any, tmp_path: P
 
 
 def test_a_pkce_verifier_is_kept_encrypted_and_deleted_once_used(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     store = SQLTokenStore(f"sqlite:///{tmp_path / 'native.sqlite'}", secret_key=STORE_KEY)
     fake_esi.sso.apps["native-unit"] = None
@@ -143,7 +155,9 @@ def test_only_local_paths_are_redirect_targets(target: str, local: str) -> None:
     assert _local(target) == local
 
 
-def test_a_malformed_selection_is_a_400(fake_esi: Any, esi_clock: Any, tmp_path: Path) -> None:
+def test_a_malformed_selection_is_a_400(
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
+) -> None:
     web = _web(fake_esi, esi_clock, tmp_path, ["alice"])
     session: dict[str, Any] = {}
     csrf = web._csrf(session)

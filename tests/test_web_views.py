@@ -10,13 +10,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 import pytest
 
 from esi_auth import SQLTokenStore, SSOApp, SSOConfig
 from esi_fake._sso import Character
 from testbed.servers import free_port, require_binary, wait_for_port
+from tests.support.fixtures import FakeESIServer, ManualClock
 
 ALICE_1, ALICE_2 = Character(91000001, "Alice One", "oa1"), Character(91000002, "Alice Two", "oa2")
 BOB_1, PASSER_BY = Character(92000001, "Bob One", "ob1"), Character(93000001, "Passer By", "op1")
@@ -34,7 +38,7 @@ def _example(name: str) -> Any:
     return module
 
 
-def web_app_config(fake: Any, client_id: str, site: str) -> SSOConfig:
+def web_app_config(fake: FakeESIServer, client_id: str, site: str) -> SSOConfig:
     """A web app (with a secret) registered at the fake SSO, its callback on `site`."""
     fake.sso.apps[client_id] = "web-secret"
     fake.sso.callbacks[client_id] = f"{site}/sso/callback"
@@ -47,7 +51,7 @@ def web_app_config(fake: Any, client_id: str, site: str) -> SSOConfig:
 
 
 @contextmanager
-def serve(kind: str, fake: Any, store: SQLTokenStore) -> Iterator[str]:
+def serve(kind: str, fake: FakeESIServer, store: SQLTokenStore) -> Iterator[str]:
     port = free_port()
     site = f"http://127.0.0.1:{port}"
     sso = SSOApp(web_app_config(fake, f"web-{kind}", site), store)
@@ -79,7 +83,7 @@ def serve(kind: str, fake: Any, store: SQLTokenStore) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browser]:
     require_binary("chromium")
     from playwright.sync_api import sync_playwright
 
@@ -91,7 +95,7 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _signed_in(browser: Any, site: str, user: str) -> Any:
+def _signed_in(browser: Browser, site: str, user: str) -> Any:
     page = browser.new_context().new_page()
     page.goto(f"{site}/signin?user={user}")
     return page
@@ -100,7 +104,7 @@ def _signed_in(browser: Any, site: str, user: str) -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fastapi", "flask"])
 def test_site_users_tokens_and_choices(
-    kind: str, fake_esi: Any, browser: Any, tmp_path: Path, store_url: str
+    kind: str, fake_esi: FakeESIServer, browser: Browser, tmp_path: Path, store_url: str
 ) -> None:
     store = SQLTokenStore(store_url, secrets="plaintext")
     with serve(kind, fake_esi, store) as site:
@@ -140,17 +144,20 @@ def test_site_users_tokens_and_choices(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fastapi", "flask"])
-def test_single_use_and_forged_callbacks(kind: str, fake_esi: Any, browser: Any, tmp_path: Path) -> None:
+def test_single_use_and_forged_callbacks(
+    kind: str, fake_esi: FakeESIServer, browser: Browser, tmp_path: Path
+) -> None:
     store = SQLTokenStore(f"sqlite:///{tmp_path / 'web.sqlite'}", secrets="plaintext")
     with serve(kind, fake_esi, store) as site:
         passer_by = browser.new_context().new_page()  # never signs in to the site
         fake_esi.sso.character = PASSER_BY
         passer_by.goto(f"{site}/single")
-        assert "Passer By (93000001)" in passer_by.text_content("#character")
+        assert "Passer By (93000001)" in (passer_by.text_content("#character") or "")
         assert store.query().count() == 0  # a single-use token is never stored
         passer_by.goto(f"{site}/single?esi_ticket=replayed")  # a made-up ticket: a fresh login instead
         assert passer_by.url.startswith(f"{site}/single?esi_ticket=")
-        assert "replayed" not in passer_by.url and "Passer By" in passer_by.text_content("#character")
+        assert "replayed" not in passer_by.url
+        assert "Passer By" in (passer_by.text_content("#character") or "")
         assert store.query().count() == 0
 
         forged = browser.new_context().new_page()
@@ -182,7 +189,7 @@ def test_single_use_and_forged_callbacks(kind: str, fake_esi: Any, browser: Any,
 
 
 def test_an_expired_web_login_says_start_again_and_is_cleaned_up(
-    fake_esi: Any, esi_clock: Any, tmp_path: Path
+    fake_esi: FakeESIServer, esi_clock: ManualClock, tmp_path: Path
 ) -> None:
     from urllib.parse import parse_qs, urlsplit
 

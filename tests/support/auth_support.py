@@ -19,6 +19,7 @@ from esi_auth.refresh import TokenRefresher
 from esi_auth.sso import SSOClient
 from esi_auth.store.sql import SQLTokenStore
 from esi_auth.token import Token
+from tests.support.fixtures import FakeESIServer
 
 WALLET_SCOPE = "esi-wallet.read_character_wallet.v1"
 CORP_WALLET_SCOPE = "esi-wallet.read_corporation_wallets.v1"
@@ -27,7 +28,7 @@ JWT_CLIENT_ID = "esikit-test-app"  # the app of the `sso` and `config` fixtures 
 
 @dataclass
 class AuthSetup:
-    fake: Any
+    fake: FakeESIServer
     store: SQLTokenStore
     sso: SSOClient
     refresher: TokenRefresher
@@ -43,7 +44,7 @@ class AuthSetup:
 
 
 def make_setup(
-    fake: Any,
+    fake: FakeESIServer,
     clock: Any,
     tmp_path: Path,
     *,
