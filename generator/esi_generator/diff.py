@@ -7,6 +7,7 @@ from typing import Any
 
 from esi_client._operation import Operation, RateLimit
 from esi_generator.diff_shapes import FieldInfo, Shape, enum_change, flatten_schema, shape_changes
+from esi_generator.extensions import read_extensions
 from esi_generator.spec_facts import json_kind, read_operations
 from esi_generator.transforms import drop_runtime_headers
 from esi_generator.validate import iter_operations, resolve_ref
@@ -172,12 +173,7 @@ def _rate_limit(limit: RateLimit | None) -> str:
 
 
 def _scopes(operation: dict[str, Any]) -> set[str]:
-    return {
-        scope
-        for requirement in operation.get("security", [])
-        for scopes in requirement.values()
-        for scope in scopes
-    }
+    return set(read_extensions(operation, "").scopes)  # both specs were read (and checked) first
 
 
 def _parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, FieldInfo]:

@@ -8,19 +8,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from esi_client._operation import Operation, Paging, Parameter, RateLimit
-from esi_generator.validate import iter_operations, resolve_ref
+from esi_client._operation import Operation, Paging, Parameter
+from esi_generator.extensions import read_extensions
+from esi_generator.validate import iter_operations, pointer, resolve_ref
 
-_WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # operationId -> (tag package, module name, {parameter name: Python name}), as generated.
 Naming = Callable[[str, dict[str, Any]], tuple[str, str, dict[str, str]]]
-
-
-def window_seconds(window: str) -> int:
-    match = re.fullmatch(r"(\d+)([smhd])", window.strip())
-    if match is None:
-        raise ValueError(f"unknown rate-limit window {window!r}")
-    return int(match.group(1)) * _WINDOW_UNITS[match.group(2)]
 
 
 def snake_case(text: str) -> str:
@@ -52,9 +45,9 @@ def json_type(spec: dict[str, Any], schema: Any) -> str:
     return kind
 
 
-def paging_of(spec: dict[str, Any], operation: dict[str, Any]) -> Paging | None:
+def paging_of(spec: dict[str, Any], operation: dict[str, Any], cursor_paged: bool) -> Paging | None:
     """CCP's rule: `x-pagination: cursor`, else X-Pages when there is a `page` parameter."""
-    if operation.get("x-pagination") == "cursor":
+    if cursor_paged:
         return "cursor"
     names = {resolve_ref(spec, p).get("name") for p in operation.get("parameters", [])}
     return "page" if "page" in names else None
@@ -130,7 +123,7 @@ def read_operations(spec: dict[str, Any], naming: Naming = default_naming) -> di
     for path, method, operation in iter_operations(spec):
         operation_id = operation["operationId"]
         tag, module, python_names = naming(operation_id, operation)
-        limit = operation.get("x-rate-limit")
+        facts = read_extensions(operation, pointer("paths", path, method))
         result[operation_id] = Operation(
             id=operation_id,
             python_name=module,
@@ -139,24 +132,13 @@ def read_operations(spec: dict[str, Any], naming: Naming = default_naming) -> di
             method=method.upper(),
             path=path,
             summary=str(operation.get("summary", "")),
-            scopes=tuple(
-                scope
-                for requirement in operation.get("security", [])
-                for scopes in requirement.values()
-                for scope in scopes
-            ),
-            roles=tuple(operation.get("x-required-roles", ())),
-            paging=paging_of(spec, operation),
-            cache_age=operation.get("x-cache-age"),
-            cache_mode=operation.get("x-cache-mode") or operation.get("x-server-cache-mode"),
-            rate_limit=RateLimit(
-                group=limit["group"],
-                max_tokens=int(limit["max-tokens"]),
-                window_seconds=window_seconds(limit["window-size"]),
-            )
-            if limit
-            else None,
-            compatibility_date=operation.get("x-compatibility-date"),
+            scopes=facts.scopes,
+            roles=facts.roles,
+            paging=paging_of(spec, operation, facts.cursor_paged),
+            cache_age=facts.cache_age,
+            cache_mode=facts.cache_mode,
+            rate_limit=facts.rate_limit,
+            compatibility_date=facts.compatibility_date,
             parameters=tuple(_parameters(spec, operation, python_names)),
         )
     return result

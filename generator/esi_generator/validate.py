@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from esi_generator.errors import SpecError
+from esi_generator.extensions import read_extensions
 from esi_generator.source import SpecSource
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-PAGING_KINDS = ("cursor",)  # x-pagination; page paging is told by a `page` parameter
 
 
 def pointer(*parts: str) -> str:
@@ -78,60 +77,9 @@ def validate_document(document: dict[str, Any], origin: str) -> None:
                 f"{origin}{where}", f"operationId {operation_id!r} is also used at {seen[operation_id]}"
             )
         seen[operation_id] = where
-        check_extensions(operation, f"{origin}{where}")
+        read_extensions(operation, f"{origin}{where}")
     if not seen:
         raise SpecError(f"{origin}{pointer('paths')}", "the document has no operations to generate")
-
-
-_WINDOW = re.compile(r"\d+[smhd]")
-
-
-def check_extensions(operation: dict[str, Any], where: str) -> None:
-    """CCP's extensions the client's facts come from, checked for shape: a malformed one is an
-    error naming it, never garbage facts (roles "Accountant" read as ('A', 'c', ...))."""
-    _check_rate_limit(operation.get("x-rate-limit"), f"{where}/x-rate-limit")
-    for name in ("x-required-roles", "x-scopes"):
-        value = operation.get(name)
-        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
-            raise SpecError(f"{where}/{name}", f"expected a list of strings, not {value!r}")
-    cache_age = operation.get("x-cache-age")
-    if cache_age is not None and (type(cache_age) is not int or cache_age < 0):
-        raise SpecError(f"{where}/x-cache-age", f"expected whole seconds, not {cache_age!r}")
-    paging = operation.get("x-pagination")
-    if paging is not None and paging not in PAGING_KINDS:
-        known = ", ".join(PAGING_KINDS)
-        raise SpecError(
-            f"{where}/x-pagination", f"expected one of {known} (what CCP's spec uses), not {paging!r}"
-        )
-    for name in ("x-cache-mode", "x-server-cache-mode", "x-compatibility-date"):
-        value = operation.get(name)
-        if value is not None and not isinstance(value, str):
-            raise SpecError(f"{where}/{name}", f"expected a string, not {value!r}")
-    security = operation.get("security", [])
-    if not isinstance(security, list) or not all(
-        isinstance(requirement, dict)
-        and all(
-            isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
-            for scopes in requirement.values()
-        )
-        for requirement in security
-    ):
-        raise SpecError(f"{where}/security", "expected a list of {scheme: [scope, ...]} objects")
-
-
-def _check_rate_limit(limit: object, at: str) -> None:
-    if limit is None:
-        return
-    if not isinstance(limit, dict):
-        raise SpecError(at, f"expected an object with group, max-tokens and window-size, not {limit!r}")
-    if not isinstance(limit.get("group"), str) or not limit["group"]:
-        raise SpecError(at, "group must be a non-empty string")
-    tokens = limit.get("max-tokens")
-    if type(tokens) is not int or tokens <= 0:
-        raise SpecError(at, f"max-tokens must be a positive integer, not {tokens!r}")
-    window = limit.get("window-size")
-    if not isinstance(window, str) or not _WINDOW.fullmatch(window.strip()):
-        raise SpecError(at, f"window-size must be a number with s, m, h or d (like 15m), not {window!r}")
 
 
 def _check_ref_chain(document: dict[str, Any], ref: str, origin: str) -> None:
