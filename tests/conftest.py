@@ -201,7 +201,7 @@ def cli_env(fake_esi: FakeESIServer, tmp_path: Path, monkeypatch: pytest.MonkeyP
         "ESI_BASE_URL": fake_esi.url,
         "ESI_LOGIN_URL": fake_esi.url,
         "ESI_CALLBACK_URL": f"http://127.0.0.1:{free_port()}/callback",
-        "ESI_BROWSER": f"{sys.executable} {Path(__file__).with_name('fake_browser.py')}",
+        "ESI_BROWSER": f"{sys.executable} {Path(__file__).parent / 'support' / 'fake_browser.py'}",
         "COLUMNS": "250",
     }
     for key, value in env.items():

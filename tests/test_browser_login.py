@@ -38,7 +38,7 @@ def test_esi_login_through_headless_chromium(fake_esi: FakeESIServer, tmp_path: 
         "ESI_LOGIN_URL": fake_esi.url,
         "ESI_BASE_URL": fake_esi.url,
         "ESI_CALLBACK_URL": f"http://127.0.0.1:{free_port()}/callback",
-        "ESI_BROWSER": f"{sys.executable} {Path(__file__).with_name('chromium_browser.py')}",
+        "ESI_BROWSER": f"{sys.executable} {Path(__file__).parent / 'support' / 'chromium_browser.py'}",
     }
     result = subprocess.run(
         [sys.executable, "-m", "esi_cli", "login", "--scopes", WALLET, "--timeout", "90"],
