@@ -16,6 +16,7 @@ import time
 import webbrowser
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from esi_auth.errors import LoginError
@@ -93,11 +94,22 @@ def _handler(callback: _Callback) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class BrowserProcess(Protocol):
+    """A browser command started for the login (subprocess.Popen): watched while the login waits."""
+
+    args: object
+
+    def poll(self) -> int | None: ...
+
+
+_WATCH_SECONDS = 0.2  # how often a started browser command is looked at while the login waits
+
+
 def login_with_browser(
     flow: LoginFlow,
     scopes: str | Iterable[str],
     *,
-    open_browser: Callable[[str], bool] = webbrowser.open,
+    open_browser: Callable[[str], bool | BrowserProcess] = webbrowser.open,
     announce: Callable[[str], None] = print,
     paste: Callable[[], str] | None = None,
     timeout: float = 300.0,
@@ -106,8 +118,9 @@ def login_with_browser(
     """Log in: open the authorize page, wait for the redirect, store and return the token.
 
     `announce` shows the URL (for a headless machine). When no browser opens and `paste` is
-    given, the user pastes the address the browser was redirected to. `timeout` is a deadline
-    for the whole login.
+    given, the user pastes the address the browser was redirected to. `open_browser` may return
+    the browser command's process: one that fails (a non-zero exit) before the login finishes
+    ends the wait at once, naming it. `timeout` is a deadline for the whole login.
     """
     deadline = time.monotonic() + timeout
     callback_url = urlsplit(flow.sso.config.callback_url)
@@ -136,8 +149,7 @@ def login_with_browser(
             pasted = paste().strip()
             if pasted and not waiting.done.is_set():
                 waiting.finish(pasted)
-        if not waiting.done.wait(max(deadline - time.monotonic(), 0)):
-            raise LoginError(f"no login within {timeout:g} s; run the login again")
+        _wait_for_the_callback(waiting, opened, deadline, timeout)
     finally:
         server.shutdown()
         server.server_close()
@@ -145,3 +157,18 @@ def login_with_browser(
         raise waiting.error
     assert waiting.token is not None
     return waiting.token
+
+
+def _wait_for_the_callback(
+    waiting: _Callback, opened: bool | BrowserProcess, deadline: float, timeout: float
+) -> None:
+    process = None if isinstance(opened, bool) else opened
+    while not waiting.done.wait(max(min(deadline - time.monotonic(), _WATCH_SECONDS), 0)):
+        status = None if process is None else process.poll()
+        if status:  # a browser command that failed will never bring the callback
+            raise LoginError(
+                f"the browser command exited with status {status} before the login finished; "
+                "open the address above in a browser yourself, or fix ESI_BROWSER"
+            )
+        if time.monotonic() >= deadline:
+            raise LoginError(f"no login within {timeout:g} s; run the login again")

@@ -50,9 +50,9 @@ def sso_app(client_id: str | None = None) -> SSOApp:
     if current.browser:
         command = shlex.split(current.browser)
 
-        def open_with_command(url: str) -> bool:
-            subprocess.Popen([*command, url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            return True
+        def open_with_command(url: str) -> subprocess.Popen[bytes]:
+            # watched by the login: a command that fails ends the wait, named
+            return subprocess.Popen([*command, url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         app.browser_options["open_browser"] = open_with_command
     return app

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from esi_generator.spec_facts import read_operations
-from esi_generator.validate import iter_operations, resolve_ref
-
 from esi_fake._headers import daily_time
 from esi_fake._validate import BodyRule, ParameterRule, body_rule, parameter_rules
+from esi_generator.spec_facts import read_operations
+from esi_generator.validate import iter_operations, resolve_ref
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,18 @@ def test_calls_share_the_fleets_limits_when_configured(
     monkeypatch.setenv("ESI_LIMITS", "memcached://nowhere")
     wrong = esi("call", "GetStatus", "--json")
     assert wrong.exit_code == 2 and "limits" in wrong.output
+
+
+def test_a_browser_command_that_fails_ends_the_login_at_once(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ESI_BROWSER is broken (it exits 3 at once): the login says so instead of waiting out its
+    five minutes for a callback that cannot come."""
+    import sys
+    import time
+
+    monkeypatch.setenv("ESI_BROWSER", f"{sys.executable} -c 'import sys; sys.exit(3)'")
+    started = time.monotonic()
+    login = esi("login", "--scopes", WALLET)
+    assert login.exit_code != 0 and time.monotonic() - started < 60  # the login's own wait is 300 s
+    assert "the browser command exited with status 3 before the login finished" in login.output

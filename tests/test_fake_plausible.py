@@ -196,9 +196,8 @@ def test_an_ignored_query_parameter_never_changes_the_data(fake_esi: FakeESIServ
 
 
 def test_the_fake_refuses_a_spec_with_a_malformed_x_pagination(spec_document: dict[str, Any]) -> None:
-    from esi_generator.errors import SpecError
-
     from esi_fake import FakeESIServer
+    from esi_generator.errors import SpecError
 
     broken = json.loads(json.dumps(spec_document))
     broken["paths"]["/freelance-jobs"]["get"]["x-pagination"] = "Cursor"

@@ -12,11 +12,11 @@ from typing import Any
 
 import orjson
 import pytest
-from esi_generator.validate import iter_operations
 from hypothesis import HealthCheck, given, settings
 
 from esi_client.decoding.fast_path import ModelParser, WireMismatch
 from esi_client.types import to_jsonable
+from esi_generator.validate import iter_operations
 from tests.support.schema_strategies import from_schema
 
 

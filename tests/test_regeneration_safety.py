@@ -16,10 +16,10 @@ from typing import Any
 
 import orjson
 import pytest
-from esi_generator import SpecError, generate, load_pin, resolve_spec
 from typer.testing import CliRunner
 
 from esi_cli.app import app
+from esi_generator import SpecError, generate, load_pin, resolve_spec
 from tests.support.hostile_server import HostileServer, silent
 from tests.support.recording_server import Reply, recording_server
 from tests.test_generate_command import tree_digest

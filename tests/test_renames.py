@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from esi_generator.renames import applicable, load_renames, record_renames
 from typer.testing import CliRunner
 
 from esi_cli.app import app
+from esi_generator.renames import applicable, load_renames, record_renames
 from tests.support.fixtures import FakeESIServer
 
 OLD_MODULE = "esi_client.api.character.get_characters_character_id"

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from esi_generator import PinMismatchError, SpecError, load_pin, resolve_spec
 from esi_generator.pin import Pin
-
 from tests.support.recording_server import Reply, recording_server
 
 

@@ -10,9 +10,10 @@ import tomllib
 from importlib.metadata import version
 from pathlib import Path
 
-import esi_generator
 import openapi_python_client
 import pytest
+
+import esi_generator
 
 OURS = Path(esi_generator.__file__).parent / "templates"
 UPSTREAM = Path(openapi_python_client.__file__).parent / "templates"
