@@ -19,9 +19,7 @@ The store's key may come from `ESI_SECRET_KEY`; it is never taken on a command l
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +94,8 @@ def config_path() -> Path:
 
 
 def _unknown_key(path: Path, key: str, line: int | None) -> ConfigurationError:
+    import difflib  # here, not at the top: only a mistake pays for it, never a cold start
+
     where = f"{path}, line {line}" if line else str(path)
     closest = difflib.get_close_matches(key, SETTING_NAMES, n=1, cutoff=0.5)
     hint = f"; did you mean {closest[0]!r}?" if closest else f" (known: {', '.join(SETTING_NAMES)})"
@@ -121,6 +121,8 @@ def read_config_file(path: Path | None = None) -> dict[str, str]:
         return {}
     except OSError as exc:
         raise ConfigurationError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    import tomllib  # here: most processes have no file, and a cold start should not pay
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
