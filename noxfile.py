@@ -63,6 +63,7 @@ def lint(session: nox.Session) -> None:
         "esi_auth",
         "esi_fake",
         "esi_cli",
+        "esi_proxy",
         "benchmarks",
         "tests",
         "testbed",

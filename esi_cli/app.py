@@ -12,6 +12,7 @@ from esi_cli.commands.cleanup import cleanup_command
 from esi_cli.commands.config import config_app
 from esi_cli.commands.fake_server import fake_server_command
 from esi_cli.commands.generate import generate_command
+from esi_cli.commands.proxy import proxy_command, proxy_keys_app
 from esi_cli.commands.spec import spec_app
 from esi_cli.commands.store import store_app
 from esi_cli.context import set_global_flags
@@ -46,6 +47,8 @@ app.command(
     add_help_option=False,
 )(call_command)
 app.command("cleanup")(cleanup_command)
+app.command("proxy")(proxy_command)
+app.add_typer(proxy_keys_app, name="proxy-keys")
 app.add_typer(config_app, name="config")
 app.add_typer(store_app, name="store")
 

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ESIError(Exception):
     """Base of every esikit error; `operation_id` names the ESI operation when there is one."""
@@ -40,7 +42,8 @@ class ESIResponseError(ESIError):
 
     Carries the HTTP status, ESI's error text and the request id (X-Request-Id, when sent),
     which is what CCP asks for when reporting a problem. `retry_after` is the seconds ESI asked
-    to wait (429, 420), when it said.
+    to wait (429, 420), when it said. `headers` and `body` are ESI's answer as it came (empty
+    when the request was refused here), for a caller that forwards it (`esi proxy`).
     """
 
     def __init__(
@@ -52,6 +55,8 @@ class ESIResponseError(ESIError):
         request_id: str | None = None,
         retry_after: float | None = None,
         sent: bool = True,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
     ) -> None:
         if sent:
             detail = f"HTTP {status}: {error}" + (f" (request id {request_id})" if request_id else "")
@@ -63,6 +68,8 @@ class ESIResponseError(ESIError):
         self.request_id = request_id
         self.retry_after = retry_after
         self.sent = sent
+        self.headers: Mapping[str, str] = headers or {}
+        self.body = body
 
 
 class BadRequestError(ESIResponseError):

@@ -98,10 +98,16 @@ def cache_result(record: CallRecord) -> str:
 
 @contextmanager
 def call_span(
-    operation: Operation, error_budget: ErrorGate, rate_buckets: RateGate, principal: str | None
+    operation: Operation,
+    error_budget: ErrorGate,
+    rate_buckets: RateGate,
+    principal: str | None,
+    record: CallRecord | None = None,
 ) -> Iterator[CallRecord]:
-    """The span and metrics of one call; the flow fills the record it yields."""
-    record = CallRecord()
+    """The span and metrics of one call; the flow fills the record it yields (the caller's own,
+    when it passed one)."""
+    if record is None:
+        record = CallRecord()
     attributes: dict[str, Any] = {
         "esi.operation_id": operation.id,
         "http.request.method": operation.method,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -229,3 +230,52 @@ def fake_server_process(spec: str | Path, *options: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def proxy_process(settings: dict[str, str], *options: str) -> Iterator[str]:
+    """`esi proxy` as a process of its own on a free loopback port, configured by `ESI_*`
+    settings (no config file); yields its URL once /healthz answers. Its output goes to a file
+    whose text a failure to start shows. A port taken meanwhile is tried again with another."""
+    import sys
+
+    for _attempt in range(3):
+        port = free_port()
+        with tempfile.TemporaryFile() as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "esi_cli", "proxy", "--port", str(port), *options],
+                env={**os.environ, "ESI_CONFIG": os.devnull, **settings},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                if not _answers_health(process, port, log):
+                    continue  # the port was taken before the proxy bound it
+                yield f"http://127.0.0.1:{port}"
+                return
+            finally:
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait(timeout=10)
+    raise RuntimeError("esi proxy found no free port in 3 tries")
+
+
+def _answers_health(process: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> bool:
+    """True once /healthz answers; False when the port was taken; else the proxy's output."""
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"esi proxy did not answer /healthz on port {port} in 60 s") from None
+            time.sleep(0.05)
+    log.seek(0)
+    output = log.read().decode("utf-8", "replace")
+    if "address already in use" in output.lower():
+        return False
+    raise RuntimeError(f"esi proxy exited with status {process.returncode}:\n{output}")

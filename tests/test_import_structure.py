@@ -11,7 +11,7 @@ from pathlib import Path
 import esi_client
 
 PACKAGE = Path(esi_client.__file__).parent
-OTHERS = ("esi_auth", "esi_fake", "esi_cli", "esi_generator")
+OTHERS = ("esi_auth", "esi_fake", "esi_cli", "esi_generator", "esi_proxy")
 
 
 def _module_name(path: Path) -> str:

@@ -48,11 +48,11 @@ def test_wheel_contains_the_generated_client(tmp_path: Path, spec_path: Path) ->
     # typed for mypy and editors (PEP 561), the generated client included
     assert {
         f"{package}/py.typed"
-        for package in ("esi_client", "esi_auth", "esi_cli", "esi_fake", "esi_generator")
+        for package in ("esi_client", "esi_auth", "esi_cli", "esi_fake", "esi_proxy", "esi_generator")
     } <= names
     # the spec it was built from, so the fake and diffs work offline after install
     assert "esi_generator/shipped-spec.json" in names
     assert not any("/.gen-" in n for n in names)
     # Nothing generic at the top level of users' environments: every package is esikit's own.
     top_level = {n.split("/")[0] for n in names if "/" in n and ".dist-info" not in n}
-    assert top_level == {"esi_client", "esi_auth", "esi_cli", "esi_fake", "esi_generator"}
+    assert top_level == {"esi_client", "esi_auth", "esi_cli", "esi_fake", "esi_proxy", "esi_generator"}

@@ -311,7 +311,16 @@ class ESIClient:
 
     # -- the seam the generated functions call ---------------------------------------
 
-    def send(self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None) -> Response[T]:
+    def send(
+        self,
+        operation: Operation,
+        request: Mapping[str, Any],
+        parse: Parser[T] | None,
+        *,
+        record: CallRecord | None = None,
+    ) -> Response[T]:
+        """One call through the runtime (what the generated functions call). `record`, when
+        given, is filled with what the call did: its cache result, requests, retries, waits."""
         check_arguments(operation, request)
         character = self._character(operation, request)
         http = self.http
@@ -319,18 +328,24 @@ class ESIClient:
         query = self._query(operation, request, character)
         if telemetry.active():
             with telemetry.call_span(
-                operation, self.error_budget, self.rate_buckets, query.principal
+                operation, self.error_budget, self.rate_buckets, query.principal, record
             ) as record:
                 flow = call_flow(
                     self._flow_context(operation, character, record), operation, build, parse, query
                 )
                 return run_sync(flow, http, self._sync_slots, self.clock, self._http_auth)
-        flow = call_flow(self._flow_context(operation, character), operation, build, parse, query)
+        flow = call_flow(self._flow_context(operation, character, record), operation, build, parse, query)
         return run_sync(flow, http, self._sync_slots, self.clock, self._http_auth)
 
     async def asend(
-        self, operation: Operation, request: Mapping[str, Any], parse: Parser[T] | None
+        self,
+        operation: Operation,
+        request: Mapping[str, Any],
+        parse: Parser[T] | None,
+        *,
+        record: CallRecord | None = None,
     ) -> Response[T]:
+        """`send` for async callers: the same flow, driven on the running loop's pool."""
         check_arguments(operation, request)
         character = self._character(operation, request)
         pool = self._loop_pool()
@@ -338,7 +353,7 @@ class ESIClient:
         query = self._query(operation, request, character)
         if telemetry.active():
             with telemetry.call_span(
-                operation, self.error_budget, self.rate_buckets, query.principal
+                operation, self.error_budget, self.rate_buckets, query.principal, record
             ) as record:
                 flow = call_flow(
                     self._flow_context(operation, character, record), operation, build, parse, query
@@ -346,7 +361,7 @@ class ESIClient:
                 return await run_async(
                     flow, pool.http, pool.slots, self.clock, self._http_auth, pool.store_threads
                 )
-        flow = call_flow(self._flow_context(operation, character), operation, build, parse, query)
+        flow = call_flow(self._flow_context(operation, character, record), operation, build, parse, query)
         return await run_async(flow, pool.http, pool.slots, self.clock, self._http_auth, pool.store_threads)
 
     def _flow_context(

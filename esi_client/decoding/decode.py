@@ -22,6 +22,17 @@ T = TypeVar("T")
 logger = logging.getLogger("esi_client")
 Parser = Callable[[Any], T]
 
+
+class RawBody:
+    """The parser that keeps a 2xx body as ESI sent it, undecoded: `esi proxy` forwards the
+    bytes, and a cache hit costs it no decoding. Only `RAW_BODY` is used."""
+
+    def __call__(self, data: Any) -> bytes:
+        raise TypeError("RAW_BODY keeps the body's bytes; it is never given decoded JSON")
+
+
+RAW_BODY = RawBody()
+
 # Decoding a page builds ~1000 GC-tracked models; the cyclic collector then walks every model
 # decoded so far again and again (measured: 40 % of an all-pages walk). Models are acyclic, so
 # the collector is paused while a large body decodes. The pause nests across threads.
@@ -52,6 +63,8 @@ def gc_paused() -> Iterator[None]:
 def decode_and_parse(
     operation: Operation, parse: Parser[T], content: bytes, stats: ClientStats | None = None
 ) -> T:
+    if parse is RAW_BODY:
+        return content  # type: ignore[return-value]  # RAW_BODY's T is bytes
     if len(content) < BIG_BODY_BYTES:
         return parse_body(operation, parse, decode_json(operation, content), stats)
     with gc_paused():

@@ -41,6 +41,8 @@ def response_error(operation: Operation, received: Received, now: float) -> ESIR
         error=_error_text(received),
         request_id=headers.get("x-esi-request-id") or headers.get("x-request-id"),
         retry_after=retry_after_seconds(headers.get("retry-after"), now),
+        headers=headers,
+        body=received.content,
     )
 
 
