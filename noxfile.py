@@ -34,6 +34,7 @@ EXTRA_PAGES = {
     "otel": "docs/guides/telemetry.md",
     "fake": "docs/guides/fake.md",
     "generate": "docs/guides/regeneration.md",
+    "proxy": "docs/guides/proxy.md",
 }
 
 

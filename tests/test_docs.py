@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.docs_blocks import blocks, page_extras
+from tests.support.docs_blocks import RUNNABLE, blocks, page_extras
 from tests.support.docs_env import docs_environment
 from tests.support.fixtures import FakeESIServer
 
@@ -52,7 +52,7 @@ def test_every_block_of_the_page_runs(
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-6000:]
-    runnable = [b for b in blocks(page) if b.not_run is None and b.language in ("python", "console")]
+    runnable = [b for b in blocks(page) if b.not_run is None and b.language in RUNNABLE]
     assert f"{len(runnable)} blocks ran" in result.stdout
 
 
@@ -61,4 +61,4 @@ def test_blocks_left_out_are_few_and_say_why() -> None:
     assert all(len(b.not_run or "") > 20 for b in left_out)
     assert len(left_out) <= 6, [b.where for b in left_out]
     languages = {b.language for page in PAGES for b in blocks(page)}
-    assert languages <= {"python", "console", ""}, languages
+    assert languages <= {"python", "console", "javascript", "go", ""}, languages

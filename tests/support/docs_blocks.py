@@ -2,7 +2,8 @@
 
 A page's ```python blocks run in order in one interpreter (a later block uses what an earlier
 one defined; top-level `await` works); its ```console blocks run line by line in bash, `$ `
-prompts and `# comments` left out. A block preceded by `<!-- not run: reason -->` is left out,
+prompts and `# comments` left out (a job a block starts in the background, `esi proxy &`, is
+stopped when the page ends); ```javascript blocks run in node, ```go blocks with `go run`. A block preceded by `<!-- not run: reason -->` is left out,
 with its reason (the set-up commands that are the test command itself). Standard library only:
 the newcomer check runs this with nothing but the installed wheel.
 
@@ -15,7 +16,9 @@ import ast
 import asyncio
 import os
 import re
+import signal
 import subprocess
+import tempfile
 import sys
 import traceback
 from dataclasses import dataclass
@@ -66,30 +69,59 @@ def _run_python(block: Block, namespace: dict[str, object]) -> None:
         asyncio.run(result)
 
 
-def _run_console(block: Block) -> None:
+def _run_console(block: Block, sessions: list[int]) -> None:
     lines = []
     for raw in block.code.splitlines():
         line = raw.removeprefix("$ ").strip()
         if line and not line.startswith("#"):
             lines.append(line)
     script = "set -euo pipefail\n" + "\n".join(lines) + "\n"
-    result = subprocess.run(["bash", "-c", script], cwd=os.environ.get("DOCS_WORKDIR"), check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{block.where}: the console block exited {result.returncode}")
+    # a session of its own: what it leaves running in the background is stopped with the page
+    process = subprocess.Popen(
+        ["bash", "-c", script], cwd=os.environ.get("DOCS_WORKDIR"), start_new_session=True
+    )
+    sessions.append(process.pid)
+    if process.wait() != 0:
+        raise RuntimeError(f"{block.where}: the console block exited {process.returncode}")
+
+
+def _run_program(block: Block) -> None:
+    """A JavaScript block in node, a Go block with `go run`, from a file in a temporary folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        name = "block.mjs" if block.language == "javascript" else "main.go"
+        source = Path(folder) / name
+        source.write_text(block.code, encoding="utf-8")
+        command = ["node", str(source)] if block.language == "javascript" else ["go", "run", str(source)]
+        result = subprocess.run(command, cwd=folder, check=False, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError(f"{block.where}: the {block.language} block exited {result.returncode}")
+
+
+RUNNABLE = ("python", "console", "bash", "sh", "javascript", "go")
 
 
 def run_page(page: Path) -> int:
     namespace: dict[str, object] = {"__name__": "__docs__"}
+    sessions: list[int] = []
     ran = 0
-    for block in blocks(page):
-        if block.not_run is not None or block.language not in ("python", "console", "bash", "sh"):
-            continue
-        print(f"--- {block.where} ({block.language})", flush=True)
-        if block.language == "python":
-            _run_python(block, namespace)
-        else:
-            _run_console(block)
-        ran += 1
+    try:
+        for block in blocks(page):
+            if block.not_run is not None or block.language not in RUNNABLE:
+                continue
+            print(f"--- {block.where} ({block.language})", flush=True)
+            if block.language == "python":
+                _run_python(block, namespace)
+            elif block.language in ("javascript", "go"):
+                _run_program(block)
+            else:
+                _run_console(block, sessions)
+            ran += 1
+    finally:
+        for session in sessions:
+            try:
+                os.killpg(session, signal.SIGTERM)
+            except ProcessLookupError:
+                pass  # nothing of it was left running
     return ran
 
 
