@@ -3,8 +3,8 @@
 A page's ```python blocks run in order in one interpreter (a later block uses what an earlier
 one defined; top-level `await` works); its ```console blocks run line by line in bash, `$ `
 prompts and `# comments` left out (a job a block starts in the background, `esi proxy &`, is
-stopped when the page ends); ```javascript blocks run in node, ```go blocks with `go run`. A block preceded by `<!-- not run: reason -->` is left out,
-with its reason (the set-up commands that are the test command itself). Standard library only:
+stopped when the page ends); ```javascript blocks run in node, ```go blocks with `go run`.
+A block preceded by `<!-- not run: reason -->` is left out, with its reason (the set-up commands that are the test command itself). Standard library only:
 the newcomer check runs this with nothing but the installed wheel.
 
     python -m tests.support.docs_blocks PAGE.md [PAGE.md ...]     (the environment points at the fake)
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import subprocess
-import tempfile
 import sys
+import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,10 +119,8 @@ def run_page(page: Path) -> int:
             ran += 1
     finally:
         for session in sessions:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # nothing of it was left running
                 os.killpg(session, signal.SIGTERM)
-            except ProcessLookupError:
-                pass  # nothing of it was left running
     return ran
 
 
