@@ -4,7 +4,8 @@ A page's ```python blocks run in order in one interpreter (a later block uses wh
 one defined; top-level `await` works); its ```console blocks run line by line in bash, `$ `
 prompts and `# comments` left out (a job a block starts in the background, `esi proxy &`, is
 stopped when the page ends); ```javascript blocks run in node, ```go blocks with `go run`.
-A block preceded by `<!-- not run: reason -->` is left out, with its reason (the set-up commands that are the test command itself). Standard library only:
+A block preceded by `<!-- not run: reason -->` is left out, with its reason (the set-up
+commands that are the test command itself). Standard library only:
 the newcomer check runs this with nothing but the installed wheel.
 
     python -m tests.support.docs_blocks PAGE.md [PAGE.md ...]     (the environment points at the fake)
