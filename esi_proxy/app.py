@@ -4,26 +4,34 @@ page at /_proxy/ (ESI has a /status of its own)."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from esi_client import ESIClient
 from esi_client._operation import Operation
-from esi_proxy.forward import Answer, Caller, client_for, forward
+from esi_proxy.answer import Answer
+from esi_proxy.forward import Caller, client_for, forward
 from esi_proxy.inbound import MAX_BODY_BYTES, Refused, read_call
 from esi_proxy.keys import KeyRing
 from esi_proxy.metrics import ProxyMetrics
 from esi_proxy.routes import NoRoute, RouteTable
 from esi_proxy.status_page import status_html
 
+if TYPE_CHECKING:
+    from esi_auth import SSOApp
+
 logger = logging.getLogger("esi_proxy")
 KEY_HEADER = "x-esi-proxy-key"
+MAX_HEADER_BYTES = 16 * 1024
 
 
 class Proxy:
@@ -36,12 +44,15 @@ class Proxy:
         self.keys = keys
         self.metrics = ProxyMetrics()
         self.characters: Callable[[], list[str]] = list  # the store's characters, when it has some
+        self.sso_app: SSOApp | None = None  # esi_auth over the token store, when configured
 
     async def handle(self, request: Request) -> Response:
         if self.keys is not None and not self.keys.accepts(request.headers.get(KEY_HEADER)):
             return _json_error(401, f"this proxy needs an API key in {KEY_HEADER}")
         operation: Operation | None = None
         try:
+            if sum(len(name) + len(value) for name, value in request.headers.raw) > MAX_HEADER_BYTES:
+                raise Refused(431, f"the request's headers are over {MAX_HEADER_BYTES} bytes")
             match = self.routes.match(request.method, request.url.path)
             operation = match.operation
             body = await _bounded_body(request)
@@ -72,13 +83,18 @@ class Proxy:
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
-def build_app(proxy: Proxy, extra_routes: list[Route] | None = None) -> Starlette:
+def build_app(proxy: Proxy, pages: ASGIApp | None = None) -> Starlette:
+    """The proxy's routes; `pages` is what /_proxy/ serves (the status page, and the login when
+    an SSO app is configured: esi_proxy.login)."""
+    if pages is None:
+        from esi_proxy.login import pages_app
+
+        pages = pages_app(None, secrets.token_urlsafe(32), proxy.status_page, ())
     methods = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]
     routes = [
         Route("/healthz", proxy.healthz, methods=["GET"]),
         Route("/metrics", _guarded(proxy, proxy.prometheus), methods=["GET"]),
-        Route("/_proxy/", _guarded(proxy, proxy.status_page), methods=["GET"]),
-        *(extra_routes or []),
+        Mount("/_proxy", app=KeyGuard(pages, proxy.keys)),
         Route("/{path:path}", proxy.handle, methods=methods),
     ]
 
@@ -102,6 +118,24 @@ def _guarded(proxy: Proxy, view: View) -> View:
         return await view(request)
 
     return guarded
+
+
+class KeyGuard:
+    """The API key in front of the proxy's own pages: in the header, or (a browser cannot set
+    one) as `?key=` on the page's address."""
+
+    def __init__(self, app: ASGIApp, keys: KeyRing | None) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.keys is not None:
+            request = Request(scope)
+            key = request.headers.get(KEY_HEADER) or request.query_params.get("key")
+            if not self.keys.accepts(key):
+                await _json_error(401, f"this proxy needs an API key in {KEY_HEADER}")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _bounded_body(request: Request) -> bytes:

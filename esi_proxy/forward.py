@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -15,9 +16,11 @@ from attrs import frozen
 from esi_client import ESIClient
 from esi_client._operation import Operation
 from esi_client.decoding.decode import RAW_BODY
-from esi_client.errors import ESIError, ESIResponseError, InvalidArgumentError
+from esi_client.errors import DeadlineExceededError, ESIError, ESIResponseError, InvalidArgumentError
 from esi_client.runtime.records import CallRecord
 from esi_client.telemetry import cache_result
+from esi_proxy.answer import Answer
+from esi_proxy.cursor_walk import every_cursor_page
 from esi_proxy.inbound import Call, Refused
 from esi_proxy.tokens import ProxyTokens, passed_token
 
@@ -25,15 +28,6 @@ from esi_proxy.tokens import ProxyTokens, passed_token
 HOP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "date", "server"}
 )
-
-
-@frozen
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    cache: str  # hit, miss, revalidated, coalesced; "refused" when nothing was sent
-    waited: float = 0.0
 
 
 @frozen
@@ -78,6 +72,8 @@ def client_for(client: ESIClient, operation: Operation, caller: Caller) -> ESICl
 
 async def forward(client: ESIClient, operation: Operation, call: Call) -> Answer:
     """ESI's answer to the call through the runtime, or the error it gave, as bytes to send."""
+    if call.all_pages and operation.paging == "cursor":
+        return await every_cursor_page(partial(forward, client, operation), call)
     if call.all_pages:
         return await _every_page(client, operation, call)
     record = CallRecord()
@@ -88,7 +84,9 @@ async def forward(client: ESIClient, operation: Operation, call: Call) -> Answer
     except InvalidArgumentError as error:
         return Answer(400, {}, _error_body(str(error)), "refused")
     except ESIError as error:
-        return Answer(502, {}, _error_body(str(error)), "refused", _waited(record))
+        status = status_for(error)
+        hint = " (a character is added at /_proxy/login)" if status == 401 else ""
+        return Answer(status, {}, _error_body(f"{error}{hint}"), "refused", _waited(record))
     body = response.parsed if isinstance(response.parsed, bytes) else b""
     return Answer(
         response.status_code, _forwarded(response.headers), body, cache_result(record), _waited(record)
@@ -118,6 +116,20 @@ async def _every_page(client: ESIClient, operation: Operation, call: Call) -> An
 def _paged(call: Call, page: int) -> Call:
     request = {**call.request, "params": {**call.request["params"], "page": page}}
     return Call(request, False, call.legacy)
+
+
+def status_for(error: ESIError) -> int:
+    """The status for a failure that is not ESI's answer: a token the proxy lacks is the
+    client's to fix (401); a store or ESI out of reach, or out of time, is the gateway's."""
+    from esi_auth.errors import InvalidGrantError, NoTokenError, StoreUnavailableError
+
+    if isinstance(error, NoTokenError | InvalidGrantError):
+        return 401
+    if isinstance(error, StoreUnavailableError):
+        return 503
+    if isinstance(error, DeadlineExceededError):
+        return 504
+    return 502
 
 
 def _forwarded(headers: Mapping[str, str]) -> dict[str, str]:

@@ -89,7 +89,7 @@ def _read_query(
     all_pages = False
     for name, value in query:
         parameter = by_name.get(name)
-        if name == "page" and value == "all" and operation.paging == "page":
+        if name == "page" and value == "all" and operation.paging is not None:
             all_pages = True
         elif parameter is not None and parameter.location == "query":
             raw.setdefault(name, []).extend(part for part in value.split(",") if part)

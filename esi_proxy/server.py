@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 REDIS_ENV = "ESI_PROXY_REDIS"
 KEYS_ENV = "ESI_PROXY_KEYS"
 HOST_ENV = "ESI_PROXY_HOST"
+SESSION_KEY_ENV = "ESI_PROXY_SESSION_KEY"
 
 
 @frozen
@@ -83,6 +85,7 @@ def make_proxy(settings: Settings, options: ProxyOptions) -> Proxy:
         limits=limits,
     )
     proxy = Proxy(client, RouteTable(_operations()), key_ring(options))
+    proxy.sso_app = sso_app
     if sso_app is not None:
         proxy.characters = _characters_of(sso_app)
         sso_app.events.subscribe("token_refreshed", proxy.metrics.token_refreshed)
@@ -119,7 +122,14 @@ def _characters_of(app: SSOApp) -> Callable[[], list[str]]:
 
 
 def asgi_app(proxy: Proxy) -> Starlette:
-    return build_app(proxy)
+    """The app, its pages with the login when an SSO app is configured. Every worker signs
+    login sessions with the one key `esi proxy` put in the environment."""
+    from esi_client.operations import all_operations
+    from esi_proxy.login import pages_app
+
+    key = os.environ.get(SESSION_KEY_ENV) or secrets.token_urlsafe(32)
+    scopes = tuple(sorted({scope for operation in all_operations() for scope in operation.scopes}))
+    return build_app(proxy, pages_app(proxy.sso_app, key, proxy.status_page, scopes))
 
 
 def app_from_environment() -> Starlette:

@@ -233,14 +233,14 @@ def fake_server_process(spec: str | Path, *options: str) -> Iterator[str]:
 
 
 @contextmanager
-def proxy_process(settings: dict[str, str], *options: str) -> Iterator[str]:
-    """`esi proxy` as a process of its own on a free loopback port, configured by `ESI_*`
-    settings (no config file); yields its URL once /healthz answers. Its output goes to a file
-    whose text a failure to start shows. A port taken meanwhile is tried again with another."""
+def proxy_process(settings: dict[str, str], *options: str, port: int | None = None) -> Iterator[str]:
+    """`esi proxy` as a process of its own on a free loopback port (or `port`), configured by
+    `ESI_*` settings (no config file); yields its URL once /healthz answers. Its output goes to a
+    file whose text a failure to start shows. A port taken meanwhile is tried again with another."""
     import sys
 
-    for _attempt in range(3):
-        port = free_port()
+    for _attempt in range(3 if port is None else 1):
+        port = port or free_port()
         with tempfile.TemporaryFile() as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "esi_cli", "proxy", "--port", str(port), *options],

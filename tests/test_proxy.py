@@ -241,3 +241,96 @@ def _path() -> str:
     import sys
 
     return f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
+
+
+def test_page_all_follows_a_cursor_route_to_its_end(proxy: str, fake_esi: FakeESIServer) -> None:
+    from esi_client import ESIClient
+    from esi_client.api.freelance_jobs import get_freelance_jobs_listing
+
+    with ESIClient(app_name="test", contact="test", base_url=fake_esi.url) as client:
+        expected = [str(record.id) for record in get_freelance_jobs_listing.iter_cursor(client=client)]
+    assert len(expected) > 1
+    merged = httpx2.get(f"{proxy}/freelance-jobs", params={"page": "all"}, timeout=60)
+    assert merged.status_code == 200
+    body = merged.json()
+    records = next(value for value in body.values() if isinstance(value, list))
+    assert [record["id"] for record in records] == expected  # every record, in the walk's order
+    assert set(body) >= {"cursor"}
+    one = httpx2.get(f"{proxy}/freelance-jobs", params={"after": "0"}).json()
+    assert 0 < len(next(value for value in one.values() if isinstance(value, list))) < len(expected)
+
+
+def test_headers_and_bodies_are_bounded_and_nothing_is_sent(proxy: str, fake_esi: FakeESIServer) -> None:
+    before = fake_stats(fake_esi)["requests"]
+    big_header = httpx2.get(f"{proxy}/status", headers={"X-Padding": "x" * 20_000})
+    assert big_header.status_code == 431
+    big_body = httpx2.post(f"{proxy}/universe/names", content=b"[" + b"1," * 600_000 + b"1]")
+    assert big_body.status_code == 413 and "body" in big_body.json()["error"]
+    not_json = httpx2.post(f"{proxy}/universe/names", content=b"[1, 2")
+    assert not_json.status_code == 400 and "not JSON" in not_json.json()["error"]
+    assert fake_stats(fake_esi)["requests"] == before
+    names = httpx2.post(f"{proxy}/universe/names", json=[34, 30000142])
+    assert names.status_code == 200 and {item["id"] for item in names.json()} == {34, 30000142}
+
+
+def test_a_passed_token_never_shows_in_its_repr() -> None:
+    from esi_proxy.tokens import passed_token
+
+    token = passed_token("header.eyJzdWIiOiJDSEFSQUNURVI6RVZFOjkwMDAwMDAxIn0.signature")
+    assert token.character_id == 90000001
+    assert "signature" not in repr(token) and "header." not in repr(token)
+
+
+def test_node_fetch_through_the_proxy(proxy: str, fake_esi: FakeESIServer) -> None:
+    node = require_binary("node")
+    script = """
+    const base = process.argv[1];
+    const first = await fetch(`${base}/universe/types/34`);
+    const again = await fetch(`${base}/universe/types/34`);
+    const body = await again.json();
+    console.log(JSON.stringify({
+      first: first.headers.get("x-esi-proxy-cache"), again: again.headers.get("x-esi-proxy-cache"),
+      name: body.name,
+    }));
+    """
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", script, proxy],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    seen = json.loads(done.stdout)
+    direct = httpx2.get(f"{fake_esi.url}/universe/types/34", headers={"User-Agent": "test"}).json()
+    assert seen == {"first": "miss", "again": "hit", "name": direct["name"]}
+
+
+def test_the_login_page_adds_a_character_the_header_then_names(
+    fake_esi: FakeESIServer, tmp_path: Path
+) -> None:
+    from testbed.servers import free_port
+
+    port, client_id = free_port(), "proxy-web-app"
+    callback = f"http://127.0.0.1:{port}/_proxy/sso/callback"
+    httpx2.post(
+        f"{fake_esi.url}/_fake/sso", json={"apps": {client_id: {"secret": None, "callback": callback}}}
+    )
+    settings = {
+        "ESI_BASE_URL": fake_esi.url,
+        "ESI_LOGIN_URL": fake_esi.url,
+        "ESI_CLIENT_ID": client_id,
+        "ESI_CALLBACK_URL": callback,
+        "ESI_STORE": f"sqlite:///{tmp_path / 'tokens.sqlite'}",
+        "ESI_SECRETS": "plaintext",
+    }
+    with proxy_process(settings, port=port) as proxy:
+        # nothing stored yet: the header finds no token, and the answer says where to add one
+        refused = httpx2.get(f"{proxy}/characters/90000001/wallet", headers={"X-Esi-Character": "90000001"})
+        assert refused.status_code == 401 and "90000001" in refused.text and "/_proxy/login" in refused.text
+        with httpx2.Client(follow_redirects=True) as browser:
+            page = browser.get(f"{proxy}/_proxy/login", params={"scopes": WALLET})
+        assert page.status_code == 200 and "Logged in: Fake Pilot (90000001)" in page.text
+        answer = httpx2.get(f"{proxy}/characters/90000001/wallet", headers={"X-Esi-Character": "90000001"})
+        assert answer.status_code == 200 and isinstance(answer.json(), float | int)
+        forged = httpx2.get(f"{proxy}/_proxy/sso/callback", params={"code": "x", "state": "forged"})
+        assert forged.status_code == 400  # a callback this browser did not start stores nothing

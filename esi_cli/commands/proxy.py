@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +33,7 @@ def proxy_command(
     keys_file: KeysFile = None,
 ) -> None:
     """Serve ESI through esikit's runtime: `curl localhost:8090/status` instead of ESI's own."""
-    from esi_proxy.server import HOST_ENV, KEYS_ENV, REDIS_ENV, ProxyOptions, key_ring
+    from esi_proxy.server import HOST_ENV, KEYS_ENV, REDIS_ENV, SESSION_KEY_ENV, ProxyOptions, key_ring
 
     if workers < 1:
         fail("--workers must be 1 or more")
@@ -52,6 +53,7 @@ def proxy_command(
         {"ESI_BASE_URL": current.base_url, "ESI_LOGIN_URL": current.login_url, "ESI_STORE": current.store}
     )
     os.environ.update({HOST_ENV: host, REDIS_ENV: redis or "", KEYS_ENV: str(keys_file or "")})
+    os.environ.setdefault(SESSION_KEY_ENV, secrets.token_urlsafe(32))  # one for every worker
     keys = f"required ({len(ring.names)} known)" if ring else "not required (127.0.0.1 only)"
     characters = "the token store's" if current.client_id else "none (no SSO client id); bearer tokens pass"
     shown_host = f"[{host}]" if ":" in host else host
@@ -61,7 +63,7 @@ def proxy_command(
         f"{workers} worker{'s' if workers > 1 else ''}\n"
         f"  API keys: {keys}\n"
         f"  characters: {characters}\n"
-        f"  /healthz, /metrics, status page /_proxy/ (Ctrl-C to stop)",
+        f"  /healthz, /metrics, status page /_proxy/, login /_proxy/login (Ctrl-C to stop)",
         highlight=False,
     )
     import uvicorn
