@@ -89,6 +89,14 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs, env=env)
 
 
+@nox.session(python=PYTHON, name="proxy-bench")
+def proxy_bench(session: nox.Session) -> None:
+    """esi proxy: cache hits against bare uvicorn, a miss against a direct GET, and 3 proxies on
+    Redis keeping a saturated group's limit for 60 s; figures go to .bench/results.json."""
+    _install_and_generate(session)
+    session.run("python", "-m", "benchmarks.proxy", *session.posargs, env=_spec_env())
+
+
 @nox.session(python=PYTHON)
 def fleet(session: nox.Session) -> None:
     """The example fleet (4 Celery workers, beat, PostgreSQL, Redis) against the fake ESI, with

@@ -132,8 +132,20 @@ def status_for(error: ESIError) -> int:
     return 502
 
 
+# A cached answer's headers are the same object hit after hit: filtered once. The entry keeps
+# the headers it was made from, so an id is never another's while it is here.
+_FORWARDED: dict[int, tuple[Mapping[str, str], dict[str, str]]] = {}
+
+
 def _forwarded(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name.lower(): value for name, value in headers.items() if name.lower() not in HOP_HEADERS}
+    known = _FORWARDED.get(id(headers))
+    if known is not None and known[0] is headers:
+        return known[1]
+    kept = {name.lower(): value for name, value in headers.items() if name.lower() not in HOP_HEADERS}
+    if len(_FORWARDED) >= 4096:
+        _FORWARDED.clear()
+    _FORWARDED[id(headers)] = (headers, kept)
+    return kept
 
 
 def _error_answer(error: ESIResponseError, record: CallRecord) -> Answer:

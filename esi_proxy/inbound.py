@@ -3,7 +3,6 @@ checked as JSON. What the spec refuses is a `Refused` (a 400 sent to nothing).""
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -44,7 +43,7 @@ def read_call(
     query: Sequence[tuple[str, str]],
     body: bytes,
 ) -> Call:
-    by_name = {parameter.name: parameter for parameter in operation.parameters}
+    by_name = _parameters(operation)
     typed_path = {name: _typed(operation, by_name[name], [value]) for name, value in path_params.items()}
     params, legacy, all_pages = _read_query(operation, by_name, query)
     params = {**query_defaults(operation), **params}
@@ -63,10 +62,28 @@ def read_call(
     return Call(request, all_pages, legacy)
 
 
-@functools.cache
+# By operation id: an Operation's own hash walks every field, on every request.
+_PARAMETERS: dict[str, dict[str, Parameter]] = {}
+_DEFAULTS: dict[str, dict[str, Any]] = {}
+
+
+def _parameters(operation: Operation) -> dict[str, Parameter]:
+    found = _PARAMETERS.get(operation.id)
+    if found is None:
+        found = _PARAMETERS[operation.id] = {parameter.name: parameter for parameter in operation.parameters}
+    return found
+
+
 def query_defaults(operation: Operation) -> dict[str, Any]:
     """The query values the generated functions send when none is given (`order_type="all"`):
     the spec's defaults, which ESI may require to be sent."""
+    found = _DEFAULTS.get(operation.id)
+    if found is None:
+        found = _DEFAULTS[operation.id] = _defaults(operation)
+    return found
+
+
+def _defaults(operation: Operation) -> dict[str, Any]:
     from esi_client.operations import load_module
     from esi_client.types import UNSET
 

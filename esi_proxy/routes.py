@@ -34,6 +34,10 @@ class NoRoute(LookupError):
         self.allowed = allowed
 
 
+def _first_segment(path: str) -> str:
+    return path.lstrip("/").partition("/")[0]
+
+
 class RouteTable:
     """Every operation's route as a pattern; a trailing slash is optional, as ESI's is."""
 
@@ -44,10 +48,25 @@ class RouteTable:
             self._routes.append((re.compile(f"{pattern}/?"), operation))
         # literal routes first: /characters/affiliation is not /characters/{character_id}
         self._routes.sort(key=lambda route: route[1].path.count("{"))
+        # by first segment (every ESI route starts with a literal one): a few patterns to try
+        self._matched: dict[tuple[str, str], Match] = {}
+        self._by_segment: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
+        for route in self._routes:
+            self._by_segment.setdefault(_first_segment(route[1].path), []).append(route)
 
     def match(self, method: str, path: str) -> Match:
+        known = self._matched.get((method, path))
+        if known is not None:
+            return known
+        found = self._match(method, path)
+        if len(self._matched) >= 8192:  # a bounded memory of the paths asked lately
+            self._matched.clear()
+        self._matched[(method, path)] = found
+        return found
+
+    def _match(self, method: str, path: str) -> Match:
         allowed: list[str] = []
-        for pattern, operation in self._routes:
+        for pattern, operation in self._by_segment.get(_first_segment(path), ()):
             found = pattern.fullmatch(path)
             if found is None:
                 continue

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
-from starlette.applications import Starlette
 
 from esi_client import ESIClient
 from esi_client.configuration import Settings, load_settings
-from esi_proxy.app import Proxy, build_app
+from esi_proxy.app import Proxy, ProxyApp, build_app
 from esi_proxy.keys import KeyRing
 from esi_proxy.routes import RouteTable
 from esi_proxy.tokens import ProxyTokens
@@ -121,7 +120,7 @@ def _characters_of(app: SSOApp) -> Callable[[], list[str]]:
     return characters
 
 
-def asgi_app(proxy: Proxy) -> Starlette:
+def asgi_app(proxy: Proxy) -> ProxyApp:
     """The app, its pages with the login when an SSO app is configured. Every worker signs
     login sessions with the one key `esi proxy` put in the environment."""
     from esi_client.operations import all_operations
@@ -132,7 +131,7 @@ def asgi_app(proxy: Proxy) -> Starlette:
     return build_app(proxy, pages_app(proxy.sso_app, key, proxy.status_page, scopes))
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> ProxyApp:
     """For uvicorn's workers: the settings `esi proxy` put in the environment."""
     keys = os.environ.get(KEYS_ENV)
     options = ProxyOptions(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import weakref
 from collections.abc import Mapping
 from functools import partial
 from types import TracebackType
@@ -12,11 +11,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import httpx2
-from attrs import define
 
 from esi_client import telemetry
 from esi_client._operation import Operation
 from esi_client.client.arguments import check_arguments
+from esi_client.client.pools import LoopPool, Pools
 from esi_client.client.settings import (
     DEFAULT_TENANT,
     check_language,
@@ -39,8 +38,6 @@ from esi_client.stats import ClientStats
 from esi_client.types import Response
 
 if TYPE_CHECKING:
-    import asyncio
-
     from esi_client.shared_limits import RedisLimits
 
 T = TypeVar("T")
@@ -48,38 +45,6 @@ T = TypeVar("T")
 DEFAULT_MAX_WAIT = 60.0  # ESI's error window; longer waits raise with the retry time instead
 # Well above ESI's largest real body (a few MB); bounds what a broken or hostile server can cost.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
-
-
-class _Pools:
-    """Connection pools shared by a client and its per-character views, opened on first use.
-
-    Async pools and their concurrency semaphore belong to one event loop each: one client may
-    serve `asyncio.run` twice, or threads each running a loop of their own.
-    """
-
-    def __init__(self) -> None:
-        self.sync: httpx2.Client | None = None
-        self.by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
-            weakref.WeakKeyDictionary()
-        )
-        self.lock = threading.Lock()
-
-
-@define
-class _LoopPool:
-    http: httpx2.AsyncClient
-    slots: asyncio.Semaphore
-    threads: int  # worker threads this client's blocking store calls may hold at once
-    _limiter: Any = None
-
-    def store_threads(self) -> Any:
-        """This client's own share of worker threads (an anyio CapacityLimiter), made on first
-        use: calls stuck on a dead store never take the threads other clients' calls need."""
-        if self._limiter is None:
-            import anyio
-
-            self._limiter = anyio.CapacityLimiter(self.threads)
-        return self._limiter
 
 
 class ESIClient:
@@ -179,7 +144,7 @@ class ESIClient:
         self.revalidate = False
         self._transport = transport
         self._async_transport = async_transport
-        self._pools = _Pools()
+        self._pools = Pools()
         self._sync_slots = threading.BoundedSemaphore(max_concurrency)
 
     def __repr__(self) -> str:
@@ -260,7 +225,7 @@ class ESIClient:
                     pools.sync = httpx2.Client(transport=transport, **options)
         return pools.sync
 
-    def _loop_pool(self) -> _LoopPool:
+    def _loop_pool(self) -> LoopPool:
         import asyncio  # only async users pay for importing asyncio
 
         loop = asyncio.get_running_loop()
@@ -271,7 +236,7 @@ class ESIClient:
                 pool = pools.by_loop.get(loop)
                 if pool is None:
                     http = httpx2.AsyncClient(transport=self._async_transport, **self._options())
-                    pool = pools.by_loop[loop] = _LoopPool(
+                    pool = pools.by_loop[loop] = LoopPool(
                         http, asyncio.Semaphore(self.max_concurrency), self.max_concurrency
                     )
         return pool
