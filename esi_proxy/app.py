@@ -25,6 +25,7 @@ from esi_proxy.forward import Caller, client_for, forward
 from esi_proxy.hot import HotReplies, key_of
 from esi_proxy.inbound import MAX_BODY_BYTES, Refused, read_call
 from esi_proxy.keys import KeyRing
+from esi_proxy.language import negotiated_language
 from esi_proxy.metrics import ProxyMetrics
 from esi_proxy.routes import NoRoute, RouteTable
 from esi_proxy.status_page import status_html
@@ -216,7 +217,7 @@ def _caller(headers: dict[str, str], legacy: dict[str, str]) -> Caller:
     return Caller(
         character=int(character) if character is not None else None,
         bearer=bearer.strip() or legacy.get("token") or None,
-        language=headers.get("accept-language") or legacy.get("language"),
+        language=negotiated_language(headers.get("accept-language") or legacy.get("language")),
         tenant=headers.get("x-tenant"),
         compatibility_date=headers.get("x-compatibility-date"),
     )

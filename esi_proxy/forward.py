@@ -5,7 +5,6 @@ ESI's answer or error as the status, headers and body to send back."""
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -45,16 +44,10 @@ def client_for(client: ESIClient, operation: Operation, caller: Caller) -> ESICl
     """A view of the shared client for this request: its language, tenant and date, and the
     token it needs (the store's for a named character, or the one it sent)."""
     view = client
-    wanted = {
-        "language": caller.language,
-        "tenant": caller.tenant,
-        "compatibility_date": caller.compatibility_date,
-    }
-    if any(value is not None and getattr(client, name) != value for name, value in wanted.items()):
-        view = copy.copy(client)  # a view: the same pools, cache, limits and stats
-        for name, value in wanted.items():
-            if value is not None:
-                setattr(view, name, value)
+    if caller.language or caller.tenant or caller.compatibility_date:
+        view = client.asking(
+            language=caller.language, tenant=caller.tenant, compatibility_date=caller.compatibility_date
+        )
     if not operation.scopes:
         return view
     if caller.bearer is not None:

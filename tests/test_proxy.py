@@ -3,8 +3,10 @@ from a client that knows nothing of esikit, with the fake ESI counting what reac
 
 from __future__ import annotations
 
+import email.utils
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -334,3 +336,48 @@ def test_the_login_page_adds_a_character_the_header_then_names(
         assert answer.status_code == 200 and isinstance(answer.json(), float | int)
         forged = httpx2.get(f"{proxy}/_proxy/sso/callback", params={"code": "x", "state": "forged"})
         assert forged.status_code == 400  # a callback this browser did not start stores nothing
+
+
+def test_answers_kept_as_sent_vary_by_language_and_never_outlive_expires(
+    proxy: str, fake_esi: FakeESIServer
+) -> None:
+    url = f"{proxy}/universe/types/34"
+    german = [httpx2.get(url, headers={"Accept-Language": "de"}) for _ in range(2)]
+    english = [httpx2.get(url, headers={"Accept-Language": "en"}) for _ in range(2)]
+    assert german[0].json()["name"] != english[0].json()["name"]
+    assert [a.headers["x-esi-proxy-cache"] for a in (*german, *english)] == ["miss", "hit", "miss", "hit"]
+    assert german[1].json() == german[0].json() and english[1].json() == english[0].json()
+    assert german[1].headers["content-language"] == german[0].headers["content-language"]
+
+    assert httpx2.post(f"{fake_esi.url}/_fake/faults", json={"max_cache_age": 1}).status_code == 200
+    first = httpx2.get(f"{proxy}/status")
+    expires = email.utils.parsedate_to_datetime(first.headers["expires"]).timestamp()
+    httpx2.post(f"{fake_esi.url}/_fake/faults", json={"change_data": True})
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        asked_at = time.time()
+        answer = httpx2.get(f"{proxy}/status")
+        if answer.content != first.content:
+            break
+        # Date and Expires are whole seconds: a copy received late in its Date's second (or just
+        # past it) is fresh until up to two seconds past Expires as written, never later
+        assert asked_at < expires + 2, "an answer was replayed after its Expires"
+    else:
+        pytest.fail("the status never changed after its answer expired")
+
+
+def test_a_token_or_a_character_is_never_answered_from_the_public_copy(
+    proxy: str, fake_esi: FakeESIServer
+) -> None:
+    """A personal request may name a public route: it still goes through the runtime, whose
+    cache keys the principal; the same route without one is answered from the kept copy."""
+    minted = httpx2.post(f"{fake_esi.url}/_fake/token", json={"scopes": [WALLET]}).json()
+    url = f"{proxy}/universe/types/587"
+    public = [httpx2.get(url).headers["x-esi-proxy-cache"] for _ in range(2)]
+    assert public == ["miss", "hit"]
+    before = sent(fake_esi, "GetUniverseTypesTypeId")
+    with_token = httpx2.get(url, headers={"Authorization": f"Bearer {minted['access_token']}"})
+    assert with_token.status_code == 200 and with_token.headers["x-esi-proxy-cache"] == "hit"  # the runtime's
+    assert sent(fake_esi, "GetUniverseTypesTypeId") == before
+    text = httpx2.get(f"{proxy}/metrics").text
+    assert 'esi_proxy_cache_results_total{result="hit"} 2' in text

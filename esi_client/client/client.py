@@ -142,6 +142,7 @@ class ESIClient:
         self.character_id: int | None = None
         self.token: AccessToken | None = None  # a token passed in (esi_auth.Token): sent as it is
         self.revalidate = False
+        self._call_headers: dict[str, str] | None = None
         self._transport = transport
         self._async_transport = async_transport
         self._pools = Pools()
@@ -173,6 +174,27 @@ class ESIClient:
             raise ConfigurationError(f"deadline must be more than 0 seconds, or None (got {seconds!r})")
         view = copy.copy(self)
         view.deadline = None if seconds is None else float(seconds)
+        return view
+
+    def asking(
+        self,
+        *,
+        language: str | None = None,
+        tenant: str | None = None,
+        compatibility_date: str | None = None,
+    ) -> ESIClient:
+        """A view whose calls ask ESI in another language, tenant or compatibility date (its
+        answers are cached apart); it shares the pools, cache, limits and stats."""
+        view = copy.copy(self)
+        view.language = check_language(language) if language is not None else self.language
+        view.tenant = tenant or self.tenant
+        view.compatibility_date = compatibility_date or self.compatibility_date
+        view._call_headers = {
+            name: value
+            for name, value in view.headers.items()
+            if name in ("Accept-Language", "X-Tenant", "X-Compatibility-Date")
+            and value != self.headers.get(name)
+        } or None
         return view
 
     def revalidating(self) -> ESIClient:
@@ -410,6 +432,7 @@ class ESIClient:
             request["url"],
             params=request.get("params"),
             json=request.get("json"),
+            headers=self._call_headers,  # a view's own language, tenant or date (`asking`)
             extensions=extensions,
         )
 
