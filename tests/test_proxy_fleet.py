@@ -7,14 +7,18 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from pathlib import Path
 
 import httpx2
 import pytest
 
+from esi_auth import SQLTokenStore, SSOConfig
+from esi_auth.sso import SSOClient, TokenAnswer
 from testbed.servers import proxy_process
 from tests.support.fixtures import FakeESIServer
 
 pytestmark = pytest.mark.slow
+WALLET = "esi-wallet.read_character_wallet.v1"
 
 
 def sent(fake_esi: FakeESIServer, operation: str) -> int:
@@ -73,3 +77,37 @@ def test_workers_without_redis_are_refused_with_the_reason() -> None:
         check=False,
     )
     assert done.returncode == 2 and "--redis" in done.stderr
+
+
+def test_proxies_sharing_a_store_refresh_an_expiring_token_once(
+    fake_esi: FakeESIServer, redis_url: str, tmp_path: Path
+) -> None:
+    """A character's token about to expire, asked for by every proxy at once: one refresh."""
+    client_id = "proxy-fleet-app"
+    # minted tokens live 30 s: inside the refresh margin, so the first use must refresh it
+    httpx2.post(f"{fake_esi.url}/_fake/sso", json={"access_token_seconds": 30}).raise_for_status()
+    answer = httpx2.post(
+        f"{fake_esi.url}/_fake/token", json={"client_id": client_id, "scopes": [WALLET]}
+    ).json()
+    sso = SSOClient(SSOConfig(client_id=client_id, login_url=fake_esi.url))
+    token = sso.validate(TokenAnswer(answer["access_token"], answer["refresh_token"])).to_token()
+    store_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
+    SQLTokenStore(store_url, secrets="plaintext").save(token)
+    settings = {
+        "ESI_BASE_URL": fake_esi.url,
+        "ESI_LOGIN_URL": fake_esi.url,
+        "ESI_CLIENT_ID": client_id,
+        "ESI_STORE": store_url,
+        "ESI_SECRETS": "plaintext",
+        "ESI_APP_NAME": f"proxy-fleet-{uuid.uuid4().hex[:8]}",
+    }
+    with ExitStack() as stack:
+        proxies = [stack.enter_context(proxy_process(settings, "--redis", redis_url)) for _ in range(3)]
+        urls = [f"{proxy}/characters/{token.character_id}/wallet" for proxy in proxies] * 3
+        headers = {"X-Esi-Character": str(token.character_id)}
+        with ThreadPoolExecutor(len(urls)) as pool:
+            answers = list(pool.map(lambda url: httpx2.get(url, headers=headers, timeout=60), urls))
+    assert [answer.status_code for answer in answers] == [200] * len(urls), [a.text for a in answers]
+    stats = httpx2.get(f"{fake_esi.url}/_fake/stats").json()
+    assert stats["sso_refreshes"] == 1
+    assert stats["refreshed_tokens_used"] == {str(token.character_id): 1}

@@ -75,6 +75,7 @@ def proxy_command(
         port=port,
         workers=workers,
         log_level="warning",
+        access_log=False,  # a request line can hold a token (`?token=`, as old tools send it)
         # bounded: a client's headers over 16 KiB are refused by the HTTP parser itself
         h11_max_incomplete_event_size=16 * 1024,
     )
