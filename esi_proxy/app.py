@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from email.utils import formatdate
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -66,7 +67,7 @@ class Proxy:
             return 200, hot.headers, hot.body
         reply, kept = await self._answer(scope, receive, headers)
         if key is not None and kept is not None:
-            self.hot.keep(key, kept[0], kept[1].headers, reply[1], reply[2])
+            self.hot.keep(key, kept[0], kept[1].headers, reply[1], reply[2], kept[1].fresh_for)
         return reply
 
     async def _answer(
@@ -258,6 +259,7 @@ def _error_text(answer: Answer) -> str:
 def _error_reply(status: int, message: str, **extra: object) -> Reply:
     body = orjson.dumps({"error": message, **extra})
     headers = [
+        (b"date", formatdate(usegmt=True).encode()),  # ESI's answers carry ESI's own Date
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"x-esi-proxy-cache", b"refused"),

@@ -25,7 +25,7 @@ from esi_proxy.tokens import ProxyTokens, passed_token
 
 # Not forwarded: they describe the connection or the encoding between ESI and the runtime.
 HOP_HEADERS = frozenset(
-    {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "date", "server"}
+    {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "server"}
 )
 
 
@@ -124,6 +124,8 @@ def status_for(error: ESIError) -> int:
         return 504
     return 502
 
+
+JUST_RECEIVED = frozenset({"miss", "revalidated", "coalesced"})
 
 # A cached answer's headers are the same object hit after hit: filtered once. The entry keeps
 # the headers it was made from, so an id is never another's while it is here.

@@ -1,6 +1,7 @@
-"""Replies to public GETs kept as sent, until ESI's `Expires`: a request asked again while its
-answer is fresh is answered from here, before routing, parsing or the runtime (the cache is
-still the runtime's: this holds the bytes of what it answered, never longer than it would).
+"""Replies to public GETs kept as sent while fresh: a request asked again while its answer is
+fresh is answered from here, before routing, parsing or the runtime. Only answers just received
+from ESI are kept, for the lifetime the runtime reckons from their headers (Expires minus Date,
+or max-age: never the local clock against ESI's), so never longer than the runtime keeps them.
 
 Only requests that carry no token and name no character are kept; the key holds everything
 else that changes ESI's answer (path, query, language, tenant, compatibility date)."""
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from email.utils import parsedate_to_datetime
 
 from attrs import frozen
 from starlette.types import Scope
@@ -65,19 +65,13 @@ class HotReplies:
         headers: dict[str, str],
         reply_headers: list[tuple[bytes, bytes]],
         body: bytes,
+        fresh_for: float,
     ) -> None:
-        """A 200 ESI said is fresh until `Expires`, with the headers it was sent with."""
-        expires = headers.get("expires")
-        if not expires:
-            return
-        try:
-            fresh_until = parsedate_to_datetime(expires).timestamp()
-        except (TypeError, ValueError):
-            return
-        if fresh_until <= time.time():
+        """A 200 fresh for `fresh_for` seconds from now, with the headers it was sent with."""
+        if fresh_for <= 0:
             return
         hit = [(name, value) for name, value in reply_headers if name != b"x-esi-proxy-cache"]
         hit.append((b"x-esi-proxy-cache", b"hit"))
-        self._entries[key] = HotReply(operation, fresh_until, hit, body, headers.get("etag"))
+        self._entries[key] = HotReply(operation, time.time() + fresh_for, hit, body, headers.get("etag"))
         if len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)

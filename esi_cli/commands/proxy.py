@@ -76,6 +76,8 @@ def proxy_command(
         workers=workers,
         log_level="warning",
         access_log=False,  # a request line can hold a token (`?token=`, as old tools send it)
+        date_header=False,  # ESI's Date is forwarded: with its Expires, it says how fresh an answer is
+        server_header=False,
         # bounded: a client's headers over 16 KiB are refused by the HTTP parser itself
         h11_max_incomplete_event_size=16 * 1024,
     )
