@@ -62,6 +62,7 @@ class Proxy:
         hot = self.hot.get(key) if key is not None else None
         if hot is not None:
             self.metrics.count(hot.operation, 200, "hit", 0.0)
+            self.metrics.replayed += 1
             if hot.etag and _asked_for(hot.etag, headers.get("if-none-match")):
                 return 304, [header for header in hot.headers if header[0] != b"content-length"], b""
             return 200, hot.headers, hot.body

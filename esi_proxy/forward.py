@@ -16,6 +16,7 @@ from esi_client import ESIClient
 from esi_client._operation import Operation
 from esi_client.decoding.decode import RAW_BODY
 from esi_client.errors import DeadlineExceededError, ESIError, ESIResponseError, InvalidArgumentError
+from esi_client.runtime.cache.memory import freshness_lifetime
 from esi_client.runtime.records import CallRecord
 from esi_client.telemetry import cache_result
 from esi_proxy.answer import Answer
@@ -81,9 +82,12 @@ async def forward(client: ESIClient, operation: Operation, call: Call) -> Answer
         hint = " (a character is added at /_proxy/login)" if status == 401 else ""
         return Answer(status, {}, _error_body(f"{error}{hint}"), "refused", _waited(record))
     body = response.parsed if isinstance(response.parsed, bytes) else b""
-    return Answer(
-        response.status_code, _forwarded(response.headers), body, cache_result(record), _waited(record)
-    )
+    result = cache_result(record)
+    fresh_for = 0.0
+    if result in JUST_RECEIVED and response.status_code == 200:
+        fresh_for = freshness_lifetime(response.headers, client.clock.now())  # as the runtime reckons it
+    headers = _forwarded(response.headers)
+    return Answer(response.status_code, headers, body, result, _waited(record), fresh_for)
 
 
 async def _every_page(client: ESIClient, operation: Operation, call: Call) -> Answer:

@@ -27,6 +27,7 @@ class ProxyMetrics:
         self.requests: Counter[tuple[str, int]] = Counter()  # (operation, status)
         self.cache: Counter[str] = Counter()  # hit, miss, revalidated, coalesced, refused
         self.wait_seconds = 0.0
+        self.replayed = 0  # hits answered from the kept replies, before the runtime
         self.token_refreshes = 0
         self.recent_errors: deque[RecentError] = deque(maxlen=20)
         self.groups: dict[str, Operation] = {}  # a rate-limit group, by one of its operations
@@ -71,6 +72,8 @@ class ProxyMetrics:
         for result, value in sorted(self.cache.items()):
             lines.append(f'esi_proxy_cache_results_total{{result="{result}"}} {value}')
         stats = client.stats.snapshot()
+        family("esi_proxy_replayed_total", "counter", "Hits answered from kept replies, before the runtime.")
+        lines.append(f"esi_proxy_replayed_total {self.replayed}")
         family("esi_proxy_esi_requests_total", "counter", "HTTP requests sent to ESI (retries included).")
         lines.append(f"esi_proxy_esi_requests_total {int(stats['requests'])}")
         family("esi_proxy_coalesced_total", "counter", "Answers shared with an identical request in flight.")

@@ -204,6 +204,7 @@ def test_metrics_count_what_was_answered(proxy: str) -> None:
     text = httpx2.get(f"{proxy}/metrics").text
     assert 'esi_proxy_requests_total{operation="GetStatus",status="200"} 3' in text
     assert 'esi_proxy_cache_results_total{result="hit"} 2' in text
+    assert "esi_proxy_replayed_total 2" in text  # both hits replayed as sent, before the runtime
     assert 'esi_proxy_requests_total{operation="-",status="404"} 1' in text
     assert "esi_proxy_esi_requests_total 1" in text
     assert 'esi_proxy_rate_budget_remaining{group="status"}' in text
