@@ -189,12 +189,15 @@ class ESIClient:
         view.language = check_language(language) if language is not None else self.language
         view.tenant = tenant or self.tenant
         view.compatibility_date = compatibility_date or self.compatibility_date
-        view._call_headers = {
-            name: value
-            for name, value in view.headers.items()
-            if name in ("Accept-Language", "X-Tenant", "X-Compatibility-Date")
-            and value != self.headers.get(name)
-        } or None
+        changed = {
+            "Accept-Language": view.language if view.language != self.language else None,
+            "X-Tenant": view.tenant if view.tenant != self.tenant else None,
+            "X-Compatibility-Date": (
+                view.compatibility_date if view.compatibility_date != self.compatibility_date else None
+            ),
+        }
+        own = {name: value for name, value in changed.items() if value is not None}
+        view._call_headers = {**(self._call_headers or {}), **own} or None
         return view
 
     def revalidating(self) -> ESIClient:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from attrs import frozen
 
 from esi_client.configuration import ESI_BASE_URL
@@ -12,6 +14,7 @@ DEFAULT_TENANT = "tranquility"
 LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
 
 
+@functools.cache  # the installed distribution's metadata is read once: ~2 ms each time
 def _esikit_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
