@@ -76,8 +76,15 @@ class ProxyMetrics:
         lines.append(f"esi_proxy_replayed_total {self.replayed}")
         family("esi_proxy_esi_requests_total", "counter", "HTTP requests sent to ESI (retries included).")
         lines.append(f"esi_proxy_esi_requests_total {int(stats['requests'])}")
-        family("esi_proxy_coalesced_total", "counter", "Answers shared with an identical request in flight.")
-        lines.append(f"esi_proxy_coalesced_total {int(stats['coalesced'])}")
+        runtime = {
+            "coalesced": "Answers shared with an identical request in flight.",
+            "retries": "Requests sent again (a 5xx, a lost connection, a 429's wait).",
+            "not_modified": "304s from ESI: a kept copy renewed.",
+            "shared_limit_fallbacks": "Limit checks made in this process alone: Redis did not answer.",
+        }
+        for counter, text in runtime.items():
+            family(f"esi_proxy_{counter}_total", "counter", text)
+            lines.append(f"esi_proxy_{counter}_total {int(stats[counter])}")
         family("esi_proxy_wait_seconds_total", "counter", "Seconds waited for ESI's rate and error limits.")
         lines.append(f"esi_proxy_wait_seconds_total {self.wait_seconds:.3f}")
         family("esi_proxy_token_refreshes_total", "counter", "Access tokens refreshed at EVE SSO.")

@@ -207,6 +207,7 @@ def test_metrics_count_what_was_answered(proxy: str) -> None:
     assert "esi_proxy_replayed_total 2" in text  # both hits replayed as sent, before the runtime
     assert 'esi_proxy_requests_total{operation="-",status="404"} 1' in text
     assert "esi_proxy_esi_requests_total 1" in text
+    assert "esi_proxy_retries_total 0" in text and "esi_proxy_shared_limit_fallbacks_total 0" in text
     assert 'esi_proxy_rate_budget_remaining{group="status"}' in text
     assert httpx2.get(f"{proxy}/healthz").json() == {"status": "ok"}
 
