@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
-from urllib.parse import urlencode
 
 import httpx2
 
 from esi_client import telemetry
 from esi_client._operation import Operation
 from esi_client.client.arguments import check_arguments
+from esi_client.client.call_query import call_character, call_query
 from esi_client.client.pools import LoopPool, Pools
 from esi_client.client.settings import (
     DEFAULT_TENANT,
@@ -30,10 +30,10 @@ from esi_client.errors import ConfigurationError
 from esi_client.runtime.cache.memory import CacheStore, ResponseCache
 from esi_client.runtime.limits.local import ErrorBudget, ErrorGate, RateBuckets, RateGate
 from esi_client.runtime.pipeline import call_flow
-from esi_client.runtime.records import CacheQuery, CallRecord, FlowContext, RetryPolicy
+from esi_client.runtime.records import CallRecord, FlowContext, RetryPolicy
 from esi_client.runtime.wire.body import ACCEPT_ENCODING
 from esi_client.runtime.wire.drivers import run_async, run_sync
-from esi_client.seam import CALL_EXTENSION, AccessToken, PrincipalAuth, TokenProvider, TokenRequest
+from esi_client.seam import CALL_EXTENSION, AccessToken, TokenProvider, TokenRequest
 from esi_client.stats import ClientStats
 from esi_client.types import Response
 
@@ -312,10 +312,10 @@ class ESIClient:
         """One call through the runtime (what the generated functions call). `record`, when
         given, is filled with what the call did: its cache result, requests, retries, waits."""
         check_arguments(operation, request)
-        character = self._character(operation, request)
+        character = call_character(self, operation, request)
         http = self.http
         build = partial(self._build, http, operation, request, character)
-        query = self._query(operation, request, character)
+        query = call_query(self, operation, request, character)
         if telemetry.active():
             with telemetry.call_span(
                 operation, self.error_budget, self.rate_buckets, query.principal, record
@@ -337,10 +337,10 @@ class ESIClient:
     ) -> Response[T]:
         """`send` for async callers: the same flow, driven on the running loop's pool."""
         check_arguments(operation, request)
-        character = self._character(operation, request)
+        character = call_character(self, operation, request)
         pool = self._loop_pool()
         build = partial(self._build, pool.http, operation, request, character)
-        query = self._query(operation, request, character)
+        query = call_query(self, operation, request, character)
         if telemetry.active():
             with telemetry.call_span(
                 operation, self.error_budget, self.rate_buckets, query.principal, record
@@ -373,52 +373,6 @@ class ESIClient:
             tokens=self._tokens,
             token_request=wanted,
         )
-
-    def _character(self, operation: Operation, request: Mapping[str, Any]) -> int | None:
-        """The character an authenticated call is for: the view's, else the path's."""
-        if not operation.scopes:
-            return None
-        if self.character_id is not None:
-            return self.character_id
-        character = request.get("path_params", {}).get("character_id")
-        return int(character) if character is not None else None
-
-    def _query(self, operation: Operation, request: Mapping[str, Any], character: int | None) -> CacheQuery:
-        """The cache key and whose the call is. An authenticated answer is cached only when its
-        principal (application + character) is known; its rate bucket is the principal's, or at
-        least the character's."""
-        principal = self._principal(operation, character)
-        key = self._cache_key(operation, request, principal)
-        if principal is None and character is not None:
-            return CacheQuery(key, str(character))
-        return CacheQuery(key, principal)
-
-    def _principal(self, operation: Operation, character: int | None) -> str | None:
-        """Whose data an authenticated answer is (application + character), when that is known."""
-        if not operation.scopes:
-            return None
-        if self.token is not None:
-            return f"{self.token.client_id}/{self.token.character_id}"
-        auth: object = self.auth
-        if isinstance(auth, PrincipalAuth):
-            return auth.cache_principal(character)
-        return None  # another auth: the runtime cannot know whose token it sends
-
-    def _cache_key(
-        self, operation: Operation, request: Mapping[str, Any], principal: str | None
-    ) -> str | None:
-        """Everything that changes the answer: server, tenant, language, compatibility date,
-        route, query and (for authenticated operations) the principal."""
-        if self.cache is None or operation.method != "GET":
-            return None
-        if operation.scopes and principal is None:
-            return None  # never share an authenticated answer between unknown principals
-        params = request.get("params")
-        # encoded as the URL's query is (a value's own "&" or "=" escaped; a list as repeated
-        # names), so two different queries never share a key
-        query = urlencode(sorted(params.items()), doseq=True) if params else ""
-        context = f"{self.base_url}|{self.tenant}|{self.language or ''}|{self.compatibility_date}"
-        return f"{context}|{request['url']}?{query}#{principal or ''}"
 
     def _build(
         self,
