@@ -8,29 +8,15 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
+from esi_client.client.settings import negotiated_language
 
-LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
+PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
 
 
 def preferred_language(request: Request) -> str:
     """The supported language the client prefers most (q-values honoured, `de-DE` is `de`,
     `EN` is `en`, `*` or nothing supported is English), as ESI chooses; never an error."""
-    best, best_weight = "en", 0.0
-    for position, part in enumerate(request.headers.get("accept-language", "")[:200].split(",")[:20]):
-        tag, _, parameters = part.strip().partition(";")
-        weight = 1.0
-        name, _, value = parameters.strip().partition("=")
-        if name.strip() == "q":
-            try:
-                weight = float(value)
-            except ValueError:
-                continue
-        primary = tag.split("-")[0].strip().lower()
-        weight -= position * 1e-6  # of equal weights, the first listed wins
-        if primary in LANGUAGES and weight > best_weight:
-            best, best_weight = primary, weight
-    return best
+    return negotiated_language(request.headers.get("accept-language")) or "en"
 
 
 def follow_request(data: Any, request: Request) -> Any:

@@ -21,12 +21,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from esi_client import ESIClient
 from esi_client._operation import Operation
+from esi_client.client.settings import negotiated_language
 from esi_proxy.answer import Answer
 from esi_proxy.forward import Caller, client_for, forward
 from esi_proxy.hot import HotReplies, key_of
 from esi_proxy.inbound import MAX_BODY_BYTES, Refused, read_call
 from esi_proxy.keys import KeyRing
-from esi_proxy.language import negotiated_language
 from esi_proxy.metrics import ProxyMetrics
 from esi_proxy.routes import NoRoute, RouteTable
 from esi_proxy.status_page import status_html

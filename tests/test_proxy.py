@@ -15,12 +15,9 @@ from typing import Any
 import httpx2
 import pytest
 
-from esi_auth import SQLTokenStore, SSOConfig
-from esi_auth.sso import SSOClient, TokenAnswer
 from testbed.servers import proxy_process, require_binary
 from tests.support.fixtures import FakeESIServer
-
-WALLET = "esi-wallet.read_character_wallet.v1"
+from tests.support.proxy_settings import WALLET, stored_token
 
 
 def fake_stats(fake_esi: FakeESIServer) -> dict[str, Any]:
@@ -173,21 +170,7 @@ def test_a_bearer_token_passes_untouched_and_is_cached_for_itself_alone(
 def test_a_character_named_by_header_gets_its_token_from_the_store(
     fake_esi: FakeESIServer, tmp_path: Path
 ) -> None:
-    client_id = "proxy-app"
-    answer = httpx2.post(
-        f"{fake_esi.url}/_fake/token", json={"client_id": client_id, "scopes": [WALLET]}
-    ).json()
-    sso = SSOClient(SSOConfig(client_id=client_id, login_url=fake_esi.url))
-    token = sso.validate(TokenAnswer(answer["access_token"], answer["refresh_token"])).to_token()
-    store_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
-    SQLTokenStore(store_url, secrets="plaintext").save(token)
-    settings = {
-        "ESI_BASE_URL": fake_esi.url,
-        "ESI_LOGIN_URL": fake_esi.url,
-        "ESI_CLIENT_ID": client_id,
-        "ESI_STORE": store_url,
-        "ESI_SECRETS": "plaintext",
-    }
+    token, settings = stored_token(fake_esi, tmp_path, "proxy-app")
     with proxy_process(settings) as proxy:
         url = f"{proxy}/characters/{token.character_id}/wallet"
         status, _, body = curl("-H", f"X-Esi-Character: {token.character_id}", url)

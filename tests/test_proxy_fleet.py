@@ -12,13 +12,11 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from esi_auth import SQLTokenStore, SSOConfig
-from esi_auth.sso import SSOClient, TokenAnswer
 from testbed.servers import proxy_process
 from tests.support.fixtures import FakeESIServer
+from tests.support.proxy_settings import stored_token
 
 pytestmark = pytest.mark.slow
-WALLET = "esi-wallet.read_character_wallet.v1"
 
 
 def sent(fake_esi: FakeESIServer, operation: str) -> int:
@@ -86,21 +84,8 @@ def test_proxies_sharing_a_store_refresh_an_expiring_token_once(
     client_id = "proxy-fleet-app"
     # minted tokens live 30 s: inside the refresh margin, so the first use must refresh it
     httpx2.post(f"{fake_esi.url}/_fake/sso", json={"access_token_seconds": 30}).raise_for_status()
-    answer = httpx2.post(
-        f"{fake_esi.url}/_fake/token", json={"client_id": client_id, "scopes": [WALLET]}
-    ).json()
-    sso = SSOClient(SSOConfig(client_id=client_id, login_url=fake_esi.url))
-    token = sso.validate(TokenAnswer(answer["access_token"], answer["refresh_token"])).to_token()
-    store_url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
-    SQLTokenStore(store_url, secrets="plaintext").save(token)
-    settings = {
-        "ESI_BASE_URL": fake_esi.url,
-        "ESI_LOGIN_URL": fake_esi.url,
-        "ESI_CLIENT_ID": client_id,
-        "ESI_STORE": store_url,
-        "ESI_SECRETS": "plaintext",
-        "ESI_APP_NAME": f"proxy-fleet-{uuid.uuid4().hex[:8]}",
-    }
+    token, settings = stored_token(fake_esi, tmp_path, client_id)
+    settings["ESI_APP_NAME"] = f"proxy-fleet-{uuid.uuid4().hex[:8]}"
     with ExitStack() as stack:
         proxies = [stack.enter_context(proxy_process(settings, "--redis", redis_url)) for _ in range(3)]
         urls = [f"{proxy}/characters/{token.character_id}/wallet" for proxy in proxies] * 3

@@ -14,6 +14,26 @@ DEFAULT_TENANT = "tranquility"
 LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
 
 
+def negotiated_language(header: str | None) -> str | None:
+    """The supported language with the highest q-value (`de-DE` is `de`; the first of equals);
+    None when the header names none ESI serves."""
+    best, best_weight = None, 0.0
+    for position, part in enumerate((header or "")[:200].split(",")[:20]):
+        tag, _, parameters = part.strip().partition(";")
+        weight = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                continue
+        primary = tag.split("-")[0].strip().lower()
+        weight -= position * 1e-6  # of equal weights, the first listed wins
+        if primary in LANGUAGES and weight > best_weight:
+            best, best_weight = primary, weight
+    return best
+
+
 @functools.cache  # the installed distribution's metadata is read once: ~2 ms each time
 def _esikit_version() -> str:
     from importlib.metadata import PackageNotFoundError, version

@@ -36,7 +36,7 @@ from typing import Any
 import httpx2
 
 from benchmarks._harness import spec_location
-from esi_fake._following import LANGUAGES
+from esi_client.client.settings import LANGUAGES
 from testbed.servers import fake_server_process
 
 ROOT = Path(__file__).resolve().parents[2]
