@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import auth, generation, runtime
+from benchmarks import auth, generation, limits, runtime
 from benchmarks._harness import save
 
-GROUPS = {"generation": generation.run, "runtime": runtime.run, "auth": auth.run}
+GROUPS = {"generation": generation.run, "runtime": runtime.run, "auth": auth.run, "limits": limits.run}
 
 
 def main(argv: list[str]) -> None:

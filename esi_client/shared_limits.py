@@ -231,7 +231,7 @@ class SharedRateBuckets:
             return None
         who = principal if principal is not None else f"ip:{self.limits.scope}"
         base = f"{self.limits.keys}rate:{limit.group}:{who}:"
-        return [base + "state", base + "leases", base + "spent"]
+        return [base + "state", base + "leases", base + "spent", base + "reserved"]
 
     def reserve(self, operation: Operation, principal: str | None, now: float) -> tuple[float, object]:
         keys = self._keys(operation, principal)

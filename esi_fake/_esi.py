@@ -123,6 +123,8 @@ class ESIRoutes:
 
     async def _handle(self, operation: FakeOperation, request: Request) -> Response:
         state, faults = self.state, self.state.faults
+        if faults.arrival_delay_s:
+            await asyncio.sleep(faults.arrival_delay_s)
         principal, refusal = await self.authorize(request, operation)
         request.state.principal = principal or (request.client.host if request.client else "?")
         if state.error_limit.exhausted():

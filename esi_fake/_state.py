@@ -27,6 +27,9 @@ class Faults:
     server_error_statuses: tuple[int, ...] = (502, 503, 504)
     forced: list[ForcedReply] = field(default_factory=list)
     delay_s: float = 0.0  # added to each matching response (real time, not the clock)
+    # every request waits this long on arrival, before it is looked at (real time): many are in
+    # flight at once, as when ESI is slow, whatever the clients' machine does meanwhile
+    arrival_delay_s: float = 0.0
     delay_operations: frozenset[str] | None = None  # None: every operation
     malformed_rate: float = 0.0  # share of 2xx bodies cut short
     malformed_operations: frozenset[str] | None = None

@@ -769,6 +769,26 @@ def test_a_lone_probe_holds_the_others_and_leaves_the_count_as_it_found_it() -> 
     assert _slots_that_go(buckets, 2.0) == 7
 
 
+def test_a_slow_spend_answered_after_a_younger_one_is_not_returned_twice() -> None:
+    """Spends are held in the order they were answered, not reserved: Y, reserved at 0 but
+    answered at 3, comes after X (reserved at 2, answered at 2.1). An answer believed at 10.5
+    already counts Y's tokens as given back (reserved a window ago), not X's; so at 13.5 only
+    X's have come back (7 left: one slot above the 5 kept), never Y's a second time (9: two)."""
+    from esi_client.runtime.limits.local import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    small = {"X-Ratelimit-Limit": "40/10s", "X-Ratelimit-Used": "2"}
+    _, slow = buckets.reserve(operation, None, 0.0)
+    _, fast = buckets.reserve(operation, None, 2.0)
+    buckets.settle(operation, None, 2.1, httpx2.Headers({**small, "X-Ratelimit-Remaining": "30"}), fast)
+    buckets.settle(operation, None, 3.0, httpx2.Headers({**small, "X-Ratelimit-Remaining": "28"}), slow)
+    _, last = buckets.reserve(operation, None, 10.5)
+    buckets.settle(operation, None, 10.5, httpx2.Headers({**small, "X-Ratelimit-Remaining": "5"}), last)
+    assert _slots_that_go(buckets, 12.0) == 0  # X comes back at 12.1
+    assert _slots_that_go(buckets, 13.5) == 1
+
+
 def test_an_answer_no_lower_than_the_count_is_not_believed() -> None:
     """Answers arrive out of order, so only a lower count is believed. One equal to the count
     (an older answer arriving late) leaves the tokens spent a window ago to come back."""

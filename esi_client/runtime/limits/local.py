@@ -138,6 +138,53 @@ class ErrorBudget:
             self.remain, self.reset_at = 0, now + min(max(seconds, 0.0), MAX_RESET_SECONDS)
 
 
+Spend = tuple[float, int, float]  # (answered at, tokens, reserved at)
+
+
+class Spends:
+    """The tokens a bucket's answers spent, in the order they were answered: each is given back
+    a window after its answer, when ESI has surely given it back (ESI counts from the request's
+    arrival, between reservation and answer). Every operation costs the same with 6,000 spends
+    held (a full market-order bucket) as with none: the earliest reservation is kept at hand."""
+
+    def __init__(self) -> None:
+        self._answered: deque[Spend] = deque()
+        # The spends that were, when added, reserved no later than any answered after them: the
+        # first is the earliest reservation held (a sliding-window minimum).
+        self._earliest: deque[Spend] = deque()
+
+    def __bool__(self) -> bool:
+        return bool(self._answered)
+
+    def add(self, spend: Spend) -> None:
+        self._answered.append(spend)
+        while self._earliest and self._earliest[-1][2] > spend[2]:
+            self._earliest.pop()
+        self._earliest.append(spend)
+
+    def oldest_answer(self) -> float:
+        return self._answered[0][0]
+
+    def give_back(self, now: float, window: float) -> int:
+        """Tokens whose answer left the floating window by `now`, no longer held."""
+        returned = 0
+        while self._answered and self._answered[0][0] + window <= now:
+            spend = self._answered.popleft()
+            if self._earliest[0] is spend:
+                self._earliest.popleft()
+            returned += spend[1]
+        return returned
+
+    def forget_reserved_by(self, cutoff: float) -> None:
+        """Drop spends reserved at or before `cutoff` (rare: only those answered a window or
+        less after they were reserved are still held)."""
+        if self._earliest and self._earliest[0][2] <= cutoff:
+            kept = [spend for spend in self._answered if spend[2] > cutoff]
+            self._answered, self._earliest = deque(), deque()
+            for spend in kept:
+                self.add(spend)
+
+
 @define
 class _Bucket:
     limit: int
@@ -145,16 +192,7 @@ class _Bucket:
     remaining: int | None = None
     paused_until: float = 0.0
     in_flight: int = 0
-    # (answered at, tokens, reserved at): given back a window after the answer, when ESI has
-    # surely given them back (it counts from the request's arrival, between the two).
-    spent: deque[tuple[float, int, float]] = field(factory=deque)
-
-
-def _forget_returned(bucket: _Bucket, now: float) -> None:
-    """An answer's count is now the bucket's: tokens it may already count as given back (spent
-    by a request reserved a window or more ago) must not be given back a second time later."""
-    if any(reserved_at + bucket.window <= now for _, _, reserved_at in bucket.spent):
-        bucket.spent = deque(entry for entry in bucket.spent if entry[2] + bucket.window > now)
+    spent: Spends = field(factory=Spends)
 
 
 class RateBuckets:
@@ -182,10 +220,9 @@ class RateBuckets:
         with self._lock:
             if bucket.paused_until > now:
                 return bucket.paused_until - now, None
-            while bucket.spent and bucket.spent[0][0] + bucket.window <= now:
-                _, returned, _ = bucket.spent.popleft()  # tokens leave the floating window
-                if bucket.remaining is not None:
-                    bucket.remaining = min(bucket.limit, bucket.remaining + returned)
+            returned = bucket.spent.give_back(now, bucket.window)  # left the floating window
+            if returned and bucket.remaining is not None:
+                bucket.remaining = min(bucket.limit, bucket.remaining + returned)
             keep = max(int(bucket.limit * self.reserve_share), 5)  # room for a 4xx (5 tokens)
             if bucket.remaining is not None and bucket.remaining - 2 * bucket.in_flight <= keep:
                 if bucket.in_flight:
@@ -194,7 +231,7 @@ class RateBuckets:
                 if not bucket.spent:  # spent by someone else: one request finds out (alone)
                     bucket.in_flight += 1
                     return 0.0, RateLease(now, probe=True)
-                return max(bucket.spent[0][0] + bucket.window - now, POLL_SECONDS), None
+                return max(bucket.spent.oldest_answer() + bucket.window - now, POLL_SECONDS), None
             bucket.in_flight += 1
             return 0.0, RateLease(now)
 
@@ -223,10 +260,12 @@ class RateBuckets:
                 probe = isinstance(lease, RateLease) and lease.probe
                 if bucket.remaining is None or probe or remaining < bucket.remaining:
                     bucket.remaining = remaining
-                    _forget_returned(bucket, now)
+                    # This count is the bucket's now: tokens it may already count as given back
+                    # (reserved a window or more ago) must not be given back a second time.
+                    bucket.spent.forget_reserved_by(now - bucket.window)
                 if used:
                     reserved_at = lease.reserved_at if isinstance(lease, RateLease) else now
-                    bucket.spent.append((now, used, reserved_at))
+                    bucket.spent.add((now, used, reserved_at))
 
     def remaining(self, operation: Operation, principal: str | None) -> int | None:
         """The tokens this process believes are left in the bucket (None: unknown)."""

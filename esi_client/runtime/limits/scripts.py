@@ -69,6 +69,7 @@ if #old > 0 then
   for _, member in ipairs(old) do
     local tokens = tonumber(string.match(member, ':(%d+)$')) or 0
     if remaining then remaining = math.min(limit, remaining + tokens) end
+    redis.call('ZREM', KEYS[4], member)
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
   if remaining then redis.call('HSET', KEYS[1], 'remaining', remaining) end
@@ -106,18 +107,19 @@ if ARGV[2] ~= '' then
     redis.call('HSET', KEYS[1], 'remaining', reported)
     -- the answer's count is the bucket's now: tokens it may already count as given back
     -- (reserved a window or more ago) must not be given back a second time
+    -- (KEYS[4] holds the spends by reservation: found without reading them all)
     local window = tonumber(redis.call('HGET', KEYS[1], 'window')) or tonumber(ARGV[5])
-    for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-      local at = tonumber(string.match(member, ':([%d.]+):%d+$'))
-      if at and at + window <= now then redis.call('ZREM', KEYS[3], member) end
+    for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - window)) do
+      redis.call('ZREM', KEYS[3], member) redis.call('ZREM', KEYS[4], member)
     end
   end
   if ARGV[3] ~= '' and tonumber(ARGV[3]) > 0 then
-    redis.call('ZADD', KEYS[3], now, ARGV[1] .. ':' .. string.format('%.3f', reserved_at) .. ':' .. ARGV[3])
+    local member = ARGV[1] .. ':' .. string.format('%.3f', reserved_at) .. ':' .. ARGV[3]
+    redis.call('ZADD', KEYS[3], now, member) redis.call('ZADD', KEYS[4], reserved_at, member)
   end
 end
 local keep = math.ceil(tonumber(ARGV[5])) + 60
-redis.call('EXPIRE', KEYS[1], keep) redis.call('EXPIRE', KEYS[3], keep)
+redis.call('EXPIRE', KEYS[1], keep) redis.call('EXPIRE', KEYS[3], keep) redis.call('EXPIRE', KEYS[4], keep)
 return 0
 """
 )
