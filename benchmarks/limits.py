@@ -60,9 +60,11 @@ def _measure(name: str, gate_factory: Callable[[], RateGate], where: str) -> dic
 
 def run() -> dict[str, float]:
     results = _measure("limits_settle", RateBuckets, "this process's buckets")
-    with tempfile.TemporaryDirectory(prefix="bench-redis-") as folder:
-        with contextmanager(redis_server)(Path(folder)) as url:
-            limits = RedisLimits(url, app=f"bench-{uuid.uuid4().hex[:8]}")
-            _, shared = limits.bind(10, 16, ClientStats())
-            results |= _measure("shared_limits_settle", lambda: shared, "RedisLimits")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-redis-") as folder,
+        contextmanager(redis_server)(Path(folder)) as url,
+    ):
+        limits = RedisLimits(url, app=f"bench-{uuid.uuid4().hex[:8]}")
+        _, shared = limits.bind(10, 16, ClientStats())
+        results |= _measure("shared_limits_settle", lambda: shared, "RedisLimits")
     return results
