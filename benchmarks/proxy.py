@@ -42,16 +42,21 @@ def bare_uvicorn(answer: httpx2.Response) -> Iterator[str]:
     with tempfile.TemporaryDirectory() as folder:
         recorded = Path(folder) / "answer.json"
         recorded.write_text(json.dumps({"body": answer.text, "headers": dict(answer.headers)}))
-        port = free_port()
-        command = [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(port)]
-        command += ["--log-level", "warning", "--no-access-log"]
-        process = subprocess.Popen(command, env={**os.environ, "BARE_ANSWER": str(recorded)})
-        try:
-            _wait_until_answers(f"http://127.0.0.1:{port}{HIT_PATH}")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        with _uvicorn("benchmarks.bare_app:app", {"BARE_ANSWER": str(recorded)}) as url:
+            yield url
+
+
+@contextmanager
+def _uvicorn(app: str, env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen([*command, "--no-access-log"], env={**os.environ, **env})
+    try:
+        _wait_until_answers(f"http://127.0.0.1:{port}{HIT_PATH}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _wait_until_answers(url: str, seconds: float = 30.0) -> None:
@@ -84,41 +89,46 @@ LATENCY_S = 0.02  # the fake answers a miss after this long, as a near ESI does 
 
 
 def misses(proxy: str, fake: str, count: int = 150) -> dict[str, float]:
-    """A new war each time through the proxy and directly, in turn: at the fake's own speed,
-    then with LATENCY_S added to each answer."""
-    plain = _miss_times(proxy, fake, count, first=2)
-    httpx2.post(f"{fake}/_fake/faults", json={"delay_s": LATENCY_S}).raise_for_status()
-    try:
-        slowed = _miss_times(proxy, fake, count // 3, first=2 + 2 * count)
-    finally:
-        httpx2.post(f"{fake}/_fake/faults", json={"delay_s": 0}).raise_for_status()
+    """A new war each time through the proxy, directly, and through a bare forwarder (the floor
+    of any proxy on uvicorn and httpx2), in turn: at the fake's own speed, then with LATENCY_S
+    added to each answer."""
+    with _uvicorn("benchmarks.bare_forwarder:app", {"BARE_UPSTREAM": fake}) as forwarder:
+        through, direct, floor = _miss_times([proxy, fake, forwarder], count, first=2)
+        httpx2.post(f"{fake}/_fake/faults", json={"delay_s": LATENCY_S}).raise_for_status()
+        try:
+            slowed, slowed_direct, _ = _miss_times([proxy, fake, forwarder], count // 3, first=2 + 3 * count)
+        finally:
+            httpx2.post(f"{fake}/_fake/faults", json={"delay_s": 0}).raise_for_status()
     command = f"GET /wars/{{id}}, a new id each time, ESI {LATENCY_S * 1000:g} ms away"
-    report("proxy_miss_ms", slowed[0], "ms", command, ("the same GET sent directly", slowed[1]))
-    print(f"{'':<28} at the fake's own speed (no latency): {plain[0]:.2f} ms vs {plain[1]:.2f} ms, "
-          f"{plain[0] / plain[1]:.3g}x; the proxy adds {plain[0] - plain[1]:.2f} ms")  # fmt: skip
+    report("proxy_miss_ms", slowed, "ms", command, ("the same GET sent directly", slowed_direct))
+    print(f"{'':<28} at the fake's own speed (no latency): {through:.2f} ms vs {direct:.2f} ms, "
+          f"{through / direct:.3g}x; the proxy adds {through - direct:.2f} ms\n"
+          f"{'':<28} a bare forwarder (uvicorn + httpx2, nothing else): {floor:.2f} ms, "
+          f"{floor / direct:.3g}x; the proxy costs {through / floor:.3g}x the floor")  # fmt: skip
     return {
-        "proxy_miss_ms": slowed[0],
-        "proxy_miss_overhead_ratio": slowed[0] / slowed[1],
-        "proxy_miss_added_ms": plain[0] - plain[1],
-        "proxy_miss_overhead_ratio_no_latency": plain[0] / plain[1],
+        "proxy_miss_ms": slowed,
+        "proxy_miss_overhead_ratio": slowed / slowed_direct,
+        "proxy_miss_added_ms": through - direct,
+        "proxy_miss_overhead_ratio_no_latency": through / direct,
+        "proxy_bare_forwarder_overhead_ratio_no_latency": floor / direct,
+        "proxy_miss_vs_bare_forwarder_ratio": through / floor,
     }
 
 
-def _miss_times(proxy: str, fake: str, count: int, first: int) -> tuple[float, float]:
-    """Median milliseconds of a miss through the proxy and of the same GET sent directly."""
+def _miss_times(bases: list[str], count: int, first: int) -> list[float]:
+    """Median milliseconds of a miss through each of `bases`, asked in turn (the same noise)."""
     headers = {"User-Agent": "bench (bench)", "X-Compatibility-Date": "2026-08-04"}
-    through: list[float] = []
-    direct: list[float] = []
+    times: list[list[float]] = [[] for _ in bases]
     with httpx2.Client(headers=headers) as client:
-        client.get(f"{proxy}/wars/1")  # connections open on both sides
-        client.get(f"{fake}/wars/1")
+        for base in bases:
+            client.get(f"{base}/wars/1")  # connections open on every side
         for n in range(count):  # a new war each time: every request a miss
-            for base, times in ((proxy, through), (fake, direct)):
+            for offset, (base, taken) in enumerate(zip(bases, times, strict=True)):
                 started = time.perf_counter()
-                answer = client.get(f"{base}/wars/{first + 2 * n + (base == fake)}")
-                times.append(time.perf_counter() - started)
+                answer = client.get(f"{base}/wars/{first + len(bases) * n + offset}")
+                taken.append(time.perf_counter() - started)
                 assert answer.status_code == 200, answer.text
-    return 1000 * statistics.median(through), 1000 * statistics.median(direct)
+    return [1000 * statistics.median(taken) for taken in times]
 
 
 async def _async_client(proxies: list[str], first_id: int, until: float, failures: list[str]) -> None:
