@@ -36,6 +36,7 @@ def on_page_markdown(markdown: str, **_: Any) -> str:
         key = match.group(1)
         if key in figures:
             return f"**{_shown(figures[key])}**"
-        return f"*({key}: not measured on this machine; run `nox -s bench`)*"
+        session = "proxy-bench" if key.startswith("proxy_") else "bench"
+        return f"*({key}: not measured on this machine; run `nox -s {session}`)*"
 
     return MARKER.sub(figure, markdown)
