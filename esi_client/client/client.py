@@ -27,10 +27,11 @@ from esi_client.clock import Clock, SystemClock
 from esi_client.configuration import load_settings
 from esi_client.decoding.decode import Parser
 from esi_client.errors import ConfigurationError
+from esi_client.runtime.cache.lookup import memory_hit
 from esi_client.runtime.cache.memory import CacheStore, ResponseCache
 from esi_client.runtime.limits.local import ErrorBudget, ErrorGate, RateBuckets, RateGate
 from esi_client.runtime.pipeline import call_flow
-from esi_client.runtime.records import CallRecord, FlowContext, RetryPolicy
+from esi_client.runtime.records import CacheQuery, CallRecord, FlowContext, RetryPolicy
 from esi_client.runtime.wire.body import ACCEPT_ENCODING
 from esi_client.runtime.wire.drivers import run_async, run_sync
 from esi_client.seam import CALL_EXTENSION, AccessToken, TokenProvider, TokenRequest
@@ -324,6 +325,8 @@ class ESIClient:
                     self._flow_context(operation, character, record), operation, build, parse, query
                 )
                 return run_sync(flow, http, self._sync_slots, self.clock, self._http_auth)
+        if record is None and (hit := self._memory_hit(operation, parse, query)) is not None:
+            return hit
         flow = call_flow(self._flow_context(operation, character, record), operation, build, parse, query)
         return run_sync(flow, http, self._sync_slots, self.clock, self._http_auth)
 
@@ -351,8 +354,16 @@ class ESIClient:
                 return await run_async(
                     flow, pool.http, pool.slots, self.clock, self._http_auth, pool.store_threads
                 )
+        if record is None and (hit := self._memory_hit(operation, parse, query)) is not None:
+            return hit
         flow = call_flow(self._flow_context(operation, character, record), operation, build, parse, query)
         return await run_async(flow, pool.http, pool.slots, self.clock, self._http_auth, pool.store_threads)
+
+    def _memory_hit(
+        self, operation: Operation, parse: Parser[T] | None, query: CacheQuery
+    ) -> Response[T] | None:
+        now = self.clock.now()
+        return memory_hit(self.cache, now, self.revalidate, self.stats, operation, parse, query.key)
 
     def _flow_context(
         self, operation: Operation, character: int | None, record: CallRecord | None = None

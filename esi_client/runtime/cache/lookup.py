@@ -9,8 +9,9 @@ from typing import Any
 from esi_client._operation import Operation
 from esi_client.decoding.decode import Parser, decode_and_parse
 from esi_client.errors import ESIError
-from esi_client.runtime.cache.memory import CacheEntry
+from esi_client.runtime.cache.memory import CacheEntry, ResponseCache
 from esi_client.runtime.records import CacheQuery, FlowContext, Lookup, count
+from esi_client.stats import ClientStats
 from esi_client.types import Response
 
 logger = logging.getLogger("esi_client")
@@ -41,12 +42,38 @@ def look_up(
             entry = cache.get(query.key)  # the store has nothing: a stale entry still revalidates
     if entry is not None and entry.fresh_until > now and not context.revalidate:
         count(context, "cache_hits")
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s cache=hit", operation.id)
-        if parsed is None and parse is not None:
-            parsed = decode_and_parse(operation, parse, entry.body, context.stats)
-        return Response(entry.status, entry.headers, parsed, from_cache=True)
+        return _hit(operation, parse, entry, parsed, context.stats)
     return Lookup(query.key, query.principal, entry)
+
+
+def memory_hit(
+    cache: ResponseCache | None,
+    now: float,
+    revalidate: bool,
+    stats: ClientStats,
+    operation: Operation,
+    parse: Parser[Any] | None,
+    key: str | None,
+) -> Response[Any] | None:
+    """A fresh answer from memory, as look_up gives it, or None. The client asks this before
+    it builds a call's flow: a fresh-cache call then costs no flow, context or driver."""
+    if key is None or cache is None or revalidate:
+        return None
+    entry = cache.get(key)
+    if entry is None or entry.fresh_until <= now:
+        return None
+    stats.add("cache_hits")
+    return _hit(operation, parse, entry, None, stats)
+
+
+def _hit(
+    operation: Operation, parse: Parser[Any] | None, entry: CacheEntry, parsed: Any, stats: ClientStats
+) -> Response[Any]:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s cache=hit", operation.id)
+    if parsed is None and parse is not None:
+        parsed = decode_and_parse(operation, parse, entry.body, stats)
+    return Response(entry.status, entry.headers, parsed, from_cache=True)
 
 
 def load_stored(
