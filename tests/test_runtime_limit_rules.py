@@ -456,7 +456,8 @@ def test_a_429_for_a_character_holds_only_that_characters_bucket_in_the_fleet(
     _, public_lease = buckets.reserve(killmail, None, 0.0)  # a public call: the source IP's bucket
     found = set(redis.Redis.from_url(redis_url, decode_responses=True).keys(f"esikit:limits:{app}:*"))
     base = f"esikit:limits:{app}:"
-    assert {f"{base}rate:{group}:{principal}:{part}" for part in ("state", "leases", "spent")} <= found
+    parts = ("state", "leases", "spent", "reserved")  # spends by answer, and by reservation
+    assert {f"{base}rate:{group}:{principal}:{part}" for part in parts} <= found, sorted(found)
     assert f"{base}rate:{killmail.rate_limit.group}:ip:{socket.gethostname()}:leases" in found, sorted(found)
     assert f"{base}rate:{group}:{client_id}/{first.character_id}:state" in found, sorted(found)
     assert {f"{base}errors:{socket.gethostname()}:{part}" for part in ("state", "leases")} <= found, sorted(
@@ -787,6 +788,49 @@ def test_a_slow_spend_answered_after_a_younger_one_is_not_returned_twice() -> No
     buckets.settle(operation, None, 10.5, httpx2.Headers({**small, "X-Ratelimit-Remaining": "5"}), last)
     assert _slots_that_go(buckets, 12.0) == 0  # X comes back at 12.1
     assert _slots_that_go(buckets, 13.5) == 1
+
+
+def test_a_slow_spend_is_forgotten_after_a_younger_one_came_back() -> None:
+    """As above, but X (answered first) has come back before the answer at 12.5 is believed:
+    Y, still held, is already in that count and never comes back at 13 (5 left: none go)."""
+    from esi_client.runtime.limits.local import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    small = {"X-Ratelimit-Limit": "40/10s", "X-Ratelimit-Used": "2"}
+    _, slow = buckets.reserve(operation, None, 0.0)
+    _, fast = buckets.reserve(operation, None, 2.0)
+    buckets.settle(operation, None, 2.1, httpx2.Headers({**small, "X-Ratelimit-Remaining": "30"}), fast)
+    buckets.settle(operation, None, 3.0, httpx2.Headers({**small, "X-Ratelimit-Remaining": "28"}), slow)
+    _, last = buckets.reserve(operation, None, 12.5)  # X's 2 came back at 12.1
+    buckets.settle(operation, None, 12.5, httpx2.Headers({**small, "X-Ratelimit-Remaining": "5"}), last)
+    assert _slots_that_go(buckets, 13.5) == 0
+
+
+def test_spends_leaving_the_window_together_all_come_back() -> None:
+    """Two answers, 2 tokens each, leave the window by the same moment: both come back (32 left,
+    so fourteen go together: 32 - 2 * 13 = 6 > 5), not only the last one's."""
+    from esi_client.runtime.limits.local import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    small = {"X-Ratelimit-Limit": "40/10s", "X-Ratelimit-Used": "2"}
+    for at, left in ((0.0, "30"), (0.5, "28")):
+        _, lease = buckets.reserve(operation, None, at)
+        buckets.settle(operation, None, at, httpx2.Headers({**small, "X-Ratelimit-Remaining": left}), lease)
+    assert _slots_that_go(buckets, 11.0) == 14
+
+
+def test_what_is_left_is_told_per_principal() -> None:
+    """A character's bucket is its own: what is left in it says nothing of the public one."""
+    from esi_client.runtime.limits.local import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    _, lease = buckets.reserve(operation, "app/90000001", 0.0)
+    buckets.settle(operation, "app/90000001", 0.0, httpx2.Headers(_rate(20)), lease)
+    assert buckets.remaining(operation, "app/90000001") == 20
+    assert buckets.remaining(operation, None) is None
 
 
 def test_an_answer_no_lower_than_the_count_is_not_believed() -> None:
