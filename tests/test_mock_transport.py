@@ -3,6 +3,7 @@ httpx2.MockTransport handing back in-memory responses, sync and async."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 
@@ -50,3 +51,17 @@ async def test_mock_transport_async() -> None:
     finally:
         await client.aclose()
     assert len(seen) == 2
+
+
+@pytest.mark.parametrize("base", ["http://esi.test", "http://esi.test/", "http://esi.test/behind/a/path"])
+def test_the_url_sent_is_the_one_httpx2_would_join(base: str) -> None:
+    """The request's URL is built in one go (a miss's hottest part): it must be exactly what
+    httpx2 makes of the client's base URL, the operation's path and its query."""
+    seen: list[httpx2.Request] = []
+    client = ESIClient(app_name="mine", contact="me", base_url=base, transport=_handler(seen))
+    with client, contextlib.suppress(NotFoundError):  # under a path, the handler knows nothing
+        get_markets_region_id_orders.sync(10000002, client=client, type_id=34, page=2)
+    expected = httpx2.Client(base_url=base).build_request(
+        "GET", "/markets/10000002/orders", params={"order_type": "all", "page": 2, "type_id": 34}
+    )
+    assert [str(request.url) for request in seen] == [str(expected.url)]

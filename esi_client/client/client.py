@@ -15,6 +15,7 @@ from esi_client import telemetry
 from esi_client._operation import Operation
 from esi_client.client.arguments import check_arguments
 from esi_client.client.call_query import call_character, call_query
+from esi_client.client.outgoing import build_request
 from esi_client.client.pools import LoopPool, Pools
 from esi_client.client.settings import (
     DEFAULT_TENANT,
@@ -395,14 +396,8 @@ class ESIClient:
         extensions: dict[str, Any] = {}
         if operation.scopes and self._http_auth is not None:  # for an httpx2.Auth of the user's
             extensions[CALL_EXTENSION] = TokenRequest(operation, character, self.token)
-        return http.build_request(
-            operation.method,
-            request["url"],
-            params=request.get("params"),
-            json=request.get("json"),
-            headers=self._call_headers,  # a view's own language, tenant or date (`asking`)
-            extensions=extensions,
-        )
+        # a view's own language, tenant or date (`asking`) in its headers
+        return build_request(http, operation.method, request, self._call_headers, extensions)
 
 
 def _make_cache(cache: ResponseCache | CacheStore | bool | None) -> ResponseCache | None:
