@@ -65,3 +65,18 @@ def test_the_url_sent_is_the_one_httpx2_would_join(base: str) -> None:
         "GET", "/markets/10000002/orders", params={"order_type": "all", "page": 2, "type_id": 34}
     )
     assert [str(request.url) for request in seen] == [str(expected.url)]
+
+
+def test_a_raw_body_is_the_bytes_as_sent_and_never_decoded_json() -> None:
+    """RAW_BODY (what `esi proxy` asks for) keeps a 2xx body as it came, from the wire and from
+    the cache alike; given decoded JSON, it says it never is."""
+    from esi_client.decoding.decode import RAW_BODY
+
+    sent = httpx2.Response(200, json=STATUS).content  # what the handler sends
+    with ESIClient(app_name="mine", contact="me", transport=_handler([])) as client:
+        first = client.send(get_status.OPERATION, get_status._request(), RAW_BODY)
+        again = client.send(get_status.OPERATION, get_status._request(), RAW_BODY)
+    assert (first.parsed, first.from_cache) == (sent, False)
+    assert (again.parsed, again.from_cache) == (sent, True)
+    with pytest.raises(TypeError, match=r"^RAW_BODY keeps the body's bytes; it is never given decoded JSON$"):
+        RAW_BODY(STATUS)
