@@ -770,22 +770,34 @@ def test_a_lone_probe_holds_the_others_and_leaves_the_count_as_it_found_it() -> 
     assert _slots_that_go(buckets, 2.0) == 7
 
 
+def _answered(buckets: Any, at: float, left: int, lease: object) -> None:
+    """An answer at `at` from a small bucket (40 tokens a 10-s window): 2 spent, `left` left."""
+    headers = {"X-Ratelimit-Limit": "40/10s", "X-Ratelimit-Used": "2", "X-Ratelimit-Remaining": str(left)}
+    buckets.settle(get_operation(KILLMAILS), None, at, httpx2.Headers(headers), lease)
+
+
+def _slow_spend_then_believed_at(believed_at: float) -> Any:
+    """Y, reserved at 0, answered at 3 (28 left) after X, reserved at 2, answered at 2.1 (30
+    left); then a request answered at `believed_at` with 5 left (the lowest: believed)."""
+    from esi_client.runtime.limits.local import RateBuckets
+
+    buckets = RateBuckets()
+    operation = get_operation(KILLMAILS)
+    _, slow = buckets.reserve(operation, None, 0.0)
+    _, fast = buckets.reserve(operation, None, 2.0)
+    _answered(buckets, 2.1, 30, fast)
+    _answered(buckets, 3.0, 28, slow)
+    _, last = buckets.reserve(operation, None, believed_at)
+    _answered(buckets, believed_at, 5, last)
+    return buckets
+
+
 def test_a_slow_spend_answered_after_a_younger_one_is_not_returned_twice() -> None:
     """Spends are held in the order they were answered, not reserved: Y, reserved at 0 but
     answered at 3, comes after X (reserved at 2, answered at 2.1). An answer believed at 10.5
     already counts Y's tokens as given back (reserved a window ago), not X's; so at 13.5 only
     X's have come back (7 left: one slot above the 5 kept), never Y's a second time (9: two)."""
-    from esi_client.runtime.limits.local import RateBuckets
-
-    buckets = RateBuckets()
-    operation = get_operation(KILLMAILS)
-    small = {"X-Ratelimit-Limit": "40/10s", "X-Ratelimit-Used": "2"}
-    _, slow = buckets.reserve(operation, None, 0.0)
-    _, fast = buckets.reserve(operation, None, 2.0)
-    buckets.settle(operation, None, 2.1, httpx2.Headers({**small, "X-Ratelimit-Remaining": "30"}), fast)
-    buckets.settle(operation, None, 3.0, httpx2.Headers({**small, "X-Ratelimit-Remaining": "28"}), slow)
-    _, last = buckets.reserve(operation, None, 10.5)
-    buckets.settle(operation, None, 10.5, httpx2.Headers({**small, "X-Ratelimit-Remaining": "5"}), last)
+    buckets = _slow_spend_then_believed_at(10.5)
     assert _slots_that_go(buckets, 12.0) == 0  # X comes back at 12.1
     assert _slots_that_go(buckets, 13.5) == 1
 
@@ -793,17 +805,7 @@ def test_a_slow_spend_answered_after_a_younger_one_is_not_returned_twice() -> No
 def test_a_slow_spend_is_forgotten_after_a_younger_one_came_back() -> None:
     """As above, but X (answered first) has come back before the answer at 12.5 is believed:
     Y, still held, is already in that count and never comes back at 13 (5 left: none go)."""
-    from esi_client.runtime.limits.local import RateBuckets
-
-    buckets = RateBuckets()
-    operation = get_operation(KILLMAILS)
-    small = {"X-Ratelimit-Limit": "40/10s", "X-Ratelimit-Used": "2"}
-    _, slow = buckets.reserve(operation, None, 0.0)
-    _, fast = buckets.reserve(operation, None, 2.0)
-    buckets.settle(operation, None, 2.1, httpx2.Headers({**small, "X-Ratelimit-Remaining": "30"}), fast)
-    buckets.settle(operation, None, 3.0, httpx2.Headers({**small, "X-Ratelimit-Remaining": "28"}), slow)
-    _, last = buckets.reserve(operation, None, 12.5)  # X's 2 came back at 12.1
-    buckets.settle(operation, None, 12.5, httpx2.Headers({**small, "X-Ratelimit-Remaining": "5"}), last)
+    buckets = _slow_spend_then_believed_at(12.5)  # X's 2 came back at 12.1
     assert _slots_that_go(buckets, 13.5) == 0
 
 
@@ -813,11 +815,9 @@ def test_spends_leaving_the_window_together_all_come_back() -> None:
     from esi_client.runtime.limits.local import RateBuckets
 
     buckets = RateBuckets()
-    operation = get_operation(KILLMAILS)
-    small = {"X-Ratelimit-Limit": "40/10s", "X-Ratelimit-Used": "2"}
-    for at, left in ((0.0, "30"), (0.5, "28")):
-        _, lease = buckets.reserve(operation, None, at)
-        buckets.settle(operation, None, at, httpx2.Headers({**small, "X-Ratelimit-Remaining": left}), lease)
+    for at, left in ((0.0, 30), (0.5, 28)):
+        _, lease = buckets.reserve(get_operation(KILLMAILS), None, at)
+        _answered(buckets, at, left, lease)
     assert _slots_that_go(buckets, 11.0) == 14
 
 
